@@ -1,0 +1,31 @@
+//! The environ shared by every Pastry middleware.
+//!
+//! WSGI gave every middleware one vocabulary for the request: `SCRIPT_NAME`,
+//! `PATH_INFO`, `REMOTE_ADDR`, `REMOTE_USER`. Pastry keeps that vocabulary as
+//! typed request extensions ([`ScriptName`], [`ClientAddr`], [`RemoteUser`] …)
+//! read through the [`Environ`] trait, plus the small header helpers that more
+//! than one middleware needs.
+//!
+//! ```
+//! use http::Request;
+//! use pastry_core::{Environ, RemoteUser, ScriptName};
+//!
+//! // What a URL map and an auth layer leave behind for the app they wrap:
+//! let mut req = Request::get("/posts/1?draft=no").body(()).unwrap();
+//! req.extensions_mut().insert(ScriptName::new("/blog"));
+//! req.extensions_mut().insert(RemoteUser::new("alice"));
+//!
+//! assert_eq!(req.script_name(), "/blog");
+//! assert_eq!(req.path_info(), "/posts/1");
+//! assert_eq!(req.remote_user(), Some("alice"));
+//! assert_eq!(req.url_for("/posts/2"), "/blog/posts/2");
+//! ```
+
+mod environ;
+mod error;
+pub mod header;
+mod html;
+
+pub use environ::{ClientAddr, EmptyPathInfo, Environ, OriginalUri, RemoteUser, ScriptName, UrlScheme};
+pub use error::{BoxError, HttpError};
+pub use html::html_escape;

@@ -1,0 +1,3 @@
+//! Streaming gzip middleware for any tower service, correct to the letter of HTTP.
+//!
+//! Not implemented yet.

@@ -1,0 +1,1 @@
+//! Pastry: reusable HTTP middleware for any tower service.
