@@ -1,1 +1,49 @@
 //! Pastry: reusable HTTP middleware for any tower service.
+//!
+//! Each middleware is its own crate, re-exported here as a module behind a
+//! cargo feature of the same name: [`gzip`], [`catch`], [`sessions`],
+//! [`auth`], [`urlmap`] (all on by default) and [`testkit`] (opt-in, for
+//! tests). The environ types of [`pastry_core`] are at the top level, and
+//! [`serve`] runs any conforming app on hyper.
+//!
+//! A conforming app is any `tower::Service<http::Request<B>>` answering
+//! `http::Response<R>`, with bodies implementing `http_body::Body<Data =
+//! Bytes>`: a `tower::service_fn`, an axum `Router`, a hyper service or a
+//! stack of Pastry layers.
+//!
+//! ```no_run
+//! use std::convert::Infallible;
+//! use http::{Request, Response};
+//! use pastry::Environ;
+//!
+//! #[tokio::main]
+//! async fn main() -> std::io::Result<()> {
+//!     let app = tower::service_fn(|req: Request<hyper::body::Incoming>| async move {
+//!         let body = format!("you asked for {}\n", req.path_info());
+//!         Ok::<_, Infallible>(Response::new(body))
+//!     });
+//!     pastry::serve("127.0.0.1:8080", app).await
+//! }
+//! ```
+
+mod serve;
+
+pub use pastry_core as core;
+pub use pastry_core::{
+    BoxError, ClientAddr, EmptyPathInfo, Environ, HttpError, OriginalUri, RemoteUser, ScriptName,
+    UrlScheme, header, html_escape,
+};
+pub use serve::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, Listen, Serve, serve};
+
+#[cfg(feature = "auth")]
+pub use pastry_auth as auth;
+#[cfg(feature = "catch")]
+pub use pastry_catch as catch;
+#[cfg(feature = "gzip")]
+pub use pastry_gzip as gzip;
+#[cfg(feature = "sessions")]
+pub use pastry_sessions as sessions;
+#[cfg(feature = "testkit")]
+pub use pastry_testkit as testkit;
+#[cfg(feature = "urlmap")]
+pub use pastry_urlmap as urlmap;

@@ -118,7 +118,10 @@ mod tests {
     #[test]
     fn find_walks_the_source_chain() {
         let err = Wrapper(HttpError::new(StatusCode::FORBIDDEN, "nope"));
-        assert_eq!(HttpError::find(&err).unwrap().status(), StatusCode::FORBIDDEN);
+        assert_eq!(
+            HttpError::find(&err).unwrap().status(),
+            StatusCode::FORBIDDEN
+        );
     }
 
     #[test]

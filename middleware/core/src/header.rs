@@ -262,7 +262,15 @@ mod tests {
 
     #[test]
     fn malformed_items_are_skipped() {
-        for bad in ["gzip;q=2", "gzip;q=", "gzip;q=0.1234", "gzip;q", "g zip", "gzip;q=-1", "gzip;q=1.001"] {
+        for bad in [
+            "gzip;q=2",
+            "gzip;q=",
+            "gzip;q=0.1234",
+            "gzip;q",
+            "g zip",
+            "gzip;q=-1",
+            "gzip;q=1.001",
+        ] {
             let header = HeaderValue::from_str(bad).unwrap();
             assert_eq!(quality_items([&header]).count(), 0, "{bad}");
         }

@@ -26,6 +26,8 @@ mod error;
 pub mod header;
 mod html;
 
-pub use environ::{ClientAddr, EmptyPathInfo, Environ, OriginalUri, RemoteUser, ScriptName, UrlScheme};
+pub use environ::{
+    ClientAddr, EmptyPathInfo, Environ, OriginalUri, RemoteUser, ScriptName, UrlScheme,
+};
 pub use error::{BoxError, HttpError};
 pub use html::html_escape;
