@@ -230,3 +230,17 @@ async fn binding_by_address_works() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn many_idle_connections_do_not_block_new_ones() {
+    let (addr, stop, server) = start(environ_app()).await;
+    let mut idle = Vec::new();
+    for _ in 0..200 {
+        idle.push(TcpStream::connect(addr).await.unwrap());
+    }
+    let res = reqwest::get(format!("http://{addr}/busy")).await.unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    drop(idle);
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}
