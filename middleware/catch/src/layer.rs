@@ -1,0 +1,162 @@
+//! The layer: configuration shared by every wrapped service.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use http::header::HeaderName;
+use http::{HeaderValue, Method, Response};
+use tower_layer::Layer;
+
+use crate::failure::{Cause, Failure, Phase, RequestInfo};
+use crate::page;
+use crate::service::Catch;
+
+/// The response header carrying a failure's id: `x-error-id`.
+///
+/// ```
+/// assert_eq!(pastry_catch::ERROR_ID_HEADER, "x-error-id");
+/// ```
+pub const ERROR_ID_HEADER: HeaderName = HeaderName::from_static("x-error-id");
+
+type HandlerFn = dyn Fn(&Failure) -> Response<Bytes> + Send + Sync;
+
+/// What every [`Catch`] service of one layer shares. Cloning it copies a
+/// flag and, when a handler is set, bumps one reference count.
+#[derive(Clone, Default)]
+pub(crate) struct Config {
+    pub(crate) debug: bool,
+    pub(crate) handler: Option<Arc<HandlerFn>>,
+}
+
+impl Config {
+    /// Whether requests must keep their whole header map for a page or
+    /// handler (costs a clone per request).
+    pub(crate) fn wants_headers(&self) -> bool {
+        self.debug || self.handler.is_some()
+    }
+
+    /// Logs a failure and builds its response: the handler's, else the
+    /// default page; always with the `x-error-id` header, and with an empty
+    /// body for `HEAD`.
+    pub(crate) fn respond(&self, phase: Phase, cause: Cause, info: RequestInfo) -> Response<Bytes> {
+        let format = info.format();
+        let failure = Failure::new(phase, cause, info);
+        failure.log(self.debug);
+        let mut response = match &self.handler {
+            None => page::render(&failure, format, self.debug),
+            Some(handler) => match catch_unwind(AssertUnwindSafe(|| handler(&failure))) {
+                Ok(response) => response,
+                Err(payload) => {
+                    let message = Cause::panic(payload).chain().join(": ");
+                    tracing::error!(
+                        target: "pastry_catch",
+                        error_id = %failure.id(),
+                        panic = message.as_str(),
+                        "the custom error handler panicked; answering with the default page"
+                    );
+                    page::render(&failure, format, self.debug)
+                }
+            },
+        };
+        let id = failure.id().hyphenated().to_string();
+        if let Ok(value) = HeaderValue::from_str(&id) {
+            response.headers_mut().insert(ERROR_ID_HEADER, value);
+        }
+        if failure.method() == Method::HEAD {
+            *response.body_mut() = Bytes::new();
+        }
+        response
+    }
+}
+
+/// Wraps a service so that its errors and panics become error responses
+/// with an id, a log event and (in debug mode) a detailed page.
+///
+/// The default is production mode: pages say only the status, its reason
+/// and the error id.
+///
+/// ```
+/// use pastry_catch::CatchLayer;
+/// use tower::ServiceBuilder;
+///
+/// let debug = std::env::var_os("APP_DEBUG").is_some();
+/// let builder = ServiceBuilder::new().layer(CatchLayer::new().debug(debug));
+/// # let _ = builder;
+/// ```
+#[derive(Clone, Default)]
+pub struct CatchLayer {
+    config: Config,
+}
+
+impl CatchLayer {
+    /// A layer in production mode with the default pages.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Debug mode: pages show the panic message or error chain, the
+    /// backtrace (see [`capture_backtraces`](crate::capture_backtraces)),
+    /// and the request method, URI and headers with credentials redacted;
+    /// log events carry the backtrace. Never turn it on where strangers can
+    /// reach the app. Costs one header-map clone per request.
+    ///
+    /// ```
+    /// let layer = pastry_catch::CatchLayer::new().debug(cfg!(debug_assertions));
+    /// # let _ = layer;
+    /// ```
+    pub fn debug(mut self, debug: bool) -> Self {
+        self.config.debug = debug;
+        self
+    }
+
+    /// Answers failures with `handler`'s response instead of the default
+    /// page. The failure is still logged first, the `x-error-id` header is
+    /// still set (overwriting one the handler set), and a `HEAD` request
+    /// still gets an empty body. A panic in the handler falls back to the
+    /// default page. Costs one header-map clone per request, so the handler
+    /// sees the request headers.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http::{Response, header::CONTENT_TYPE};
+    /// use pastry_catch::CatchLayer;
+    ///
+    /// let layer = CatchLayer::new().handler(|failure: &pastry_catch::Failure| {
+    ///     Response::builder()
+    ///         .status(failure.status())
+    ///         .header(CONTENT_TYPE, "text/plain")
+    ///         .body(format!("oops, ticket {}", failure.id()))
+    ///         .unwrap()
+    /// });
+    /// # let _ = layer;
+    /// ```
+    pub fn handler<F, T>(mut self, handler: F) -> Self
+    where
+        F: Fn(&Failure) -> Response<T> + Send + Sync + 'static,
+        T: Into<Bytes>,
+    {
+        self.config.handler = Some(Arc::new(move |failure: &Failure| {
+            handler(failure).map(Into::into)
+        }));
+        self
+    }
+}
+
+impl fmt::Debug for CatchLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CatchLayer")
+            .field("debug", &self.config.debug)
+            .field("handler", &self.config.handler.is_some())
+            .finish()
+    }
+}
+
+impl<S> Layer<S> for CatchLayer {
+    type Service = Catch<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Catch::with_config(inner, self.config.clone())
+    }
+}
