@@ -1,0 +1,462 @@
+//! The response future: decides, per response, between passing through,
+//! compressing in one call and streaming.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Bytes, BytesMut};
+use http::header::{
+    ACCEPT_ENCODING, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
+    ETAG, HeaderMap, HeaderValue,
+};
+use http::{Response, StatusCode, response};
+use http_body::Body;
+use pastry_core::BoxError;
+use pastry_core::header::merge_vary;
+use pin_project_lite::pin_project;
+
+use crate::codec::{StreamEncoder, compress_oneshot};
+use crate::layer::Config;
+use crate::negotiate::{is_event_stream, no_transform};
+use crate::service::RequestContext;
+use crate::{GzipBody, Streaming, compressible_content_type};
+
+pin_project! {
+    /// The future of [`Gzip`](crate::Gzip)'s responses.
+    ///
+    /// When the whole body is known up front it is collected and compressed
+    /// here, before the head is returned, so the head can carry the exact
+    /// compressed `Content-Length`.
+    pub struct ResponseFuture<F, B> {
+        #[pin]
+        state: State<F, B>,
+        ctx: RequestContext,
+        config: Arc<Config>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<F, B> {
+        Inner {
+            #[pin]
+            future: F,
+        },
+        Collect {
+            #[pin]
+            body: B,
+            parts: Option<response::Parts>,
+            collected: Collected,
+            trailers: Option<HeaderMap>,
+        },
+        Done,
+    }
+}
+
+impl<F, B> ResponseFuture<F, B> {
+    pub(crate) fn new(future: F, ctx: RequestContext, config: Arc<Config>) -> Self {
+        ResponseFuture {
+            state: State::Inner { future },
+            ctx,
+            config,
+        }
+    }
+}
+
+impl<F, B> std::fmt::Debug for ResponseFuture<F, B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("ctx", &self.ctx)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F, B>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    type Output = Result<Response<GzipBody<B>>, E>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            let mut this = self.as_mut().project();
+            match this.state.as_mut().project() {
+                StateProj::Inner { future } => {
+                    let result = ready!(future.poll(cx));
+                    if let Some(status) = this.ctx.decode.as_ref().and_then(|d| d.failure()) {
+                        this.state.set(State::Done);
+                        return Poll::Ready(Ok(failure_response(status)));
+                    }
+                    let response = match result {
+                        Ok(response) => response,
+                        Err(error) => {
+                            this.state.set(State::Done);
+                            return Poll::Ready(Err(error));
+                        }
+                    };
+                    let (mut parts, body) = response.into_parts();
+                    let body = match plan(&mut parts, &body, this.ctx, this.config) {
+                        Plan::Identity => GzipBody::identity(body),
+                        Plan::Empty => GzipBody::empty(),
+                        Plan::Stream { flush } => {
+                            let encoder = StreamEncoder::new(this.config.pools.stream());
+                            GzipBody::stream(body, encoder, flush)
+                        }
+                        Plan::Collect { len } => {
+                            this.state.set(State::Collect {
+                                body,
+                                parts: Some(parts),
+                                collected: Collected::new(len),
+                                trailers: None,
+                            });
+                            continue;
+                        }
+                    };
+                    this.state.set(State::Done);
+                    return Poll::Ready(Ok(Response::from_parts(parts, body)));
+                }
+                StateProj::Collect {
+                    mut body,
+                    parts,
+                    collected,
+                    trailers,
+                } => {
+                    let error = loop {
+                        match ready!(body.as_mut().poll_frame(cx)) {
+                            Some(Ok(frame)) => match frame.into_data() {
+                                Ok(data) => collected.push(data),
+                                Err(frame) => {
+                                    if let Ok(map) = frame.into_trailers() {
+                                        *trailers = Some(map);
+                                    }
+                                }
+                            },
+                            Some(Err(error)) => break Some(error.into()),
+                            None => break None,
+                        }
+                    };
+                    let Some(mut parts) = parts.take() else {
+                        panic!("ResponseFuture polled after completion");
+                    };
+                    let trailers = trailers.take();
+                    let body = match error {
+                        Some(error) => Err(error),
+                        None => compress_oneshot(&this.config.pools, &collected.take())
+                            .map_err(BoxError::from),
+                    };
+                    let body = match body {
+                        Ok(gz) if trailers.is_none() => {
+                            parts
+                                .headers
+                                .insert(CONTENT_LENGTH, HeaderValue::from(gz.len()));
+                            GzipBody::full(gz, None)
+                        }
+                        Ok(gz) => {
+                            parts.headers.remove(CONTENT_LENGTH);
+                            GzipBody::full(gz, trailers)
+                        }
+                        Err(error) => {
+                            tracing::debug!(target: "pastry_gzip", %error, "inner body failed before compression");
+                            parts.headers.remove(CONTENT_LENGTH);
+                            GzipBody::failed(error)
+                        }
+                    };
+                    this.state.set(State::Done);
+                    return Poll::Ready(Ok(Response::from_parts(parts, body)));
+                }
+                StateProj::Done => panic!("ResponseFuture polled after completion"),
+            }
+        }
+    }
+}
+
+/// The body of a response known up front, gathered without copying when it
+/// arrives in one frame.
+#[derive(Debug)]
+struct Collected {
+    first: Option<Bytes>,
+    rest: BytesMut,
+    expected: usize,
+}
+
+impl Collected {
+    fn new(expected: u64) -> Self {
+        Collected {
+            first: None,
+            rest: BytesMut::new(),
+            expected: usize::try_from(expected).unwrap_or(0),
+        }
+    }
+
+    fn push(&mut self, data: Bytes) {
+        if data.is_empty() {
+            return;
+        }
+        if self.first.is_none() && self.rest.is_empty() {
+            self.first = Some(data);
+            return;
+        }
+        if let Some(first) = self.first.take() {
+            self.rest
+                .reserve(self.expected.max(first.len() + data.len()));
+            self.rest.extend_from_slice(&first);
+        }
+        self.rest.extend_from_slice(&data);
+    }
+
+    fn take(&mut self) -> Bytes {
+        match self.first.take() {
+            Some(first) => first,
+            None => std::mem::take(&mut self.rest).freeze(),
+        }
+    }
+}
+
+/// What to do with one response.
+#[derive(Debug, PartialEq, Eq)]
+enum Plan {
+    /// Pass the body through as it is.
+    Identity,
+    /// Compressed headers, no body (HEAD).
+    Empty,
+    /// Compress frame by frame, flushing after each when `flush`.
+    Stream { flush: bool },
+    /// Collect the body (`len` bytes) and compress it in one call.
+    Collect { len: u64 },
+}
+
+/// Applies the header rules to `parts` and says how to treat the body.
+fn plan<B: Body>(
+    parts: &mut response::Parts,
+    body: &B,
+    ctx: &RequestContext,
+    config: &Config,
+) -> Plan {
+    let status = parts.status;
+    let headers = &mut parts.headers;
+    if status.is_informational() || status == StatusCode::NO_CONTENT {
+        return Plan::Identity;
+    }
+    if status == StatusCode::NOT_MODIFIED {
+        // A 304 stands for the 200 the client cached: it carries the `Vary`
+        // that 200 had and, if that 200 was gzip, its weakened ETag.
+        let would_compress = !headers.contains_key(CONTENT_ENCODING)
+            && !no_transform(headers)
+            && (!headers.contains_key(CONTENT_TYPE) || compressible_content_type(headers));
+        if would_compress {
+            merge_vary(headers, &ACCEPT_ENCODING);
+            if ctx.accepts_gzip {
+                weaken_etag(headers);
+            }
+        }
+        return Plan::Identity;
+    }
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse::<u64>().ok());
+    let exact = body.size_hint().exact();
+    let size = if ctx.head {
+        declared
+    } else {
+        exact.or(declared)
+    };
+    let eligible = !headers.contains_key(CONTENT_ENCODING)
+        && status != StatusCode::PARTIAL_CONTENT
+        && !headers.contains_key(CONTENT_RANGE)
+        && !no_transform(headers)
+        && size.is_none_or(|size| size >= config.min_size);
+    let eligible = eligible
+        && match (&config.predicate, &ctx.request) {
+            (Some(predicate), Some(request)) => predicate(request, parts),
+            _ => compressible_content_type(&parts.headers),
+        };
+    if !eligible {
+        return Plan::Identity;
+    }
+    let headers = &mut parts.headers;
+    merge_vary(headers, &ACCEPT_ENCODING);
+    if !ctx.accepts_gzip {
+        return Plan::Identity;
+    }
+    headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    weaken_etag(headers);
+    headers.remove(ACCEPT_RANGES);
+    if ctx.head {
+        headers.remove(CONTENT_LENGTH);
+        return Plan::Empty;
+    }
+    let flush = is_event_stream(headers) || parts.extensions.get::<Streaming>().is_some();
+    match exact {
+        Some(len) if !flush && len <= config.buffer_limit => Plan::Collect { len },
+        _ => {
+            parts.headers.remove(CONTENT_LENGTH);
+            Plan::Stream { flush }
+        }
+    }
+}
+
+/// `"x"` becomes `W/"x"`: the gzip bytes are not the bytes the strong
+/// validator was computed for.
+fn weaken_etag(headers: &mut HeaderMap) {
+    let Some(etag) = headers.get(ETAG) else {
+        return;
+    };
+    let bytes = etag.as_bytes();
+    if !bytes.starts_with(b"\"") {
+        return;
+    }
+    let mut weak = Vec::with_capacity(bytes.len() + 2);
+    weak.extend_from_slice(b"W/");
+    weak.extend_from_slice(bytes);
+    if let Ok(value) = HeaderValue::from_bytes(&weak) {
+        headers.insert(ETAG, value);
+    }
+}
+
+/// The answer to a request whose gzip body could not be decoded.
+fn failure_response<B>(status: StatusCode) -> Response<GzipBody<B>> {
+    let message: &'static str = if status == StatusCode::PAYLOAD_TOO_LARGE {
+        "request body too large once decompressed\n"
+    } else {
+        "corrupt gzip request body\n"
+    };
+    let mut response = Response::new(GzipBody::full(Bytes::from_static(message.as_bytes()), None));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    headers.insert(CONTENT_LENGTH, HeaderValue::from(message.len()));
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use http_body_util::{Empty, Full};
+
+    use super::*;
+    use crate::pool::Pools;
+
+    fn config() -> Config {
+        Config {
+            min_size: 256,
+            buffer_limit: 1024,
+            predicate: None,
+            pools: Arc::new(Pools::new(crate::Level::DEFAULT)),
+        }
+    }
+
+    fn ctx(accepts_gzip: bool, head: bool) -> RequestContext {
+        RequestContext {
+            accepts_gzip,
+            head,
+            request: None,
+            decode: None,
+        }
+    }
+
+    fn parts(status: u16, headers: &[(&'static str, &'static str)]) -> response::Parts {
+        let mut builder = Response::builder().status(status);
+        for (name, value) in headers {
+            builder = builder.header(*name, *value);
+        }
+        builder.body(()).unwrap().into_parts().0
+    }
+
+    #[test]
+    fn known_small_bodies_are_left_alone() {
+        let mut p = parts(200, &[("content-type", "text/plain")]);
+        let body = Full::new(Bytes::from(vec![b'a'; 255]));
+        assert_eq!(
+            plan(&mut p, &body, &ctx(true, false), &config()),
+            Plan::Identity
+        );
+        assert!(!p.headers.contains_key("vary"));
+    }
+
+    #[test]
+    fn known_bodies_up_to_the_limit_are_collected_larger_ones_streamed() {
+        let mut p = parts(
+            200,
+            &[("content-type", "text/plain"), ("content-length", "1024")],
+        );
+        let body = Full::new(Bytes::from(vec![b'a'; 1024]));
+        assert_eq!(
+            plan(&mut p, &body, &ctx(true, false), &config()),
+            Plan::Collect { len: 1024 }
+        );
+        let mut p = parts(
+            200,
+            &[("content-type", "text/plain"), ("content-length", "1025")],
+        );
+        let body = Full::new(Bytes::from(vec![b'a'; 1025]));
+        assert_eq!(
+            plan(&mut p, &body, &ctx(true, false), &config()),
+            Plan::Stream { flush: false }
+        );
+        assert!(!p.headers.contains_key(CONTENT_LENGTH));
+    }
+
+    #[test]
+    fn event_streams_flush_even_when_known_up_front() {
+        let mut p = parts(200, &[("content-type", "text/event-stream")]);
+        let body = Full::new(Bytes::from(vec![b'a'; 300]));
+        assert_eq!(
+            plan(&mut p, &body, &ctx(true, false), &config()),
+            Plan::Stream { flush: true }
+        );
+    }
+
+    #[test]
+    fn head_uses_the_declared_length_and_drops_it() {
+        let mut p = parts(
+            200,
+            &[("content-type", "text/html"), ("content-length", "5000")],
+        );
+        assert_eq!(
+            plan(&mut p, &Empty::<Bytes>::new(), &ctx(true, true), &config()),
+            Plan::Empty
+        );
+        assert_eq!(p.headers[CONTENT_ENCODING], "gzip");
+        assert!(!p.headers.contains_key(CONTENT_LENGTH));
+    }
+
+    #[test]
+    fn not_modified_gets_vary_and_a_weak_etag_but_no_coding() {
+        let mut p = parts(304, &[("etag", "\"v1\"")]);
+        assert_eq!(
+            plan(&mut p, &Empty::<Bytes>::new(), &ctx(true, false), &config()),
+            Plan::Identity
+        );
+        assert_eq!(p.headers["vary"], "accept-encoding");
+        assert_eq!(p.headers[ETAG], "W/\"v1\"");
+        assert!(!p.headers.contains_key(CONTENT_ENCODING));
+    }
+
+    #[test]
+    fn weak_etags_stay_as_they_are() {
+        let mut headers = HeaderMap::new();
+        headers.insert(ETAG, HeaderValue::from_static("W/\"a\""));
+        weaken_etag(&mut headers);
+        assert_eq!(headers[ETAG], "W/\"a\"");
+    }
+
+    #[test]
+    fn collected_single_frame_is_not_copied() {
+        let data = Bytes::from(vec![1u8; 100]);
+        let mut collected = Collected::new(100);
+        collected.push(data.clone());
+        assert_eq!(collected.take().as_ptr(), data.as_ptr());
+        let mut collected = Collected::new(6);
+        for part in ["ab", "", "cd", "ef"] {
+            collected.push(Bytes::from(part));
+        }
+        assert_eq!(collected.take(), "abcdef");
+    }
+}

@@ -1,0 +1,241 @@
+//! The layer and its settings.
+
+use std::fmt;
+use std::sync::Arc;
+
+use http::{Request, response};
+use tower_layer::Layer;
+
+use crate::pool::Pools;
+use crate::{Gzip, Level};
+
+/// A user predicate: the request head (without its body) and the response
+/// head.
+pub(crate) type Predicate = dyn Fn(&Request<()>, &response::Parts) -> bool + Send + Sync;
+
+/// Settings shared by a layer and every service it makes.
+pub(crate) struct Config {
+    pub(crate) min_size: u64,
+    pub(crate) buffer_limit: u64,
+    pub(crate) predicate: Option<Arc<Predicate>>,
+    pub(crate) pools: Arc<Pools>,
+}
+
+impl fmt::Debug for Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Config")
+            .field("level", &self.pools.level())
+            .field("min_size", &self.min_size)
+            .field("buffer_limit", &self.buffer_limit)
+            .field("predicate", &self.predicate.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+/// Request bodies pass through untouched (the default).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct PlainRequests;
+
+/// Gzip request bodies are decoded for the inner app, up to a limit; set by
+/// [`GzipLayer::decompress_requests`].
+#[derive(Clone, Copy, Debug)]
+pub struct DecompressRequests {
+    pub(crate) limit: u64,
+}
+
+impl DecompressRequests {
+    /// The most decompressed bytes a request body may produce.
+    pub fn limit(&self) -> u64 {
+        self.limit
+    }
+}
+
+/// Compresses responses with gzip for clients that accept it.
+///
+/// `GzipLayer::new()` defaults:
+///
+/// | setting | default | builder |
+/// |---|---|---|
+/// | level | [`Level::DEFAULT`] (6) | [`level`](Self::level) |
+/// | smallest body compressed | 256 bytes ([`DEFAULT_MIN_SIZE`]) | [`min_size`](Self::min_size) |
+/// | largest body compressed in one call | 8 MiB ([`DEFAULT_BUFFER_LIMIT`]) | [`buffer_limit`](Self::buffer_limit) |
+/// | what is compressible | [`compressible_content_type`](crate::compressible_content_type) | [`compress_when`](Self::compress_when) |
+/// | request bodies | passed through | [`decompress_requests`](Self::decompress_requests) |
+///
+/// The HTTP rules (no compression of 1xx, 204, 304, 206, `Content-Range`,
+/// already encoded or `no-transform` responses; `Vary`, `ETag`,
+/// `Content-Length` and HEAD handling) always apply, whatever the settings.
+///
+/// ```
+/// use pastry_gzip::{GzipLayer, Level};
+///
+/// let layer = GzipLayer::new()
+///     .level(Level::new(4).unwrap())
+///     .min_size(1024)
+///     .buffer_limit(1 << 20);
+/// assert_eq!(layer.get_min_size(), 1024);
+/// assert_eq!(layer.get_level(), Level::new(4).unwrap());
+/// ```
+#[derive(Clone)]
+pub struct GzipLayer<D = PlainRequests> {
+    level: Level,
+    min_size: u64,
+    buffer_limit: u64,
+    predicate: Option<Arc<Predicate>>,
+    requests: D,
+    pools: Arc<Pools>,
+}
+
+impl<D: fmt::Debug> fmt::Debug for GzipLayer<D> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GzipLayer")
+            .field("level", &self.level)
+            .field("min_size", &self.min_size)
+            .field("buffer_limit", &self.buffer_limit)
+            .field("predicate", &self.predicate.as_ref().map(|_| "custom"))
+            .field("requests", &self.requests)
+            .finish()
+    }
+}
+
+/// Bodies whose exact size is known and smaller than this are sent as they
+/// are: 256 bytes. Below that the gzip framing (18 bytes) and the lost
+/// `Content-Length` shortcut eat most of the gain.
+pub const DEFAULT_MIN_SIZE: u64 = 256;
+
+/// Bodies whose exact size is known and at most this large are compressed in
+/// one call (libdeflate) and get an exact `Content-Length`: 8 MiB. Larger or
+/// unknown-size bodies are streamed (zlib-rs).
+pub const DEFAULT_BUFFER_LIMIT: u64 = 8 * 1024 * 1024;
+
+impl GzipLayer {
+    /// A layer with the defaults in the table above.
+    pub fn new() -> Self {
+        GzipLayer {
+            level: Level::DEFAULT,
+            min_size: DEFAULT_MIN_SIZE,
+            buffer_limit: DEFAULT_BUFFER_LIMIT,
+            predicate: None,
+            requests: PlainRequests,
+            pools: Arc::new(Pools::new(Level::DEFAULT)),
+        }
+    }
+}
+
+impl Default for GzipLayer {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<D> GzipLayer<D> {
+    /// The compression level, for both engines (default [`Level::DEFAULT`]).
+    pub fn level(mut self, level: Level) -> Self {
+        self.level = level;
+        self.pools = Arc::new(Pools::new(level));
+        self
+    }
+
+    /// Bodies whose exact size is known (an exact size hint, or a
+    /// `Content-Length`) and smaller than `bytes` are left uncompressed,
+    /// with no `Vary` added (default [`DEFAULT_MIN_SIZE`]). `0` compresses
+    /// everything eligible.
+    pub fn min_size(mut self, bytes: u64) -> Self {
+        self.min_size = bytes;
+        self
+    }
+
+    /// Bodies whose exact size hint is at most `bytes` are collected and
+    /// compressed in one call with libdeflate, and sent with an exact
+    /// `Content-Length`; others are streamed (default
+    /// [`DEFAULT_BUFFER_LIMIT`]). `0` streams everything.
+    pub fn buffer_limit(mut self, bytes: u64) -> Self {
+        self.buffer_limit = bytes;
+        self
+    }
+
+    /// Replaces the content-type test with `predicate`, which sees the
+    /// request head and the response head and says whether the response is
+    /// worth compressing. The HTTP skip rules still apply first. Setting a
+    /// predicate makes each request keep a copy of its head (one
+    /// allocation).
+    ///
+    /// ```
+    /// use pastry_gzip::{GzipLayer, compressible_content_type};
+    ///
+    /// let layer = GzipLayer::new().compress_when(|req, res| {
+    ///     !req.uri().path().starts_with("/raw/") && compressible_content_type(&res.headers)
+    /// });
+    /// # let _ = layer;
+    /// ```
+    pub fn compress_when<F>(mut self, predicate: F) -> Self
+    where
+        F: Fn(&Request<()>, &response::Parts) -> bool + Send + Sync + 'static,
+    {
+        self.predicate = Some(Arc::new(predicate));
+        self
+    }
+
+    /// Decodes `Content-Encoding: gzip` (or `x-gzip`) request bodies for the
+    /// inner app, which then sees no `Content-Encoding` and no
+    /// `Content-Length`. A body that inflates past `limit` bytes is answered
+    /// with 413, a corrupt or truncated one with 400 (the app's own response
+    /// is replaced); the app's body reads fail with a
+    /// [`pastry_core::HttpError`] carrying the same status. Memory stays
+    /// bounded whatever the compression ratio.
+    ///
+    /// ```
+    /// use pastry_gzip::GzipLayer;
+    ///
+    /// let layer = GzipLayer::new().decompress_requests(1 << 20);
+    /// assert_eq!(layer.get_requests().limit(), 1 << 20);
+    /// ```
+    pub fn decompress_requests(self, limit: u64) -> GzipLayer<DecompressRequests> {
+        GzipLayer {
+            level: self.level,
+            min_size: self.min_size,
+            buffer_limit: self.buffer_limit,
+            predicate: self.predicate,
+            requests: DecompressRequests { limit },
+            pools: self.pools,
+        }
+    }
+
+    /// The configured level.
+    pub fn get_level(&self) -> Level {
+        self.level
+    }
+
+    /// The configured minimum size.
+    pub fn get_min_size(&self) -> u64 {
+        self.min_size
+    }
+
+    /// The configured one-call limit.
+    pub fn get_buffer_limit(&self) -> u64 {
+        self.buffer_limit
+    }
+
+    /// The request-body setting ([`PlainRequests`] or [`DecompressRequests`]).
+    pub fn get_requests(&self) -> &D {
+        &self.requests
+    }
+
+    fn config(&self) -> Arc<Config> {
+        Arc::new(Config {
+            min_size: self.min_size,
+            buffer_limit: self.buffer_limit,
+            predicate: self.predicate.clone(),
+            // Clones of a layer, and every service it makes, share one pool.
+            pools: Arc::clone(&self.pools),
+        })
+    }
+}
+
+impl<S, D: Clone> Layer<S> for GzipLayer<D> {
+    type Service = Gzip<S, D>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        Gzip::from_parts(inner, self.config(), self.requests.clone())
+    }
+}

@@ -1,0 +1,166 @@
+//! The middleware service.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use http_body::Body;
+use pastry_core::BoxError;
+use tower_service::Service;
+
+use crate::decompress::{DecodeOutcome, DecompressBody};
+use crate::future::ResponseFuture;
+use crate::layer::Config;
+use crate::{DecompressRequests, GzipBody, GzipLayer, PlainRequests, accepts_gzip};
+
+/// Marks a response as a stream of events: the gzip stream is flushed after
+/// every frame, so each frame reaches the client as soon as it is produced.
+/// `text/event-stream` responses are treated this way without the marker.
+///
+/// ```
+/// use bytes::Bytes;
+/// use http::Response;
+/// use http_body_util::Full;
+/// use pastry_gzip::Streaming;
+///
+/// let mut res = Response::new(Full::new(Bytes::from("{\"tick\":1}\n")));
+/// res.extensions_mut().insert(Streaming);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Streaming;
+
+/// What the response future needs to know about the request.
+#[derive(Debug)]
+pub(crate) struct RequestContext {
+    pub(crate) accepts_gzip: bool,
+    pub(crate) head: bool,
+    /// A copy of the request head, kept only for a user predicate.
+    pub(crate) request: Option<Request<()>>,
+    pub(crate) decode: Option<Arc<DecodeOutcome>>,
+}
+
+impl RequestContext {
+    fn new<B>(req: &Request<B>, config: &Config) -> Self {
+        let request = config.predicate.as_ref().map(|_| {
+            let mut copy = Request::new(());
+            *copy.method_mut() = req.method().clone();
+            *copy.uri_mut() = req.uri().clone();
+            *copy.version_mut() = req.version();
+            *copy.headers_mut() = req.headers().clone();
+            copy
+        });
+        RequestContext {
+            accepts_gzip: accepts_gzip(req.headers()),
+            head: req.method() == Method::HEAD,
+            request,
+            decode: None,
+        }
+    }
+}
+
+/// Compresses the responses of the service it wraps; made by [`GzipLayer`].
+///
+/// ```
+/// use bytes::Bytes;
+/// use http::{Request, Response, header};
+/// use http_body_util::Full;
+/// use pastry_gzip::Gzip;
+/// use tower::service_fn;
+///
+/// let app = service_fn(|_req: Request<()>| async {
+///     Ok::<_, std::convert::Infallible>(Response::new(Full::new(Bytes::from("hi"))))
+/// });
+/// let mut gzip = Gzip::new(app);
+/// let _inner = gzip.get_mut();
+/// let _app = gzip.into_inner();
+/// ```
+#[derive(Clone, Debug)]
+pub struct Gzip<S, D = PlainRequests> {
+    inner: S,
+    config: Arc<Config>,
+    requests: D,
+}
+
+impl<S> Gzip<S> {
+    /// Wraps `inner` with the defaults of [`GzipLayer::new`].
+    pub fn new(inner: S) -> Self {
+        tower_layer::Layer::layer(&GzipLayer::new(), inner)
+    }
+
+    /// A [`GzipLayer`] with the defaults, to configure.
+    pub fn layer() -> GzipLayer {
+        GzipLayer::new()
+    }
+}
+
+impl<S, D> Gzip<S, D> {
+    pub(crate) fn from_parts(inner: S, config: Arc<Config>, requests: D) -> Self {
+        Gzip {
+            inner,
+            config,
+            requests,
+        }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S, ReqB, ResB> Service<Request<ReqB>> for Gzip<S, PlainRequests>
+where
+    S: Service<Request<ReqB>, Response = Response<ResB>>,
+    ResB: Body<Data = Bytes>,
+    ResB::Error: Into<BoxError>,
+{
+    type Response = Response<GzipBody<ResB>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResB>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        let ctx = RequestContext::new(&req, &self.config);
+        ResponseFuture::new(self.inner.call(req), ctx, Arc::clone(&self.config))
+    }
+}
+
+impl<S, ReqB, ResB> Service<Request<ReqB>> for Gzip<S, DecompressRequests>
+where
+    S: Service<Request<DecompressBody<ReqB>>, Response = Response<ResB>>,
+    ReqB: Body<Data = Bytes>,
+    ReqB::Error: Into<BoxError>,
+    ResB: Body<Data = Bytes>,
+    ResB::Error: Into<BoxError>,
+{
+    type Response = Response<GzipBody<ResB>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future, ResB>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
+        let mut ctx = RequestContext::new(&req, &self.config);
+        let (mut parts, body) = req.into_parts();
+        let (body, decode) = DecompressBody::for_request(&mut parts, body, self.requests.limit);
+        ctx.decode = decode;
+        let future = self.inner.call(Request::from_parts(parts, body));
+        ResponseFuture::new(future, ctx, Arc::clone(&self.config))
+    }
+}
