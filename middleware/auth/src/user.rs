@@ -1,0 +1,248 @@
+//! Users, their roles, and the [`UserStore`] trait.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::Arc;
+
+use http::Request;
+use http::request::Parts;
+
+use crate::AuthError;
+
+/// The roles of the authenticated user, set as a request extension beside
+/// [`RemoteUser`](pastry_core::RemoteUser) by the auth middleware. Read it
+/// with [`RolesExt`].
+///
+/// ```
+/// use pastry_auth::Roles;
+///
+/// let roles = Roles::new(["admin", "editor"]);
+/// assert!(roles.contains("admin"));
+/// assert!(!roles.contains("Admin"));
+/// assert_eq!(roles.iter().collect::<Vec<_>>(), ["admin", "editor"]);
+/// ```
+#[derive(Clone, Default, PartialEq, Eq, Hash)]
+pub struct Roles(Arc<[Box<str>]>);
+
+impl Roles {
+    /// Roles from names; order is kept, names are compared exactly.
+    pub fn new<I, R>(roles: I) -> Self
+    where
+        I: IntoIterator<Item = R>,
+        R: AsRef<str>,
+    {
+        Self(roles.into_iter().map(|r| Box::from(r.as_ref())).collect())
+    }
+
+    /// Whether `role` is among them.
+    pub fn contains(&self, role: &str) -> bool {
+        self.0.iter().any(|r| &**r == role)
+    }
+
+    /// The role names, in order.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|r| &**r)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl fmt::Debug for Roles {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+mod sealed {
+    pub trait Sealed {
+        fn ext(&self) -> &http::Extensions;
+    }
+}
+
+impl<B> sealed::Sealed for Request<B> {
+    fn ext(&self) -> &http::Extensions {
+        self.extensions()
+    }
+}
+
+impl sealed::Sealed for Parts {
+    fn ext(&self) -> &http::Extensions {
+        &self.extensions
+    }
+}
+
+/// Accessors for the [`Roles`] extension on a request (or its [`Parts`]),
+/// in the style of [`pastry_core::Environ`].
+///
+/// ```
+/// use http::Request;
+/// use pastry_auth::{Roles, RolesExt};
+///
+/// let mut req = Request::get("/").body(()).unwrap();
+/// assert!(req.roles().is_empty());
+/// req.extensions_mut().insert(Roles::new(["admin"]));
+/// assert!(req.has_role("admin"));
+/// assert!(!req.has_role("root"));
+/// ```
+pub trait RolesExt: sealed::Sealed {
+    /// The user's roles; empty when nobody is logged in.
+    fn roles(&self) -> Roles {
+        self.ext().get::<Roles>().cloned().unwrap_or_default()
+    }
+
+    /// Whether the logged-in user has `role`.
+    fn has_role(&self, role: &str) -> bool {
+        self.ext()
+            .get::<Roles>()
+            .is_some_and(|roles| roles.contains(role))
+    }
+}
+
+impl<B> RolesExt for Request<B> {}
+impl RolesExt for Parts {}
+
+/// A user as a [`UserStore`] knows it: name, argon2 PHC password hash and
+/// roles. Cheap to clone.
+///
+/// ```
+/// use pastry_auth::User;
+///
+/// let user = User::new("alice", "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA").roles(["admin"]);
+/// assert_eq!(user.name(), "alice");
+/// assert!(user.role_list().contains("admin"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
+pub struct User {
+    name: Arc<str>,
+    password_hash: Arc<str>,
+    roles: Roles,
+}
+
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("roles", &self.roles)
+            .finish_non_exhaustive()
+    }
+}
+
+impl User {
+    /// A user with no roles.
+    pub fn new(name: impl Into<Arc<str>>, password_hash: impl Into<Arc<str>>) -> Self {
+        Self {
+            name: name.into(),
+            password_hash: password_hash.into(),
+            roles: Roles::default(),
+        }
+    }
+
+    /// This user with `roles`.
+    pub fn roles<I, R>(mut self, roles: I) -> Self
+    where
+        I: IntoIterator<Item = R>,
+        R: AsRef<str>,
+    {
+        self.roles = Roles::new(roles);
+        self
+    }
+
+    /// The user's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The stored PHC string.
+    pub fn password_hash(&self) -> &str {
+        &self.password_hash
+    }
+
+    /// The user's roles.
+    pub fn role_list(&self) -> &Roles {
+        &self.roles
+    }
+
+    /// This user with another password hash (after a rehash or a change).
+    pub fn with_password_hash(&self, password_hash: impl Into<Arc<str>>) -> Self {
+        Self {
+            name: Arc::clone(&self.name),
+            password_hash: password_hash.into(),
+            roles: self.roles.clone(),
+        }
+    }
+}
+
+/// Where the auth middleware looks users up.
+///
+/// Implemented by [`MemoryUsers`](crate::MemoryUsers) and
+/// [`UsersFile`](crate::UsersFile); implement it for a database of your own.
+/// Lookups run on every authenticated request, so keep them cheap, and run
+/// blocking I/O on a blocking thread.
+///
+/// ```
+/// use pastry_auth::{MemoryUsers, User, UserStore};
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let users = MemoryUsers::new();
+/// users.insert(User::new("alice", "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"));
+/// assert_eq!(users.find("alice").await.unwrap().unwrap().name(), "alice");
+/// assert!(users.find("bob").await.unwrap().is_none());
+/// # });
+/// ```
+pub trait UserStore: Send + Sync + 'static {
+    /// The user called `name`, or `None`.
+    fn find(&self, name: &str) -> impl Future<Output = Result<Option<User>, AuthError>> + Send;
+
+    /// Replaces the password hash of `name`; `Ok(false)` when the store
+    /// cannot be updated or has no such user. The default does nothing.
+    fn update_password_hash(
+        &self,
+        name: &str,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<bool, AuthError>> + Send {
+        let _ = (name, password_hash);
+        std::future::ready(Ok(false))
+    }
+}
+
+impl<U: UserStore> UserStore for Arc<U> {
+    fn find(&self, name: &str) -> impl Future<Output = Result<Option<User>, AuthError>> + Send {
+        (**self).find(name)
+    }
+
+    fn update_password_hash(
+        &self,
+        name: &str,
+        password_hash: &str,
+    ) -> impl Future<Output = Result<bool, AuthError>> + Send {
+        (**self).update_password_hash(name, password_hash)
+    }
+}
+
+/// Checks a user name for storage: non-empty, not starting with `#`, no `:`
+/// and no control characters.
+pub(crate) fn check_user_name(name: &str) -> Result<(), AuthError> {
+    if name.is_empty()
+        || name.starts_with('#')
+        || name.contains(':')
+        || name.chars().any(char::is_control)
+    {
+        return Err(AuthError::InvalidUserName(name.to_owned()));
+    }
+    Ok(())
+}
+
+/// Checks a role name: non-empty, no `:`, `,`, whitespace or control
+/// characters.
+pub(crate) fn check_role(role: &str) -> Result<(), AuthError> {
+    if role.is_empty()
+        || role.contains([':', ','])
+        || role.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(AuthError::InvalidRole(role.to_owned()));
+    }
+    Ok(())
+}
