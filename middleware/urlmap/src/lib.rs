@@ -1,3 +1,61 @@
-//! Mount many tower services in one server by path prefix and host, with SCRIPT_NAME semantics.
+//! Mount many apps of any type in one server, by path prefix and host, with
+//! WSGI's `SCRIPT_NAME` / `PATH_INFO` split and a path normalisation that
+//! no spelling of a URL can slip past. For anyone serving a blog, a forum
+//! and an API from one process, each unaware of where it is mounted.
 //!
-//! Not implemented yet.
+//! ```
+//! use std::convert::Infallible;
+//!
+//! use http::{Request, Response};
+//! use http_body_util::BodyExt;
+//! use pastry_core::Environ;
+//! use pastry_urlmap::UrlMap;
+//! use tower::{ServiceBuilder, ServiceExt, service_fn};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), pastry_core::BoxError> {
+//! // The blog sees its own paths; `script_name` says where it is mounted.
+//! let blog = service_fn(|req: Request<String>| async move {
+//!     let text = format!("blog: {} + {}", req.script_name(), req.uri());
+//!     Ok::<_, Infallible>(Response::new(text))
+//! });
+//!
+//! // Whatever matches no mount goes to the wrapped service.
+//! let app = ServiceBuilder::new()
+//!     .layer(UrlMap::new().mount("/blog", blog).into_layer()?)
+//!     .service_fn(|req: Request<String>| async move {
+//!         Ok::<_, Infallible>(Response::new(format!("site: {}", req.uri())))
+//!     });
+//!
+//! let req = Request::get("/blog//posts/./1?page=2").body(String::new())?;
+//! let body = app.clone().oneshot(req).await?.into_body().collect().await?.to_bytes();
+//! assert_eq!(body, "blog: /blog + /posts/1?page=2");
+//!
+//! let req = Request::get("/blogger").body(String::new())?;
+//! let body = app.oneshot(req).await?.into_body().collect().await?.to_bytes();
+//! assert_eq!(body, "site: /blogger");
+//! # Ok(())
+//! # }
+//! ```
+
+mod app;
+mod body;
+mod builder;
+mod error;
+mod future;
+mod host;
+mod layer;
+mod mount;
+mod path;
+mod service;
+mod table;
+mod trie;
+
+pub use body::UrlMapBody;
+pub use builder::UrlMapBuilder;
+pub use error::UrlMapError;
+pub use future::ResponseFuture;
+pub use layer::UrlMapLayer;
+pub use mount::Mount;
+pub use path::{InvalidPath, normalise_path};
+pub use service::UrlMap;
