@@ -1,0 +1,248 @@
+//! `TestClient`: calls an app in-process.
+
+use std::fmt;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use http::{Method, Request, Response};
+use pastry_core::BoxError;
+use tower::Service;
+
+use crate::app::{App, Holder};
+use crate::jar::CookieJar;
+use crate::validate::ValidateLayer;
+use crate::{Body, RequestBuilder};
+
+/// Calls any conforming app directly, without a server: builds synthetic
+/// requests, keeps a cookie jar across them and, unless made
+/// [`lenient`](TestClient::lenient), checks every response with
+/// [`Validate`](crate::Validate).
+///
+/// The app is any `tower::Service<Request<pastry_testkit::Body>>` answering
+/// `Response<R>` with `R: http_body::Body<Data = Bytes>`; each request is
+/// sent to a fresh clone of it, as a server does per connection. Cloning a
+/// `TestClient` is cheap and the clones share the app and the cookie jar.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use http::{Request, Response};
+/// use pastry_testkit::{Body, TestClient};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let app = tower::service_fn(|req: Request<Body>| async move {
+///     let host = req.headers()["host"].to_str().unwrap().to_owned();
+///     Ok::<_, Infallible>(Response::new(format!("{} on {host}", req.uri())))
+/// });
+/// let client = TestClient::new(app);
+/// assert_eq!(client.get("/a?b=c").await.text(), "/a?b=c on localhost");
+/// assert_eq!(client.get("http://api.example.com/x").await.text(), "/x on api.example.com");
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct TestClient {
+    pub(crate) app: Arc<dyn App>,
+    pub(crate) validate: Option<ValidateLayer>,
+    pub(crate) jar: Arc<Mutex<CookieJar>>,
+    pub(crate) clock: Arc<Mutex<Duration>>,
+}
+
+impl TestClient {
+    /// A client calling `app`, with every response checked by
+    /// [`Validate`](crate::Validate) using its default settings.
+    pub fn new<S, R>(app: S) -> Self
+    where
+        S: Service<Request<Body>, Response = Response<R>> + Clone + Send + 'static,
+        S::Future: Send,
+        S::Error: Into<BoxError>,
+        R: http_body::Body<Data = Bytes> + Send + 'static,
+        R::Error: Into<BoxError>,
+    {
+        Self {
+            app: Arc::new(Holder(Mutex::new(app))),
+            validate: Some(ValidateLayer::new()),
+            jar: Arc::new(Mutex::new(CookieJar::default())),
+            clock: Arc::new(Mutex::new(Duration::ZERO)),
+        }
+    }
+
+    /// This client without the [`Validate`](crate::Validate) checks, to test
+    /// how something copes with a non-conforming app.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use http::{Response, StatusCode};
+    /// use pastry_testkit::{Body, TestClient};
+    ///
+    /// let broken = tower::service_fn(|_req: http::Request<Body>| async {
+    ///     let mut res = Response::new("body on a 204".to_owned());
+    ///     *res.status_mut() = StatusCode::NO_CONTENT;
+    ///     Ok::<_, Infallible>(res)
+    /// });
+    /// let res = TestClient::new(broken).lenient().get("/").send_blocking();
+    /// assert_eq!(res.text(), "body on a 204");
+    /// ```
+    pub fn lenient(mut self) -> Self {
+        self.validate = None;
+        self
+    }
+
+    /// This client checking responses with `layer` (to change the
+    /// [`Validate`](crate::Validate) time limit, say).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use pastry_testkit::{TestClient, ValidateLayer};
+    /// # let app = tower::service_fn(|_req: http::Request<pastry_testkit::Body>| async {
+    /// #     Ok::<_, std::convert::Infallible>(http::Response::new(String::new()))
+    /// # });
+    /// let client = TestClient::new(app).validate(ValidateLayer::new().timeout(Duration::from_secs(2)));
+    /// client.get("/").send_blocking();
+    /// ```
+    pub fn validate(mut self, layer: ValidateLayer) -> Self {
+        self.validate = Some(layer);
+        self
+    }
+
+    /// A request with `method` to `uri`, either origin-form (`/path?q`,
+    /// sent with `Host: localhost`) or absolute (`https://host/path`, which
+    /// the app sees as origin-form plus a `Host` header and, for `https`,
+    /// the [`UrlScheme::Https`](pastry_core::UrlScheme) extension).
+    pub fn request(&self, method: Method, uri: impl Into<String>) -> RequestBuilder {
+        RequestBuilder::new(self.clone(), method, uri.into())
+    }
+
+    /// A `GET` request.
+    pub fn get(&self, uri: impl Into<String>) -> RequestBuilder {
+        self.request(Method::GET, uri)
+    }
+
+    /// A `POST` request.
+    pub fn post(&self, uri: impl Into<String>) -> RequestBuilder {
+        self.request(Method::POST, uri)
+    }
+
+    /// A `PUT` request.
+    pub fn put(&self, uri: impl Into<String>) -> RequestBuilder {
+        self.request(Method::PUT, uri)
+    }
+
+    /// A `PATCH` request.
+    pub fn patch(&self, uri: impl Into<String>) -> RequestBuilder {
+        self.request(Method::PATCH, uri)
+    }
+
+    /// A `DELETE` request.
+    pub fn delete(&self, uri: impl Into<String>) -> RequestBuilder {
+        self.request(Method::DELETE, uri)
+    }
+
+    /// A `HEAD` request.
+    pub fn head(&self, uri: impl Into<String>) -> RequestBuilder {
+        self.request(Method::HEAD, uri)
+    }
+
+    /// An `OPTIONS` request.
+    pub fn options(&self, uri: impl Into<String>) -> RequestBuilder {
+        self.request(Method::OPTIONS, uri)
+    }
+
+    /// The value of a live cookie called `name` in the jar (for any host
+    /// and path), if there is one.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use http::Response;
+    /// use pastry_testkit::{Body, TestClient};
+    ///
+    /// let app = tower::service_fn(|_req: http::Request<Body>| async {
+    ///     let res = Response::builder().header("set-cookie", "theme=dark; Path=/").body(String::new());
+    ///     Ok::<_, Infallible>(res.unwrap())
+    /// });
+    /// let client = TestClient::new(app);
+    /// client.get("/").send_blocking();
+    /// assert_eq!(client.cookie("theme").as_deref(), Some("dark"));
+    /// client.clear_cookies();
+    /// assert_eq!(client.cookie("theme"), None);
+    /// ```
+    pub fn cookie(&self, name: &str) -> Option<String> {
+        let now = self.now();
+        self.jar().get(name, now).map(str::to_owned)
+    }
+
+    /// Every live cookie in the jar, as `(name, value)` pairs.
+    pub fn cookies(&self) -> Vec<(String, String)> {
+        let now = self.now();
+        self.jar().all(now)
+    }
+
+    /// Puts a cookie in the jar as a user would: sent to every host, on
+    /// every path, until cleared or replaced by the app.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use http::Response;
+    /// use pastry_testkit::{Body, TestClient};
+    ///
+    /// let app = tower::service_fn(|req: http::Request<Body>| async move {
+    ///     let cookie = req.headers().get("cookie").map(|v| v.to_str().unwrap().to_owned());
+    ///     Ok::<_, Infallible>(Response::new(cookie.unwrap_or_default()))
+    /// });
+    /// let client = TestClient::new(app);
+    /// client.set_cookie("lang", "fr");
+    /// assert_eq!(client.get("/").send_blocking().text(), "lang=fr");
+    /// ```
+    pub fn set_cookie(&self, name: &str, value: &str) {
+        let now = self.now();
+        self.jar().set_user(name, value, now);
+    }
+
+    /// Empties the cookie jar.
+    pub fn clear_cookies(&self) {
+        self.jar().clear();
+    }
+
+    /// Moves the cookie jar's clock forward by `by`, so that `Max-Age` and
+    /// `Expires` can be tested without sleeping.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use std::time::Duration;
+    /// use http::Response;
+    /// use pastry_testkit::{Body, TestClient};
+    ///
+    /// let app = tower::service_fn(|_req: http::Request<Body>| async {
+    ///     let res = Response::builder().header("set-cookie", "t=1; Max-Age=60").body(String::new());
+    ///     Ok::<_, Infallible>(res.unwrap())
+    /// });
+    /// let client = TestClient::new(app);
+    /// client.get("/").send_blocking();
+    /// client.advance_time(Duration::from_secs(59));
+    /// assert!(client.cookie("t").is_some());
+    /// client.advance_time(Duration::from_secs(2));
+    /// assert!(client.cookie("t").is_none());
+    /// ```
+    pub fn advance_time(&self, by: Duration) {
+        let mut offset = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        *offset += by;
+    }
+
+    /// The jar's notion of now: the wall clock plus every `advance_time`.
+    pub(crate) fn now(&self) -> SystemTime {
+        let offset = *self.clock.lock().unwrap_or_else(|p| p.into_inner());
+        SystemTime::now() + offset
+    }
+
+    pub(crate) fn jar(&self) -> MutexGuard<'_, CookieJar> {
+        self.jar.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+impl fmt::Debug for TestClient {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TestClient")
+            .field("validate", &self.validate)
+            .finish_non_exhaustive()
+    }
+}

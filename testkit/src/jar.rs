@@ -1,0 +1,262 @@
+//! The cookie jar: storage and sending rules of RFC 6265 section 5.3-5.4.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use cookie::Cookie;
+use http::HeaderMap;
+use http::header::SET_COOKIE;
+use pastry_core::UrlScheme;
+
+use crate::target::Target;
+
+/// One stored cookie.
+#[derive(Clone, Debug)]
+struct Entry {
+    name: String,
+    value: String,
+    /// Lowercase host or domain; `None` for a user-set cookie sent anywhere.
+    domain: Option<String>,
+    host_only: bool,
+    path: String,
+    secure: bool,
+    expires: Option<SystemTime>,
+    /// Insertion order, for the "earlier created first" sending rule.
+    created: u64,
+}
+
+impl Entry {
+    fn expired(&self, now: SystemTime) -> bool {
+        self.expires.is_some_and(|at| at <= now)
+    }
+
+    fn same_slot(&self, other: &Entry) -> bool {
+        self.name == other.name && self.domain == other.domain && self.path == other.path
+    }
+
+    fn matches(&self, target: &Target, now: SystemTime) -> bool {
+        if self.expired(now) {
+            return false;
+        }
+        if self.secure && target.scheme != UrlScheme::Https {
+            return false;
+        }
+        let host = target.host();
+        let domain_ok = match &self.domain {
+            None => true,
+            Some(domain) if self.host_only => host == domain,
+            Some(domain) => domain_matches(host, domain),
+        };
+        domain_ok && path_matches(target.path(), &self.path)
+    }
+}
+
+/// Cookies kept across requests.
+#[derive(Debug, Default)]
+pub(crate) struct CookieJar {
+    entries: Vec<Entry>,
+    counter: u64,
+}
+
+impl CookieJar {
+    /// Stores (or removes) the cookies of every `Set-Cookie` in `headers`,
+    /// received from `target`.
+    pub(crate) fn store(&mut self, headers: &HeaderMap, target: &Target, now: SystemTime) {
+        for value in headers.get_all(SET_COOKIE) {
+            let Ok(text) = value.to_str() else { continue };
+            let Ok(cookie) = Cookie::parse(text) else {
+                continue;
+            };
+            if let Some(entry) = self.entry_from(&cookie, target, now) {
+                self.insert(entry, now);
+            }
+        }
+        self.entries.retain(|e| !e.expired(now));
+    }
+
+    fn entry_from(
+        &mut self,
+        cookie: &Cookie<'_>,
+        target: &Target,
+        now: SystemTime,
+    ) -> Option<Entry> {
+        let host = target.host().to_ascii_lowercase();
+        let (domain, host_only) = match cookie.domain().map(str::to_ascii_lowercase) {
+            Some(domain) if !domain.is_empty() => {
+                if !domain_matches(&host, &domain) {
+                    return None;
+                }
+                (domain, false)
+            }
+            _ => (host, true),
+        };
+        let path = match cookie.path() {
+            Some(p) if p.starts_with('/') => p.to_owned(),
+            _ => default_path(target.path()),
+        };
+        let expires = if let Some(max_age) = cookie.max_age() {
+            let secs = max_age.whole_seconds();
+            if secs <= 0 {
+                Some(UNIX_EPOCH)
+            } else {
+                Some(
+                    now.checked_add(Duration::from_secs(secs.unsigned_abs()))
+                        .unwrap_or(now + Duration::from_secs(u32::MAX.into())),
+                )
+            }
+        } else {
+            cookie.expires_datetime().map(|at| {
+                let ts = at.unix_timestamp();
+                if ts <= 0 {
+                    UNIX_EPOCH
+                } else {
+                    UNIX_EPOCH + Duration::from_secs(ts.unsigned_abs())
+                }
+            })
+        };
+        self.counter += 1;
+        Some(Entry {
+            name: cookie.name().to_owned(),
+            value: cookie.value().to_owned(),
+            domain: Some(domain),
+            host_only,
+            path,
+            secure: cookie.secure().unwrap_or(false),
+            expires,
+            created: self.counter,
+        })
+    }
+
+    fn insert(&mut self, mut entry: Entry, now: SystemTime) {
+        if let Some(pos) = self.entries.iter().position(|e| e.same_slot(&entry)) {
+            let old = self.entries.remove(pos);
+            entry.created = old.created;
+        }
+        if !entry.expired(now) {
+            self.entries.push(entry);
+        }
+    }
+
+    /// A user-set cookie, sent to every host and path.
+    pub(crate) fn set_user(&mut self, name: &str, value: &str, now: SystemTime) {
+        self.counter += 1;
+        let entry = Entry {
+            name: name.to_owned(),
+            value: value.to_owned(),
+            domain: None,
+            host_only: false,
+            path: "/".to_owned(),
+            secure: false,
+            expires: None,
+            created: self.counter,
+        };
+        self.insert(entry, now);
+    }
+
+    /// The `Cookie` header value for a request to `target`, if any cookie
+    /// applies: longer paths first, then older cookies first.
+    pub(crate) fn header_for(&mut self, target: &Target, now: SystemTime) -> Option<String> {
+        self.entries.retain(|e| !e.expired(now));
+        let mut matching: Vec<&Entry> = self
+            .entries
+            .iter()
+            .filter(|e| e.matches(target, now))
+            .collect();
+        if matching.is_empty() {
+            return None;
+        }
+        matching.sort_by(|a, b| {
+            b.path
+                .len()
+                .cmp(&a.path.len())
+                .then(a.created.cmp(&b.created))
+        });
+        let pairs: Vec<String> = matching
+            .iter()
+            .map(|e| format!("{}={}", e.name, e.value))
+            .collect();
+        Some(pairs.join("; "))
+    }
+
+    /// The value of a live cookie called `name`.
+    pub(crate) fn get(&self, name: &str, now: SystemTime) -> Option<&str> {
+        self.entries
+            .iter()
+            .find(|e| e.name == name && !e.expired(now))
+            .map(|e| e.value.as_str())
+    }
+
+    /// Every live cookie as `(name, value)`.
+    pub(crate) fn all(&self, now: SystemTime) -> Vec<(String, String)> {
+        self.entries
+            .iter()
+            .filter(|e| !e.expired(now))
+            .map(|e| (e.name.clone(), e.value.clone()))
+            .collect()
+    }
+
+    pub(crate) fn clear(&mut self) {
+        self.entries.clear();
+    }
+}
+
+/// RFC 6265 section 5.1.3.
+fn domain_matches(host: &str, domain: &str) -> bool {
+    if host == domain {
+        return true;
+    }
+    let is_ip = host.parse::<std::net::IpAddr>().is_ok();
+    !is_ip
+        && host.len() > domain.len()
+        && host.ends_with(domain)
+        && host.as_bytes()[host.len() - domain.len() - 1] == b'.'
+}
+
+/// RFC 6265 section 5.1.4.
+fn default_path(request_path: &str) -> String {
+    match request_path.rfind('/') {
+        Some(0) | None => "/".to_owned(),
+        Some(i) => request_path[..i].to_owned(),
+    }
+}
+
+/// RFC 6265 section 5.1.4: a cookie path matches on segment boundaries.
+fn path_matches(request_path: &str, cookie_path: &str) -> bool {
+    if request_path == cookie_path {
+        return true;
+    }
+    request_path.starts_with(cookie_path)
+        && (cookie_path.ends_with('/')
+            || request_path.as_bytes().get(cookie_path.len()) == Some(&b'/'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_match_is_on_segment_boundaries() {
+        assert!(path_matches("/admin", "/admin"));
+        assert!(path_matches("/admin/users", "/admin"));
+        assert!(path_matches("/admin/users", "/admin/"));
+        assert!(!path_matches("/administrator", "/admin"));
+        assert!(!path_matches("/", "/admin"));
+        assert!(path_matches("/anything", "/"));
+    }
+
+    #[test]
+    fn domain_match_needs_a_dot_boundary() {
+        assert!(domain_matches("example.com", "example.com"));
+        assert!(domain_matches("www.example.com", "example.com"));
+        assert!(!domain_matches("badexample.com", "example.com"));
+        assert!(!domain_matches("example.com", "www.example.com"));
+        assert!(!domain_matches("10.0.0.1", "0.0.1"));
+    }
+
+    #[test]
+    fn default_path_is_the_directory() {
+        assert_eq!(default_path("/"), "/");
+        assert_eq!(default_path("/login"), "/");
+        assert_eq!(default_path("/a/b/c"), "/a/b");
+        assert_eq!(default_path("/a/b/"), "/a/b");
+    }
+}

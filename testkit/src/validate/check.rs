@@ -1,0 +1,309 @@
+//! The checks themselves, as pure functions over a response head.
+
+use http::header::{self, HeaderMap, HeaderName};
+use http::{Method, Request, StatusCode};
+
+use super::{Rule, ValidateLayer, Violation};
+
+/// What the checks need to know about the request.
+#[derive(Clone, Debug)]
+pub(crate) struct RequestInfo {
+    pub(crate) head: bool,
+    pub(crate) accept_encoding: bool,
+    pub(crate) upgrade: bool,
+}
+
+impl RequestInfo {
+    pub(crate) fn of<B>(req: &Request<B>) -> Self {
+        Self {
+            head: req.method() == Method::HEAD,
+            accept_encoding: req.headers().contains_key(header::ACCEPT_ENCODING),
+            upgrade: req.headers().contains_key(header::UPGRADE),
+        }
+    }
+}
+
+/// What the body must then look like.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct BodyPlan {
+    /// Why no body is allowed, when none is.
+    pub(crate) no_body: Option<String>,
+    /// The announced length to hold the body to.
+    pub(crate) length: Option<u64>,
+    /// Whether the body must decode as gzip.
+    pub(crate) gzip: bool,
+}
+
+const SINGLE_VALUED: [HeaderName; 4] = [
+    header::CONTENT_TYPE,
+    header::CONTENT_LENGTH,
+    header::LOCATION,
+    header::CONTENT_ENCODING,
+];
+
+/// Checks a response head; on success says what the body must satisfy.
+pub(crate) fn head(
+    status: StatusCode,
+    headers: &HeaderMap,
+    info: &RequestInfo,
+    config: &ValidateLayer,
+) -> Result<BodyPlan, Violation> {
+    let on = |rule| config.checks(rule);
+    let fail = |rule, detail: String| Err(Violation::new(rule, detail));
+
+    if on(Rule::FinalStatus)
+        && status.is_informational()
+        && !(status == StatusCode::SWITCHING_PROTOCOLS && info.upgrade)
+    {
+        return fail(
+            Rule::FinalStatus,
+            format!("the final response has the informational status {status}"),
+        );
+    }
+    if on(Rule::HeaderValue) {
+        for (name, value) in headers {
+            if !header_value_ok(value.as_bytes()) {
+                return fail(
+                    Rule::HeaderValue,
+                    format!("header {name} holds a CR, LF or NUL byte"),
+                );
+            }
+        }
+    }
+    if on(Rule::SingleValuedHeader) {
+        for name in &SINGLE_VALUED {
+            let count = headers.get_all(name).iter().count();
+            if count > 1 {
+                return fail(
+                    Rule::SingleValuedHeader,
+                    format!("header {name} appears {count} times"),
+                );
+            }
+        }
+    }
+    let length = match headers.get(header::CONTENT_LENGTH) {
+        None => None,
+        Some(value) => match parse_content_length(value.as_bytes()) {
+            Some(n) => Some(n),
+            None if on(Rule::ContentLengthSyntax) => {
+                return fail(
+                    Rule::ContentLengthSyntax,
+                    format!(
+                        "Content-Length {:?} is not a decimal number",
+                        String::from_utf8_lossy(value.as_bytes())
+                    ),
+                );
+            }
+            None => None,
+        },
+    };
+    if on(Rule::ContentLengthWithTransferEncoding)
+        && headers.contains_key(header::CONTENT_LENGTH)
+        && headers.contains_key(header::TRANSFER_ENCODING)
+    {
+        return fail(
+            Rule::ContentLengthWithTransferEncoding,
+            "the response has both Content-Length and Transfer-Encoding".to_owned(),
+        );
+    }
+    if on(Rule::NoContentLengthOn204)
+        && status == StatusCode::NO_CONTENT
+        && headers.contains_key(header::CONTENT_LENGTH)
+    {
+        return fail(
+            Rule::NoContentLengthOn204,
+            "a 204 response carries Content-Length".to_owned(),
+        );
+    }
+    if on(Rule::SetCookieParses) {
+        for value in headers.get_all(header::SET_COOKIE) {
+            let parses = value
+                .to_str()
+                .ok()
+                .is_some_and(|text| cookie::Cookie::parse(text).is_ok());
+            if !parses {
+                return fail(
+                    Rule::SetCookieParses,
+                    format!(
+                        "Set-Cookie {:?} does not parse",
+                        String::from_utf8_lossy(value.as_bytes())
+                    ),
+                );
+            }
+        }
+    }
+    if on(Rule::LocationSyntax)
+        && let Some(value) = headers.get(header::LOCATION)
+        && !uri_reference_ok(value.as_bytes())
+    {
+        return fail(
+            Rule::LocationSyntax,
+            format!(
+                "Location {:?} is not a valid URI reference",
+                String::from_utf8_lossy(value.as_bytes())
+            ),
+        );
+    }
+    let codings = content_codings(headers);
+    if on(Rule::VaryAcceptEncoding)
+        && info.accept_encoding
+        && !codings.is_empty()
+        && !varies_on_encoding(headers)
+    {
+        return fail(
+            Rule::VaryAcceptEncoding,
+            format!(
+                "the response is encoded ({}) for a request with Accept-Encoding but lacks Vary: Accept-Encoding",
+                codings.join(", ")
+            ),
+        );
+    }
+
+    let no_body = if info.head {
+        Some("a response to HEAD".to_owned())
+    } else if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
+        Some(format!("a {} response", status.as_u16()))
+    } else {
+        None
+    };
+    let gzip = no_body.is_none()
+        && on(Rule::GzipDecodes)
+        && codings.len() == 1
+        && (codings[0] == "gzip" || codings[0] == "x-gzip");
+    Ok(BodyPlan {
+        length: if no_body.is_none() && on(Rule::ContentLengthMatchesBody) {
+            length
+        } else {
+            None
+        },
+        no_body: no_body.filter(|_| on(Rule::NoBody)),
+        gzip,
+    })
+}
+
+/// The content codings applied, lowercase, `identity` left out.
+fn content_codings(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(header::CONTENT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty() && c != "identity")
+        .collect()
+}
+
+fn varies_on_encoding(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(header::VARY)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|item| item == "*" || item.eq_ignore_ascii_case("accept-encoding"))
+}
+
+/// No CR, LF or NUL (the `http` crate rejects these when values are built
+/// safely; this guards values built with its unchecked constructors).
+pub(crate) fn header_value_ok(bytes: &[u8]) -> bool {
+    !bytes.iter().any(|&b| b == b'\r' || b == b'\n' || b == 0)
+}
+
+/// RFC 9110 section 8.6: `1*DIGIT`.
+pub(crate) fn parse_content_length(bytes: &[u8]) -> Option<u64> {
+    if bytes.is_empty() || !bytes.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    std::str::from_utf8(bytes).ok()?.parse().ok()
+}
+
+/// RFC 3986 `URI-reference`: only allowed characters, well-formed
+/// percent-escapes, a valid scheme if any, and at most one `#`.
+pub(crate) fn uri_reference_ok(bytes: &[u8]) -> bool {
+    let allowed = |b: u8| b.is_ascii_alphanumeric() || b"-._~:/?#[]@!$&'()*+,;=".contains(&b);
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3);
+                if !hex.is_some_and(|h| h.iter().all(u8::is_ascii_hexdigit)) {
+                    return false;
+                }
+                i += 3;
+            }
+            b if allowed(b) => i += 1,
+            _ => return false,
+        }
+    }
+    if bytes.iter().filter(|&&b| b == b'#').count() > 1 {
+        return false;
+    }
+    // A colon before any `/`, `?` or `#` ends a scheme, which must be
+    // ALPHA *( ALPHA / DIGIT / "+" / "-" / "." ).
+    let first_part_end = bytes
+        .iter()
+        .position(|&b| matches!(b, b'/' | b'?' | b'#'))
+        .unwrap_or(bytes.len());
+    if let Some(colon) = bytes[..first_part_end].iter().position(|&b| b == b':') {
+        let scheme = &bytes[..colon];
+        let valid = scheme.first().is_some_and(u8::is_ascii_alphabetic)
+            && scheme
+                .iter()
+                .all(|&b| b.is_ascii_alphanumeric() || b"+-.".contains(&b));
+        if !valid {
+            return false;
+        }
+    }
+    true
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn header_values_with_cr_lf_nul_are_refused() {
+        assert!(header_value_ok(b"text/plain; charset=utf-8"));
+        assert!(!header_value_ok(b"a\r\nSet-Cookie: x=1"));
+        assert!(!header_value_ok(b"a\nb"));
+        assert!(!header_value_ok(b"a\0b"));
+    }
+
+    #[test]
+    fn content_length_is_digits_only() {
+        assert_eq!(parse_content_length(b"0"), Some(0));
+        assert_eq!(parse_content_length(b"42"), Some(42));
+        assert_eq!(parse_content_length(b"-1"), None);
+        assert_eq!(parse_content_length(b"+1"), None);
+        assert_eq!(parse_content_length(b"1, 1"), None);
+        assert_eq!(parse_content_length(b""), None);
+        assert_eq!(parse_content_length(b"99999999999999999999999"), None);
+    }
+
+    #[test]
+    fn uri_references() {
+        for ok in [
+            "/",
+            "/a/b?c=d#e",
+            "https://example.com/x",
+            "../up",
+            "?q=1",
+            "//cdn.example/x",
+            "/caf%C3%A9",
+            "",
+        ] {
+            assert!(uri_reference_ok(ok.as_bytes()), "{ok}");
+        }
+        for bad in [
+            "/with space",
+            "/bad%zz",
+            "/%4",
+            "1http://x",
+            "/a#b#c",
+            "/caf\u{e9}",
+            "/<script>",
+        ] {
+            assert!(!uri_reference_ok(bad.as_bytes()), "{bad}");
+        }
+    }
+}
