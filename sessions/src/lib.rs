@@ -1,3 +1,69 @@
-//! Sessions for any tower service, with memory, file and SQLite stores that lose nothing under concurrency.
+//! Server-side sessions for any tower service, kept in memory, in files or
+//! in SQLite, for apps that need per-user state behind a cookie. Sessions
+//! load only when a handler uses them, ids are hashed at rest, and
+//! concurrent requests on one session never lose each other's changes.
 //!
-//! Not implemented yet.
+//! ```
+//! use http::{Request, Response, header};
+//! use pastry_sessions::{MemoryStore, SessionExt, SessionLayer};
+//! use tower::{ServiceBuilder, ServiceExt, service_fn};
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+//! let app = ServiceBuilder::new()
+//!     .layer(SessionLayer::new(MemoryStore::new()).cookie_name("sid"))
+//!     .service(service_fn(|req: Request<()>| async move {
+//!         let session = req.session().expect("behind a SessionLayer");
+//!         let count = session.get::<u64>("count").await?.unwrap_or(0) + 1;
+//!         session.insert("count", &count).await?;
+//!         Ok::<_, pastry_sessions::SessionError>(Response::new(format!("visit {count}")))
+//!     }));
+//!
+//! // The first visit gets a cookie...
+//! let res = app.clone().oneshot(Request::new(())).await?;
+//! let cookie = res.headers()[header::SET_COOKIE].to_str()?.split(';').next().unwrap().to_owned();
+//! assert!(cookie.starts_with("sid="));
+//!
+//! // ...and the second, sending it back, continues the same session.
+//! let req = Request::builder().header(header::COOKIE, &cookie).body(())?;
+//! let res = app.oneshot(req).await?;
+//! let body = http_body_util::BodyExt::collect(res.into_body()).await?.to_bytes();
+//! assert_eq!(&body[..], b"visit 2");
+//! # Ok(())
+//! # }
+//! ```
+
+mod body;
+mod clock;
+mod error;
+mod expiry;
+mod ext;
+mod future;
+mod id;
+mod layer;
+mod record;
+mod service;
+mod session;
+mod store;
+
+pub use body::SessionBody;
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use cookie::SameSite;
+pub use error::{ConfigError, SessionError};
+pub use expiry::Expiry;
+pub use ext::SessionExt;
+pub use future::ResponseFuture;
+pub use id::SessionKey;
+pub use layer::SessionLayer;
+pub use record::Record;
+pub use service::SessionService;
+pub use session::Session;
+pub use store::any::AnyStore;
+pub use store::cleanup::spawn_cleanup;
+#[cfg(feature = "file")]
+pub use store::file::FileStore;
+#[cfg(feature = "memory")]
+pub use store::memory::MemoryStore;
+#[cfg(feature = "sqlite")]
+pub use store::sqlite::{SqliteStore, SqliteStoreBuilder, Synchronous};
+pub use store::{SaveOutcome, SessionStore};

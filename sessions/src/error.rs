@@ -1,0 +1,109 @@
+use std::time::Duration;
+
+/// What can go wrong while loading, changing or saving a session.
+///
+/// Handlers usually see it from [`Session`](crate::Session) methods and turn
+/// it into a 500; a store failure during the automatic save at the end of a
+/// request is logged and answered with a 500 by the layer itself.
+///
+/// ```
+/// use pastry_sessions::SessionError;
+///
+/// let err = pastry_sessions::AnyStore::from_url("redis://localhost").unwrap_err();
+/// assert!(matches!(err, SessionError::Url { .. }));
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// A value could not be turned into JSON, or the stored JSON is not the
+    /// type the handler asked for.
+    #[error("session value `{key}` could not be converted")]
+    Value {
+        /// The session key whose value failed.
+        key: String,
+        /// What serde reported.
+        #[source]
+        source: serde_json::Error,
+    },
+    /// The store's file system or database I/O failed.
+    #[error("session store I/O failed")]
+    Io(#[from] std::io::Error),
+    /// The SQLite store failed.
+    #[cfg(feature = "sqlite")]
+    #[error("SQLite session store failed")]
+    Sqlite(#[from] rusqlite::Error),
+    /// A stored record could not be decoded.
+    #[error("stored session record is corrupt: {0}")]
+    Corrupt(String),
+    /// Concurrent requests kept changing the session; this request's changes
+    /// could not be merged within the retry budget.
+    #[error("session changes still conflicted after {retries} retries")]
+    Conflict {
+        /// How many times the save was retried.
+        retries: u32,
+    },
+    /// A store URL given to [`AnyStore::from_url`](crate::AnyStore::from_url)
+    /// is not understood.
+    #[error("invalid session store URL `{url}`: {reason}")]
+    Url {
+        /// The URL as given.
+        url: String,
+        /// Why it was rejected.
+        reason: String,
+    },
+    /// The store's database was written by a newer version of this crate.
+    #[error("session store schema version {found} is newer than the supported {supported}")]
+    Schema {
+        /// The version found in the store.
+        found: i64,
+        /// The newest version this crate understands.
+        supported: i64,
+    },
+    /// A background task running blocking store work panicked or was
+    /// cancelled.
+    #[error("session store worker failed")]
+    Worker(#[from] tokio::task::JoinError),
+}
+
+/// A [`SessionLayer`](crate::SessionLayer) setting that cannot work.
+///
+/// Builder methods record the first bad setting;
+/// [`SessionLayer::validate`](crate::SessionLayer::validate) returns it, and
+/// applying an invalid layer to a service panics at start-up with this
+/// message (never on a request).
+///
+/// ```
+/// use pastry_sessions::{ConfigError, MemoryStore, SessionLayer};
+///
+/// let err = SessionLayer::new(MemoryStore::new()).cookie_name("bad name").validate().unwrap_err();
+/// assert!(matches!(err, ConfigError::CookieName(_)));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The cookie name is empty or not an HTTP token.
+    #[error("cookie name `{0}` is not a valid cookie name")]
+    CookieName(String),
+    /// The cookie path does not start with `/` or has characters a cookie
+    /// attribute cannot carry.
+    #[error("cookie path `{0}` must start with `/` and contain no `;` or control characters")]
+    Path(String),
+    /// The cookie domain has characters a cookie attribute cannot carry.
+    #[error("cookie domain `{0}` is not a valid domain")]
+    Domain(String),
+    /// `SameSite=None` is rejected by browsers unless the cookie is `Secure`.
+    #[error("SameSite=None requires a Secure cookie")]
+    SameSiteNoneWithoutSecure,
+    /// A timeout or lifetime of zero would expire every session at once.
+    #[error("{0} must be longer than zero")]
+    ZeroDuration(&'static str),
+    /// The idle-expiry refresh interval must be shorter than the idle timeout,
+    /// or sessions would expire between refreshes.
+    #[error("refresh interval {refresh:?} must be shorter than the idle timeout {idle:?}")]
+    RefreshInterval {
+        /// The configured refresh interval.
+        refresh: Duration,
+        /// The configured idle timeout.
+        idle: Duration,
+    },
+}

@@ -1,0 +1,91 @@
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use http::header::{CONTENT_LENGTH, SET_COOKIE};
+use http::{HeaderValue, Response, StatusCode};
+use pin_project_lite::pin_project;
+
+use crate::body::SessionBody;
+use crate::store::BoxFuture;
+use crate::{Session, SessionError};
+
+type CommitFuture = BoxFuture<'static, Result<Option<HeaderValue>, SessionError>>;
+
+pin_project! {
+    /// The response future of [`SessionService`](crate::SessionService):
+    /// the app's response, then, only if the handler used the session, the
+    /// save.
+    pub struct ResponseFuture<F: Future> {
+        #[pin]
+        inner: F,
+        session: Option<Session>,
+        commit: Option<CommitFuture>,
+        // The app's response while the save runs.
+        parked: Option<F::Output>,
+    }
+}
+
+impl<F: Future> ResponseFuture<F> {
+    pub(crate) fn new(inner: F, session: Session) -> Self {
+        Self {
+            inner,
+            session: Some(session),
+            commit: None,
+            parked: None,
+        }
+    }
+}
+
+impl<F, B, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<B>, E>>,
+{
+    type Output = Result<Response<SessionBody<B>>, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        if this.commit.is_none() {
+            let response = ready!(this.inner.poll(cx))?;
+            let session = match this.session.take() {
+                Some(session) if session.touched() => session,
+                _ => return Poll::Ready(Ok(response.map(SessionBody::inner))),
+            };
+            let server_error = response.status().is_server_error();
+            *this.commit = Some(Box::pin(session.commit(server_error)));
+            *this.parked = Some(Ok(response));
+        }
+        let Some(commit) = this.commit.as_mut() else {
+            unreachable!("commit future set above");
+        };
+        let result = ready!(commit.as_mut().poll(cx));
+        let response = match this.parked.take() {
+            Some(Ok(response)) => response,
+            // Only Ok responses are parked; polled again after completion.
+            _ => panic!("ResponseFuture polled after completion"),
+        };
+        Poll::Ready(Ok(finish(response, result)))
+    }
+}
+
+fn finish<B>(
+    mut response: Response<B>,
+    result: Result<Option<HeaderValue>, SessionError>,
+) -> Response<SessionBody<B>> {
+    match result {
+        Ok(Some(cookie)) => {
+            response.headers_mut().append(SET_COOKIE, cookie);
+            response.map(SessionBody::inner)
+        }
+        Ok(None) => response.map(SessionBody::inner),
+        Err(error) => {
+            tracing::error!(target: "pastry_sessions", error = %error, "saving the session failed; answering 500");
+            let mut failed = Response::new(SessionBody::empty());
+            *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            failed
+                .headers_mut()
+                .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+            failed
+        }
+    }
+}

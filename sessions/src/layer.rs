@@ -1,0 +1,465 @@
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use cookie::SameSite;
+use http::HeaderValue;
+use tower_layer::Layer;
+
+use crate::clock::{Clock, SystemClock};
+use crate::id::SessionId;
+use crate::service::SessionService;
+use crate::store::{DynStore, SessionStore};
+use crate::{ConfigError, Expiry, Record};
+
+/// Default idle timeout: a day without a request that uses the session.
+const DEFAULT_IDLE: Duration = Duration::from_secs(24 * 60 * 60);
+/// Default: extend an idle expiry at most once a minute.
+const DEFAULT_REFRESH: Duration = Duration::from_secs(60);
+/// Default number of replays after a compare-and-swap conflict.
+const DEFAULT_RETRIES: u32 = 8;
+
+/// Adds a [`Session`](crate::Session) to every request and saves it after
+/// the response, with the cookie settings and expiry policy chosen here.
+///
+/// Defaults: cookie `id`, `Path=/`, no `Domain`, `Secure`, `HttpOnly`,
+/// `SameSite=Lax`; sessions end after a day idle
+/// ([`idle_timeout`](Self::idle_timeout)), with no absolute cap.
+///
+/// **Plain http during development**: browsers do not send `Secure`
+/// cookies over `http://` (except to `localhost` in some browsers), so a
+/// development server without TLS needs `.secure(false)`:
+///
+/// ```
+/// use std::time::Duration;
+/// use pastry_sessions::{MemoryStore, SameSite, SessionLayer};
+///
+/// let dev = std::env::var("APP_ENV").as_deref() == Ok("development");
+/// let layer = SessionLayer::new(MemoryStore::new())
+///     .cookie_name("sid")
+///     .secure(!dev)
+///     .same_site(SameSite::Strict)
+///     .idle_timeout(Duration::from_secs(30 * 60))
+///     .absolute_lifetime(Duration::from_secs(12 * 60 * 60))
+///     .validate()
+///     .expect("valid session settings");
+/// # let _ = layer;
+/// ```
+#[derive(Clone)]
+pub struct SessionLayer {
+    store: Arc<dyn DynStore>,
+    config: Arc<Config>,
+    error: Option<ConfigError>,
+}
+
+#[derive(Clone)]
+pub(crate) struct Config {
+    pub(crate) cookie_name: String,
+    path: String,
+    domain: Option<String>,
+    secure: bool,
+    http_only: bool,
+    same_site: SameSite,
+    idle_timeout: Duration,
+    absolute_lifetime: Option<Duration>,
+    default_expiry: Option<Expiry>,
+    refresh_interval: Option<Duration>,
+    pub(crate) max_retries: u32,
+    pub(crate) clock: Arc<dyn Clock>,
+    /// `; Path=/; Secure; HttpOnly; SameSite=Lax`, built once.
+    attributes: String,
+}
+
+impl SessionLayer {
+    /// A layer keeping sessions in `store`, with the default settings.
+    pub fn new(store: impl SessionStore) -> Self {
+        let mut config = Config {
+            cookie_name: "id".to_owned(),
+            path: "/".to_owned(),
+            domain: None,
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+            idle_timeout: DEFAULT_IDLE,
+            absolute_lifetime: None,
+            default_expiry: None,
+            refresh_interval: None,
+            max_retries: DEFAULT_RETRIES,
+            clock: Arc::new(SystemClock),
+            attributes: String::new(),
+        };
+        config.attributes = config.build_attributes();
+        Self {
+            store: Arc::new(store),
+            config: Arc::new(config),
+            error: None,
+        }
+    }
+
+    fn update(mut self, f: impl FnOnce(&mut Config) -> Result<(), ConfigError>) -> Self {
+        let config = Arc::make_mut(&mut self.config);
+        if let Err(e) = f(config) {
+            self.error.get_or_insert(e);
+        }
+        config.attributes = config.build_attributes();
+        self
+    }
+
+    /// The cookie's name (default `id`); must be an HTTP token.
+    pub fn cookie_name(self, name: impl Into<String>) -> Self {
+        let name = name.into();
+        self.update(|c| {
+            if name.is_empty() || !name.bytes().all(is_token_byte) {
+                return Err(ConfigError::CookieName(name));
+            }
+            c.cookie_name = name;
+            Ok(())
+        })
+    }
+
+    /// The cookie's `Path` (default `/`).
+    pub fn path(self, path: impl Into<String>) -> Self {
+        let path = path.into();
+        self.update(|c| {
+            if !path.starts_with('/') || !path.bytes().all(is_attribute_byte) {
+                return Err(ConfigError::Path(path));
+            }
+            c.path = path;
+            Ok(())
+        })
+    }
+
+    /// The cookie's `Domain` (default none: only the host that set it).
+    pub fn domain(self, domain: impl Into<String>) -> Self {
+        let domain = domain.into();
+        self.update(|c| {
+            let ok = !domain.is_empty()
+                && domain
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.');
+            if !ok {
+                return Err(ConfigError::Domain(domain));
+            }
+            c.domain = Some(domain);
+            Ok(())
+        })
+    }
+
+    /// Whether the cookie is `Secure` (default on): sent over HTTPS only.
+    pub fn secure(self, secure: bool) -> Self {
+        self.update(|c| {
+            c.secure = secure;
+            Ok(())
+        })
+    }
+
+    /// Whether the cookie is `HttpOnly` (default on): hidden from scripts.
+    pub fn http_only(self, http_only: bool) -> Self {
+        self.update(|c| {
+            c.http_only = http_only;
+            Ok(())
+        })
+    }
+
+    /// The cookie's `SameSite` (default `Lax`). `None` requires `Secure`.
+    pub fn same_site(self, same_site: SameSite) -> Self {
+        self.update(|c| {
+            c.same_site = same_site;
+            Ok(())
+        })
+    }
+
+    /// How long a session lives without a request that uses it (default a
+    /// day). Also how long the store keeps [`Expiry::BrowserSession`]
+    /// sessions.
+    pub fn idle_timeout(self, timeout: Duration) -> Self {
+        self.update(|c| {
+            if timeout.is_zero() {
+                return Err(ConfigError::ZeroDuration("idle timeout"));
+            }
+            c.idle_timeout = timeout;
+            Ok(())
+        })
+    }
+
+    /// The longest any session may live from its first save, however
+    /// active (default no cap).
+    pub fn absolute_lifetime(self, lifetime: Duration) -> Self {
+        self.update(|c| {
+            if lifetime.is_zero() {
+                return Err(ConfigError::ZeroDuration("absolute lifetime"));
+            }
+            c.absolute_lifetime = Some(lifetime);
+            Ok(())
+        })
+    }
+
+    /// The expiry of sessions that did not choose one with
+    /// [`Session::set_expiry`](crate::Session::set_expiry) (default
+    /// `Expiry::Idle(idle_timeout)`).
+    pub fn expiry(self, expiry: Expiry) -> Self {
+        self.update(|c| {
+            if expiry == Expiry::Idle(Duration::ZERO) {
+                return Err(ConfigError::ZeroDuration("idle expiry"));
+            }
+            c.default_expiry = Some(expiry);
+            Ok(())
+        })
+    }
+
+    /// The least time between two saves that only extend an idle expiry
+    /// (default a minute, and at most half the idle timeout). A request
+    /// that changes nothing writes to the store only when its session's
+    /// expiry would move by at least this much.
+    pub fn refresh_interval(self, interval: Duration) -> Self {
+        self.update(|c| {
+            c.refresh_interval = Some(interval);
+            Ok(())
+        })
+    }
+
+    /// How many times a save is replayed after concurrent requests changed
+    /// the session first (default 8); after that the request fails with a
+    /// logged error and a 500.
+    pub fn max_retries(self, retries: u32) -> Self {
+        self.update(|c| {
+            c.max_retries = retries;
+            Ok(())
+        })
+    }
+
+    /// The clock expiry decisions use (default the system clock); tests
+    /// pass a [`ManualClock`](crate::ManualClock).
+    pub fn clock(self, clock: impl Clock) -> Self {
+        self.update(|c| {
+            c.clock = Arc::new(clock);
+            Ok(())
+        })
+    }
+
+    /// Checks the settings as a whole: `Ok(self)` if they can work, else the
+    /// first problem found.
+    pub fn validate(self) -> Result<Self, ConfigError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        let c = &self.config;
+        if c.same_site == SameSite::None && !c.secure {
+            return Err(ConfigError::SameSiteNoneWithoutSecure);
+        }
+        if let Some(refresh) = c.refresh_interval {
+            let idle = match c.default_expiry {
+                Some(Expiry::Idle(d)) => d,
+                _ => c.idle_timeout,
+            };
+            if refresh >= idle {
+                return Err(ConfigError::RefreshInterval { refresh, idle });
+            }
+        }
+        Ok(self)
+    }
+}
+
+impl<S> Layer<S> for SessionLayer {
+    type Service = SessionService<S>;
+
+    /// # Panics
+    ///
+    /// When the settings are invalid (see [`SessionLayer::validate`]); this
+    /// happens while the service stack is built, never on a request.
+    fn layer(&self, inner: S) -> Self::Service {
+        if let Err(e) = self.clone().validate() {
+            panic!("invalid SessionLayer configuration: {e}");
+        }
+        SessionService::new(inner, Arc::clone(&self.store), Arc::clone(&self.config))
+    }
+}
+
+impl fmt::Debug for SessionLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionLayer")
+            .field("cookie_name", &self.config.cookie_name)
+            .field("path", &self.config.path)
+            .field("domain", &self.config.domain)
+            .field("secure", &self.config.secure)
+            .field("http_only", &self.config.http_only)
+            .field("same_site", &self.config.same_site)
+            .field("idle_timeout", &self.config.idle_timeout)
+            .field("absolute_lifetime", &self.config.absolute_lifetime)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    fn build_attributes(&self) -> String {
+        let mut out = format!("; Path={}", self.path);
+        if let Some(domain) = &self.domain {
+            out.push_str("; Domain=");
+            out.push_str(domain);
+        }
+        if self.secure {
+            out.push_str("; Secure");
+        }
+        if self.http_only {
+            out.push_str("; HttpOnly");
+        }
+        out.push_str("; SameSite=");
+        out.push_str(match self.same_site {
+            SameSite::Strict => "Strict",
+            SameSite::Lax => "Lax",
+            SameSite::None => "None",
+        });
+        out
+    }
+
+    fn policy(&self, record: &Record) -> Expiry {
+        record
+            .expiry
+            .or(self.default_expiry)
+            .unwrap_or(Expiry::Idle(self.idle_timeout))
+    }
+
+    fn cap(&self, record: &Record, at: SystemTime) -> SystemTime {
+        match self.absolute_lifetime {
+            Some(lifetime) => at.min(record.created_at + lifetime),
+            None => at,
+        }
+    }
+
+    /// Whether the record is past the absolute lifetime cap.
+    pub(crate) fn outlived(&self, record: &Record, now: SystemTime) -> bool {
+        self.absolute_lifetime
+            .is_some_and(|lifetime| record.created_at + lifetime <= now)
+    }
+
+    /// When a record saved at `now` expires.
+    pub(crate) fn expires_at(&self, record: &Record, now: SystemTime) -> SystemTime {
+        let at = match self.policy(record) {
+            Expiry::Idle(d) => now + d,
+            Expiry::At(t) => t,
+            Expiry::BrowserSession => now + self.idle_timeout,
+        };
+        self.cap(record, at)
+    }
+
+    /// The new expiry if an unchanged record is due for an idle refresh.
+    pub(crate) fn refresh_due(&self, record: &Record, now: SystemTime) -> Option<SystemTime> {
+        let idle = match self.policy(record) {
+            Expiry::Idle(d) => d,
+            Expiry::BrowserSession => self.idle_timeout,
+            Expiry::At(_) => return None,
+        };
+        let interval = self
+            .refresh_interval
+            .unwrap_or(DEFAULT_REFRESH)
+            .min(idle / 2);
+        let next = self.expires_at(record, now);
+        (next >= record.expires_at + interval).then_some(next)
+    }
+
+    /// The `Set-Cookie` value for a saved session.
+    pub(crate) fn cookie(&self, id: &SessionId, record: &Record, now: SystemTime) -> HeaderValue {
+        let mut value = format!("{}={}{}", self.cookie_name, id.encode(), self.attributes);
+        if self.policy(record) != Expiry::BrowserSession {
+            let left = record.expires_at.duration_since(now).unwrap_or_default();
+            let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
+            value.push_str(&format!("; Max-Age={secs}"));
+        }
+        // Built from validated settings and hex digits only.
+        HeaderValue::try_from(value).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    /// The `Set-Cookie` value that makes the browser drop the cookie.
+    pub(crate) fn removal_cookie(&self) -> HeaderValue {
+        let value = format!("{}={}; Max-Age=0", self.cookie_name, self.attributes);
+        HeaderValue::try_from(value).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+}
+
+fn is_token_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
+}
+
+fn is_attribute_byte(b: u8) -> bool {
+    (0x20..0x7f).contains(&b) && b != b';'
+}
+
+#[cfg(all(test, feature = "memory"))]
+mod tests {
+    use super::*;
+    use crate::MemoryStore;
+
+    #[test]
+    fn bad_settings_are_typed_errors() {
+        let layer = || SessionLayer::new(MemoryStore::new());
+        assert!(matches!(
+            layer().cookie_name("").validate(),
+            Err(ConfigError::CookieName(_))
+        ));
+        assert!(matches!(
+            layer().cookie_name("a;b").validate(),
+            Err(ConfigError::CookieName(_))
+        ));
+        assert!(matches!(
+            layer().path("x").validate(),
+            Err(ConfigError::Path(_))
+        ));
+        assert!(matches!(
+            layer().path("/a;b").validate(),
+            Err(ConfigError::Path(_))
+        ));
+        assert!(matches!(
+            layer().domain("a b").validate(),
+            Err(ConfigError::Domain(_))
+        ));
+        assert!(matches!(
+            layer().same_site(SameSite::None).secure(false).validate(),
+            Err(ConfigError::SameSiteNoneWithoutSecure)
+        ));
+        assert!(matches!(
+            layer().idle_timeout(Duration::ZERO).validate(),
+            Err(ConfigError::ZeroDuration(_))
+        ));
+        assert!(matches!(
+            layer()
+                .idle_timeout(Duration::from_secs(30))
+                .refresh_interval(Duration::from_secs(30))
+                .validate(),
+            Err(ConfigError::RefreshInterval { .. })
+        ));
+        assert!(
+            layer()
+                .cookie_name("sid")
+                .path("/app")
+                .domain("example.com")
+                .validate()
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn attributes_follow_the_settings() {
+        let layer = SessionLayer::new(MemoryStore::new())
+            .path("/app")
+            .domain("example.com")
+            .secure(false)
+            .http_only(false)
+            .same_site(SameSite::Strict);
+        assert_eq!(
+            layer.config.attributes,
+            "; Path=/app; Domain=example.com; SameSite=Strict"
+        );
+        let default = SessionLayer::new(MemoryStore::new());
+        assert_eq!(
+            default.config.attributes,
+            "; Path=/; Secure; HttpOnly; SameSite=Lax"
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "invalid SessionLayer configuration")]
+    fn applying_an_invalid_layer_panics_at_build_time() {
+        let layer = SessionLayer::new(MemoryStore::new()).cookie_name("");
+        let _ = layer.layer(());
+    }
+}

@@ -1,0 +1,174 @@
+use std::fmt;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use http::header::COOKIE;
+use http::{HeaderMap, Request, Response};
+use tower_service::Service;
+
+use crate::Session;
+use crate::body::SessionBody;
+use crate::future::ResponseFuture;
+use crate::id::SessionId;
+use crate::layer::Config;
+use crate::store::DynStore;
+
+/// At most this many well-formed ids are tried from one request's cookies.
+const MAX_CANDIDATES: usize = 4;
+
+/// The service [`SessionLayer`](crate::SessionLayer) wraps an app in: puts a
+/// [`Session`] in each request's extensions and saves it after the response.
+#[derive(Clone)]
+pub struct SessionService<S> {
+    inner: S,
+    store: Arc<dyn DynStore>,
+    config: Arc<Config>,
+}
+
+impl<S> SessionService<S> {
+    pub(crate) fn new(inner: S, store: Arc<dyn DynStore>, config: Arc<Config>) -> Self {
+        Self {
+            inner,
+            store,
+            config,
+        }
+    }
+
+    /// The wrapped service.
+    pub fn get_ref(&self) -> &S {
+        &self.inner
+    }
+
+    /// The wrapped service, mutably.
+    pub fn get_mut(&mut self) -> &mut S {
+        &mut self.inner
+    }
+
+    /// Unwraps the inner service.
+    pub fn into_inner(self) -> S {
+        self.inner
+    }
+}
+
+impl<S: fmt::Debug> fmt::Debug for SessionService<S> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionService")
+            .field("inner", &self.inner)
+            .field("cookie_name", &self.config.cookie_name)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for SessionService<S>
+where
+    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
+{
+    type Response = Response<SessionBody<ResBody>>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        let (candidates, had_cookie) = session_cookies(req.headers(), &self.config.cookie_name);
+        let session = Session::new(
+            Arc::clone(&self.store),
+            Arc::clone(&self.config),
+            candidates,
+            had_cookie,
+        );
+        req.extensions_mut().insert(session.clone());
+        ResponseFuture::new(self.inner.call(req), session)
+    }
+}
+
+/// The well-formed session ids among the request's cookies named `name`
+/// (every `Cookie` header, every pair), and whether any cookie of that name
+/// was sent at all. Malformed values are skipped, never used.
+pub(crate) fn session_cookies(headers: &HeaderMap, name: &str) -> (Vec<SessionId>, bool) {
+    let mut ids = Vec::new();
+    let mut seen = false;
+    for header in headers.get_all(COOKIE) {
+        let Ok(text) = header.to_str() else { continue };
+        for pair in text.split(';') {
+            let Some((key, value)) = pair.split_once('=') else {
+                continue;
+            };
+            if key.trim() != name {
+                continue;
+            }
+            seen = true;
+            let value = value.trim();
+            let value = value
+                .strip_prefix('"')
+                .and_then(|v| v.strip_suffix('"'))
+                .unwrap_or(value);
+            if let Some(id) = SessionId::parse(value)
+                && !ids.contains(&id)
+                && ids.len() < MAX_CANDIDATES
+            {
+                ids.push(id);
+            }
+        }
+    }
+    (ids, seen)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use http::HeaderValue;
+    use proptest::prelude::*;
+
+    fn headers(values: &[&str]) -> HeaderMap {
+        let mut map = HeaderMap::new();
+        for v in values {
+            map.append(COOKIE, HeaderValue::from_str(v).unwrap());
+        }
+        map
+    }
+
+    #[test]
+    fn finds_every_cookie_of_the_name_across_headers() {
+        let a = SessionId::random();
+        let b = SessionId::random();
+        let map = headers(&[
+            &format!("theme=dark; id={}", a.encode()),
+            &format!("id=\"{}\"; id={}", b.encode(), a.encode()),
+        ]);
+        assert_eq!(session_cookies(&map, "id"), (vec![a, b], true));
+    }
+
+    #[test]
+    fn malformed_values_are_skipped_but_noticed() {
+        let map = headers(&["id=../../etc/passwd; id=; sid=x"]);
+        assert_eq!(session_cookies(&map, "id"), (vec![], true));
+        assert_eq!(
+            session_cookies(&headers(&["other=1"]), "id"),
+            (vec![], false)
+        );
+    }
+
+    #[test]
+    fn candidates_are_bounded() {
+        let many: Vec<String> = (0..20)
+            .map(|_| format!("id={}", SessionId::random().encode()))
+            .collect();
+        let map = headers(&[&many.join("; ")]);
+        assert_eq!(session_cookies(&map, "id").0.len(), MAX_CANDIDATES);
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+        #[test]
+        fn arbitrary_cookie_headers_never_panic(text in "[ -~]{0,200}") {
+            if let Ok(value) = HeaderValue::from_str(&text) {
+                let mut map = HeaderMap::new();
+                map.insert(COOKIE, value);
+                let _ = session_cookies(&map, "id");
+            }
+        }
+    }
+}

@@ -1,0 +1,448 @@
+use std::collections::BTreeMap;
+use std::fmt;
+use std::mem;
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+
+use http::HeaderValue;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::sync::OnceCell;
+
+use crate::id::SessionId;
+use crate::layer::Config;
+use crate::store::{DynStore, SaveOutcome};
+use crate::{Expiry, Record, SessionError, SessionKey};
+
+/// The session of the current request: a cheap-to-clone handle that
+/// [`SessionLayer`](crate::SessionLayer) puts in the request extensions.
+///
+/// Reach it with [`SessionExt::session`](crate::SessionExt::session). The
+/// first method that needs the values loads the record from the store
+/// (which is why they are `async`); a request that never calls them costs
+/// no store I/O. Changes are saved once, after the handler has answered,
+/// and only if the answer is not a 5xx.
+///
+/// ```
+/// use http::{Request, Response};
+/// use pastry_sessions::{MemoryStore, SessionExt, SessionLayer};
+/// use tower::{ServiceBuilder, ServiceExt, service_fn};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// let app = ServiceBuilder::new()
+///     .layer(SessionLayer::new(MemoryStore::new()))
+///     .service(service_fn(|req: Request<String>| async move {
+///         let session = req.session().expect("SessionLayer is installed");
+///         let visits = session.get::<u32>("visits").await?.unwrap_or(0) + 1;
+///         session.insert("visits", &visits).await?;
+///         Ok::<_, pastry_sessions::SessionError>(Response::new(visits.to_string()))
+///     }));
+///
+/// let res = app.oneshot(Request::new(String::new())).await?;
+/// assert_eq!(res.headers()["set-cookie"].to_str()?.starts_with("id="), true);
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    store: Arc<dyn DynStore>,
+    config: Arc<Config>,
+    /// Well-formed ids from the request's cookies, in the order sent.
+    candidates: Vec<SessionId>,
+    /// Whether the request carried a cookie of our name at all.
+    had_cookie: bool,
+    loaded: OnceCell<()>,
+    state: Mutex<State>,
+}
+
+#[derive(Default)]
+struct State {
+    current: Option<Current>,
+    changes: Changes,
+    /// Set by anything that must be written: a value, the expiry, a new id.
+    dirty: bool,
+    /// Loaded or changed: the layer has work to do after the handler.
+    touched: bool,
+    /// Keys to delete once this request's outcome is committed (old ids
+    /// after `cycle_id`, destroyed sessions).
+    retire: Vec<SessionKey>,
+    destroyed: bool,
+}
+
+struct Current {
+    id: SessionId,
+    key: SessionKey,
+    record: Record,
+}
+
+/// This request's own changes, replayed onto a fresh copy of the record
+/// when a concurrent request saved first.
+#[derive(Default)]
+struct Changes {
+    cleared: bool,
+    keys: BTreeMap<String, Option<Value>>,
+    expiry: Option<Option<Expiry>>,
+}
+
+impl Changes {
+    fn apply(&self, mut record: Record) -> Record {
+        if self.cleared {
+            record.data.clear();
+        }
+        for (key, value) in &self.keys {
+            match value {
+                Some(v) => {
+                    record.data.insert(key.clone(), v.clone());
+                }
+                None => {
+                    record.data.remove(key);
+                }
+            }
+        }
+        if let Some(expiry) = self.expiry {
+            record.expiry = expiry;
+        }
+        record
+    }
+}
+
+impl Session {
+    pub(crate) fn new(
+        store: Arc<dyn DynStore>,
+        config: Arc<Config>,
+        candidates: Vec<SessionId>,
+        had_cookie: bool,
+    ) -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                store,
+                config,
+                candidates,
+                had_cookie,
+                loaded: OnceCell::new(),
+                state: Mutex::new(State::default()),
+            }),
+        }
+    }
+
+    fn state(&self) -> MutexGuard<'_, State> {
+        self.inner
+            .state
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Loads the record on first use; later calls return at once.
+    async fn load(&self) -> Result<(), SessionError> {
+        self.inner
+            .loaded
+            .get_or_try_init(|| self.load_from_store())
+            .await
+            .map(|_| ())
+    }
+
+    async fn load_from_store(&self) -> Result<(), SessionError> {
+        let config = &self.inner.config;
+        let now = config.clock.now();
+        let mut found = None;
+        for id in &self.inner.candidates {
+            let key = id.key();
+            if let Some(record) = self.inner.store.load_dyn(&key, now).await? {
+                if config.outlived(&record, now) {
+                    tracing::debug!(target: "pastry_sessions", session = %key.short(), "session past its absolute lifetime");
+                    continue;
+                }
+                found = Some(Current {
+                    id: *id,
+                    key,
+                    record,
+                });
+                break;
+            }
+        }
+        let current = found.unwrap_or_else(|| {
+            if self.inner.had_cookie {
+                tracing::debug!(target: "pastry_sessions", "unknown, malformed or expired session cookie; starting a fresh session");
+            }
+            fresh(now)
+        });
+        let mut state = self.state();
+        state.touched = true;
+        let mut current = current;
+        if let Some(expiry) = state.changes.expiry {
+            current.record.expiry = expiry;
+        }
+        state.current = Some(current);
+        Ok(())
+    }
+
+    /// Runs `f` on the loaded state.
+    async fn with<R>(
+        &self,
+        f: impl FnOnce(&mut State, &mut Current) -> R,
+    ) -> Result<R, SessionError> {
+        self.load().await?;
+        let mut guard = self.state();
+        let state = &mut *guard;
+        let mut current = state
+            .current
+            .take()
+            .ok_or_else(|| SessionError::Corrupt("session state missing after load".to_owned()))?;
+        let out = f(state, &mut current);
+        state.current = Some(current);
+        Ok(out)
+    }
+
+    /// The value stored under `key`, or `None` if there is none.
+    ///
+    /// A value of another type than `T` is [`SessionError::Value`].
+    pub async fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        self.with(|_, current| match current.record.data.get(key) {
+            Some(value) => T::deserialize(value)
+                .map(Some)
+                .map_err(|source| SessionError::Value {
+                    key: key.to_owned(),
+                    source,
+                }),
+            None => Ok(None),
+        })
+        .await?
+    }
+
+    /// Stores `value` under `key`, replacing any previous value.
+    pub async fn insert<T: Serialize + ?Sized>(
+        &self,
+        key: &str,
+        value: &T,
+    ) -> Result<(), SessionError> {
+        let value = serde_json::to_value(value).map_err(|source| SessionError::Value {
+            key: key.to_owned(),
+            source,
+        })?;
+        self.with(|state, current| {
+            current.record.data.insert(key.to_owned(), value.clone());
+            state.changes.keys.insert(key.to_owned(), Some(value));
+            state.dirty = true;
+        })
+        .await
+    }
+
+    /// Removes the value under `key`, if any.
+    pub async fn remove(&self, key: &str) -> Result<(), SessionError> {
+        self.take::<Value>(key).await.map(|_| ())
+    }
+
+    /// Removes the value under `key` and returns it.
+    pub async fn take<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        let old = self
+            .with(|state, current| {
+                let old = current.record.data.remove(key);
+                state.changes.keys.insert(key.to_owned(), None);
+                state.dirty = true;
+                old
+            })
+            .await?;
+        old.map(|value| {
+            T::deserialize(value).map_err(|source| SessionError::Value {
+                key: key.to_owned(),
+                source,
+            })
+        })
+        .transpose()
+    }
+
+    /// Removes every value; the session (and its id) lives on.
+    pub async fn clear(&self) -> Result<(), SessionError> {
+        self.with(|state, current| {
+            current.record.data.clear();
+            state.changes.cleared = true;
+            state.changes.keys.clear();
+            state.dirty = true;
+        })
+        .await
+    }
+
+    /// Whether a value is stored under `key`.
+    pub async fn contains(&self, key: &str) -> Result<bool, SessionError> {
+        self.with(|_, current| current.record.data.contains_key(key))
+            .await
+    }
+
+    /// The keys of every stored value, sorted.
+    pub async fn keys(&self) -> Result<Vec<String>, SessionError> {
+        self.with(|_, current| current.record.data.keys().cloned().collect())
+            .await
+    }
+
+    /// The session id the client will hold after this request, once the
+    /// session has been loaded (by any of the `async` methods); `None` before.
+    ///
+    /// Treat it as a secret: never log it or put it in a URL.
+    pub fn id(&self) -> Option<String> {
+        self.state().current.as_ref().map(|c| c.id.encode())
+    }
+
+    /// Gives the session a new id, keeping its values: call it when a user
+    /// logs in, so an id learned before login is worth nothing after.
+    ///
+    /// The old id stops loading anything once this request is answered; if
+    /// the answer is a 5xx, nothing changes and the old id stays valid.
+    pub async fn cycle_id(&self) -> Result<(), SessionError> {
+        self.with(|state, current| {
+            if current.record.version > 0 {
+                state.retire.push(current.key);
+            }
+            current.id = SessionId::random();
+            current.key = current.id.key();
+            current.record.version = 0;
+            state.dirty = true;
+        })
+        .await
+    }
+
+    /// Ends the session: its record is deleted and the cookie expired when
+    /// the request is answered. Values inserted afterwards go into a new,
+    /// empty session with a new id.
+    pub async fn destroy(&self) -> Result<(), SessionError> {
+        let now = self.inner.config.clock.now();
+        self.with(|state, current| {
+            if current.record.version > 0 {
+                state.retire.push(current.key);
+            }
+            *current = fresh(now);
+            state.changes = Changes::default();
+            state.dirty = false;
+            state.destroyed = true;
+        })
+        .await
+    }
+
+    /// Chooses when this session ends; stored with the session, so it holds
+    /// on later requests too.
+    pub fn set_expiry(&self, expiry: Expiry) {
+        let mut state = self.state();
+        state.changes.expiry = Some(Some(expiry));
+        state.dirty = true;
+        state.touched = true;
+        if let Some(current) = state.current.as_mut() {
+            current.record.expiry = Some(expiry);
+        }
+    }
+
+    /// Whether the layer has anything to do after the handler answered.
+    pub(crate) fn touched(&self) -> bool {
+        self.state().touched
+    }
+
+    /// Commits this request's session work: saves (with compare-and-swap
+    /// and replay on conflict), deletes retired keys, and returns the
+    /// `Set-Cookie` value to send, if any.
+    pub(crate) async fn commit(
+        self,
+        server_error: bool,
+    ) -> Result<Option<HeaderValue>, SessionError> {
+        if server_error {
+            if self.state().dirty {
+                tracing::debug!(target: "pastry_sessions", "handler answered 5xx; session changes not saved");
+            }
+            return Ok(None);
+        }
+        self.load().await?;
+        let config = Arc::clone(&self.inner.config);
+        let store = &*self.inner.store;
+        let now = config.clock.now();
+        let (current, changes, dirty, retire, destroyed) = {
+            let mut state = self.state();
+            let Some(current) = state.current.take() else {
+                return Ok(None);
+            };
+            (
+                current,
+                mem::take(&mut state.changes),
+                state.dirty,
+                mem::take(&mut state.retire),
+                state.destroyed,
+            )
+        };
+        let Current {
+            id,
+            key,
+            mut record,
+        } = current;
+        let mut saved = false;
+        let mut lost = false;
+        if dirty {
+            let mut attempt = 0;
+            loop {
+                record.expires_at = config.expires_at(&record, now);
+                match store.save_dyn(&key, &record).await? {
+                    SaveOutcome::Saved => {
+                        saved = true;
+                        break;
+                    }
+                    SaveOutcome::Conflict
+                        if attempt >= config.max_retries || record.version == 0 =>
+                    {
+                        tracing::error!(target: "pastry_sessions", session = %key.short(), retries = attempt, "session save kept conflicting; changes not saved");
+                        return Err(SessionError::Conflict { retries: attempt });
+                    }
+                    SaveOutcome::Conflict => {
+                        attempt += 1;
+                        tracing::debug!(target: "pastry_sessions", session = %key.short(), attempt, "concurrent session update; replaying this request's changes");
+                        match store.load_dyn(&key, now).await? {
+                            Some(latest) => record = changes.apply(latest),
+                            None => {
+                                tracing::info!(target: "pastry_sessions", session = %key.short(), "session destroyed or expired by a concurrent request; changes dropped");
+                                lost = true;
+                                break;
+                            }
+                        }
+                    }
+                }
+            }
+        } else if record.version > 0
+            && let Some(expires_at) = config.refresh_due(&record, now)
+        {
+            let mut touched = record.clone();
+            touched.expires_at = expires_at;
+            if store.save_dyn(&key, &touched).await? == SaveOutcome::Saved {
+                record = touched;
+                saved = true;
+            }
+        }
+        for old in &retire {
+            store.delete_dyn(old).await?;
+        }
+        if saved {
+            Ok(Some(config.cookie(&id, &record, now)))
+        } else if (destroyed || lost) && self.inner.had_cookie {
+            Ok(Some(config.removal_cookie()))
+        } else {
+            Ok(None)
+        }
+    }
+}
+
+fn fresh(now: std::time::SystemTime) -> Current {
+    let id = SessionId::random();
+    Current {
+        id,
+        key: id.key(),
+        record: Record::new(now, now),
+    }
+}
+
+impl fmt::Debug for Session {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.state();
+        f.debug_struct("Session")
+            .field("key", &state.current.as_ref().map(|c| c.key))
+            .field("dirty", &state.dirty)
+            .finish_non_exhaustive()
+    }
+}
