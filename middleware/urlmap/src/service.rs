@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 
 use http::header::{CONTENT_TYPE, HeaderValue, LOCATION};
 use http::uri::PathAndQuery;
-use http::{Request, Response, StatusCode, Uri};
+use http::{Method, Request, Response, StatusCode, Uri};
 use pastry_core::{BoxError, EmptyPathInfo, Environ, OriginalUri, ScriptName};
 use tower_service::Service;
 
@@ -144,7 +144,11 @@ impl<B> UrlMap<B> {
                     error = %err,
                     "refused request path"
                 );
-                return Plan::Answer(plain(StatusCode::BAD_REQUEST, "Bad Request\n"));
+                return Plan::Answer(plain(
+                    req.method(),
+                    StatusCode::BAD_REQUEST,
+                    "Bad Request\n",
+                ));
             }
         };
         let (mounted, len) = match self.table.find(req, &normal) {
@@ -212,12 +216,18 @@ impl<B: Send + 'static> Service<Request<B>> for UrlMap<B> {
         if let Some(path_and_query) = path_and_query
             && set_path(&mut req, path_and_query).is_none()
         {
-            return ResponseFuture::ready(plain(StatusCode::BAD_REQUEST, "Bad Request\n"));
+            return ResponseFuture::ready(plain(
+                req.method(),
+                StatusCode::BAD_REQUEST,
+                "Bad Request\n",
+            ));
         }
         let Some(mounted) = mounted else {
             return match &self.fallback {
                 Some(fallback) => ResponseFuture::inner(fallback.oneshot(req), None),
-                None => ResponseFuture::ready(plain(StatusCode::NOT_FOUND, "Not Found\n")),
+                None => {
+                    ResponseFuture::ready(plain(req.method(), StatusCode::NOT_FOUND, "Not Found\n"))
+                }
             };
         };
         if !mounted.prefix.is_empty() {
@@ -271,13 +281,18 @@ fn slash_redirect<B>(req: &Request<B>, normal: &str) -> Response<UrlMapBody> {
             res.headers_mut().insert(LOCATION, location);
             res
         }
-        Err(_) => plain(StatusCode::BAD_REQUEST, "Bad Request\n"),
+        Err(_) => plain(req.method(), StatusCode::BAD_REQUEST, "Bad Request\n"),
     }
 }
 
-/// The map's own short answers (400, 404).
-pub(crate) fn plain(status: StatusCode, text: &'static str) -> Response<UrlMapBody> {
-    let mut res = Response::new(UrlMapBody::full(text));
+/// The map's own short answers (400, 404); without a body for `HEAD`.
+fn plain(method: &Method, status: StatusCode, text: &'static str) -> Response<UrlMapBody> {
+    let body = if method == Method::HEAD {
+        UrlMapBody::empty()
+    } else {
+        UrlMapBody::full(text)
+    };
+    let mut res = Response::new(body);
     *res.status_mut() = status;
     res.headers_mut().insert(
         CONTENT_TYPE,

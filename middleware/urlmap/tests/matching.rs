@@ -155,3 +155,11 @@ async fn ten_thousand_mounts_dispatch_correctly() {
         .assert_text_contains("app script=/app0 path= ");
     client.get("/app10000").expect_status(404).await;
 }
+
+#[tokio::test]
+async fn head_to_an_unmatched_path_gets_a_bodiless_404() {
+    let res = client().head("/nowhere").expect_status(404).await;
+    assert!(res.raw_bytes().is_empty());
+    let res = client().head("/bad%zz").expect_status(400).await;
+    assert!(res.raw_bytes().is_empty());
+}
