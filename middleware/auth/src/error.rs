@@ -45,6 +45,15 @@ pub enum AuthError {
     /// A session operation failed.
     #[error("session failed: {0}")]
     Session(#[source] BoxError),
+    /// The user name or password is wrong (the two are not told apart).
+    #[error("invalid user name or password")]
+    InvalidCredentials,
+    /// Too many recent failures for this user name and client address.
+    #[error("too many failed attempts; retry in {retry_after:?}")]
+    LockedOut {
+        /// How long until the lockout ends.
+        retry_after: std::time::Duration,
+    },
     /// A login URL or other path setting is not a local path.
     #[error("invalid path {0:?}: must start with a single '/'")]
     InvalidPath(String),

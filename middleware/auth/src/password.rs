@@ -59,6 +59,7 @@ struct Inner {
     waiting: AtomicUsize,
     dummy: OnceLock<String>,
     dummy_count: AtomicU64,
+    verify_count: AtomicU64,
 }
 
 impl fmt::Debug for PasswordHasher {
@@ -119,6 +120,7 @@ impl PasswordHasher {
     /// recorded in `phc`. A malformed or non-argon2 string never matches.
     /// Blocks for as long as argon2 takes.
     pub fn verify_blocking(&self, password: &str, phc: &str) -> bool {
+        self.inner.verify_count.fetch_add(1, Ordering::Relaxed);
         match PasswordHash::new(phc) {
             Ok(parsed) => Argon2::default()
                 .verify_password(password.as_bytes(), &parsed)
@@ -179,6 +181,31 @@ impl PasswordHasher {
         job.await.map_err(|e| AuthError::Hash(e.to_string()))
     }
 
+    /// Runs other CPU-heavy work on a blocking thread within the same bound
+    /// as verifications (so it counts against, and waits for, the same
+    /// slots); [`AuthError::Busy`] when the bound is exhausted.
+    ///
+    /// ```
+    /// use pastry_auth::PasswordHasher;
+    ///
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// let hasher = PasswordHasher::new();
+    /// assert_eq!(hasher.run(|| 6 * 7).await.unwrap(), 42);
+    /// # });
+    /// ```
+    pub async fn run<F, T>(&self, job: F) -> Result<T, AuthError>
+    where
+        F: FnOnce() -> T + Send + 'static,
+        T: Send + 'static,
+    {
+        let permit = self.acquire().await?;
+        let job = tokio::task::spawn_blocking(move || {
+            let _permit = permit;
+            job()
+        });
+        job.await.map_err(|e| AuthError::Hash(e.to_string()))
+    }
+
     /// Runs a verification that always fails against a dummy hash made with
     /// this hasher's parameters, so that an unknown user name costs as much
     /// time as a known one. Counted by
@@ -202,6 +229,12 @@ impl PasswordHasher {
         });
         self.inner.dummy_count.fetch_add(1, Ordering::Relaxed);
         let _ = self.verify_blocking(password, dummy);
+    }
+
+    /// How many verifications (real and dummy) this hasher and its clones
+    /// have run: a hook for tests that check a cache skips argon2.
+    pub fn verifications(&self) -> u64 {
+        self.inner.verify_count.load(Ordering::Relaxed)
     }
 
     /// How many dummy verifications (for unknown users) this hasher and its
@@ -334,6 +367,7 @@ impl HasherBuilder {
                 waiting: AtomicUsize::new(0),
                 dummy: OnceLock::new(),
                 dummy_count: AtomicU64::new(0),
+                verify_count: AtomicU64::new(0),
             }),
         })
     }

@@ -1,0 +1,248 @@
+//! Checking a name and password: throttle, cache, store, argon2.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::cache::CredentialCache;
+use crate::throttle::{Throttle, ThrottleConfig};
+use crate::{AuthError, Clock, PasswordHasher, SystemClock, User, UserStore};
+
+/// Checks user names and passwords against a [`UserStore`], shared by
+/// [`BasicAuthLayer`](crate::BasicAuthLayer) and
+/// [`LoginForm`](crate::LoginForm).
+///
+/// Each check, in order:
+/// 1. refuses names locked out for the client address after repeated
+///    failures ([`AuthError::LockedOut`]);
+/// 2. accepts credentials verified within the cache TTL against the user's
+///    current hash (the cache is keyed by an HMAC of name and password under
+///    a random per-process key; an entry made for an older hash is dropped);
+/// 3. otherwise runs argon2 on a blocking thread within the hasher's bound,
+///    against a dummy hash when the user does not exist, so unknown names
+///    take as long as known ones;
+/// 4. on success rehashes a password stored with outdated parameters and
+///    saves it through the store when the store allows.
+///
+/// Cheap to clone; clones share the cache and the throttle records.
+///
+/// ```
+/// use pastry_auth::{AuthError, Authenticator, MemoryUsers, PasswordHasher, User};
+///
+/// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+/// let hasher = PasswordHasher::builder().memory_kib(64).iterations(1).build().unwrap();
+/// let users = MemoryUsers::new();
+/// users.insert(User::new("alice", hasher.hash_blocking("secret").unwrap()));
+/// let auth = Authenticator::new(users).hasher(hasher);
+///
+/// assert_eq!(auth.authenticate("alice", "secret", None).await.unwrap().name(), "alice");
+/// assert!(matches!(auth.authenticate("alice", "guess", None).await, Err(AuthError::InvalidCredentials)));
+/// assert!(matches!(auth.authenticate("mallory", "x", None).await, Err(AuthError::InvalidCredentials)));
+/// # });
+/// ```
+pub struct Authenticator<U> {
+    users: Arc<U>,
+    hasher: PasswordHasher,
+    clock: Arc<dyn Clock>,
+    cache: Arc<CredentialCache>,
+    cache_ttl: Duration,
+    cache_capacity: usize,
+    throttle: Arc<Throttle>,
+    throttle_config: ThrottleConfig,
+    rehash: bool,
+}
+
+impl<U> Clone for Authenticator<U> {
+    fn clone(&self) -> Self {
+        Self {
+            users: Arc::clone(&self.users),
+            hasher: self.hasher.clone(),
+            clock: Arc::clone(&self.clock),
+            cache: Arc::clone(&self.cache),
+            cache_ttl: self.cache_ttl,
+            cache_capacity: self.cache_capacity,
+            throttle: Arc::clone(&self.throttle),
+            throttle_config: self.throttle_config,
+            rehash: self.rehash,
+        }
+    }
+}
+
+impl<U> fmt::Debug for Authenticator<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Authenticator")
+            .field("hasher", &self.hasher)
+            .field("cache_ttl", &self.cache_ttl)
+            .field("cache_capacity", &self.cache_capacity)
+            .field("throttle", &self.throttle_config)
+            .field("rehash", &self.rehash)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<U: UserStore> From<U> for Authenticator<U> {
+    fn from(users: U) -> Self {
+        Self::new(users)
+    }
+}
+
+const DEFAULT_CACHE_TTL: Duration = Duration::from_secs(30);
+const DEFAULT_CACHE_CAPACITY: usize = 4096;
+
+impl<U: UserStore> Authenticator<U> {
+    /// Checks against `users` with the defaults: OWASP argon2 parameters, a
+    /// 30 s credential cache of up to 4096 entries, lockout after 5 failures
+    /// for 1 s doubling up to 15 min, and rehashing on.
+    pub fn new(users: U) -> Self {
+        let throttle_config = ThrottleConfig::default();
+        Self {
+            users: Arc::new(users),
+            hasher: PasswordHasher::new(),
+            clock: Arc::new(SystemClock),
+            cache: Arc::new(CredentialCache::new(
+                DEFAULT_CACHE_TTL,
+                DEFAULT_CACHE_CAPACITY,
+            )),
+            cache_ttl: DEFAULT_CACHE_TTL,
+            cache_capacity: DEFAULT_CACHE_CAPACITY,
+            throttle: Arc::new(Throttle::new(throttle_config)),
+            throttle_config,
+            rehash: true,
+        }
+    }
+
+    /// The hasher that verifies passwords and decides about rehashing.
+    pub fn hasher(mut self, hasher: PasswordHasher) -> Self {
+        self.hasher = hasher;
+        self
+    }
+
+    /// The clock for cache expiry and lockouts (tests use
+    /// [`ManualClock`](crate::ManualClock)).
+    pub fn clock(mut self, clock: impl Clock) -> Self {
+        self.clock = Arc::new(clock);
+        self
+    }
+
+    /// How long verified credentials are remembered (default 30 s; zero
+    /// turns the cache off).
+    pub fn cache_ttl(mut self, ttl: Duration) -> Self {
+        self.cache_ttl = ttl;
+        self.cache = Arc::new(CredentialCache::new(ttl, self.cache_capacity));
+        self
+    }
+
+    /// How many verified credentials are remembered at most (default 4096).
+    pub fn cache_capacity(mut self, capacity: usize) -> Self {
+        self.cache_capacity = capacity;
+        self.cache = Arc::new(CredentialCache::new(self.cache_ttl, capacity));
+        self
+    }
+
+    /// Failures in a row, per name and client address, before a lockout
+    /// (default 5; zero turns throttling off).
+    pub fn max_failures(mut self, failures: u32) -> Self {
+        self.throttle_config.max_failures = failures;
+        self.throttle = Arc::new(Throttle::new(self.throttle_config));
+        self
+    }
+
+    /// The first lockout (default 1 s), doubled by each further failure up
+    /// to `max` (default 15 min); failures older than `max` are forgotten.
+    pub fn lockout(mut self, first: Duration, max: Duration) -> Self {
+        self.throttle_config.lockout = first;
+        self.throttle_config.max_lockout = max.max(first);
+        self.throttle = Arc::new(Throttle::new(self.throttle_config));
+        self
+    }
+
+    /// Whether a password stored with outdated parameters is rehashed and
+    /// saved at a successful login (default true).
+    pub fn rehash(mut self, rehash: bool) -> Self {
+        self.rehash = rehash;
+        self
+    }
+
+    /// The user store.
+    pub fn users(&self) -> &U {
+        &self.users
+    }
+
+    /// The password hasher.
+    pub fn password_hasher(&self) -> &PasswordHasher {
+        &self.hasher
+    }
+
+    /// Checks `name` and `password` from `client`; the user on success.
+    ///
+    /// Errors: [`AuthError::InvalidCredentials`] for an unknown name or a
+    /// wrong password alike, [`AuthError::LockedOut`], [`AuthError::Busy`]
+    /// when the hasher's bound is exhausted, [`AuthError::Store`] when the
+    /// store fails.
+    pub async fn authenticate(
+        &self,
+        name: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<User, AuthError> {
+        if let Some(retry_after) = self.throttle.locked(name, client, self.clock.now()) {
+            tracing::info!(target: "pastry_auth", user = name, ?client, "login refused: locked out");
+            return Err(AuthError::LockedOut { retry_after });
+        }
+        let found = self.users.find(name).await?;
+        let Some(user) = found else {
+            self.hasher.verify_dummy(password).await?;
+            return Err(self.failed(name, client));
+        };
+        let key = self.cache.enabled().then(|| self.cache.key(name, password));
+        if let Some(key) = &key
+            && self
+                .cache
+                .check(key, user.password_hash(), self.clock.now())
+        {
+            return Ok(user);
+        }
+        if !self.hasher.verify(password, user.password_hash()).await? {
+            return Err(self.failed(name, client));
+        }
+        self.throttle.succeed(name, client);
+        let user = self.maybe_rehash(user, password).await;
+        if let Some(key) = key {
+            self.cache
+                .insert(key, Arc::from(user.password_hash()), self.clock.now());
+        }
+        tracing::debug!(target: "pastry_auth", user = name, "password verified");
+        Ok(user)
+    }
+
+    fn failed(&self, name: &str, client: Option<IpAddr>) -> AuthError {
+        let lockout = self.throttle.fail(name, client, self.clock.now());
+        tracing::info!(target: "pastry_auth", user = name, ?client, ?lockout, "login failed");
+        AuthError::InvalidCredentials
+    }
+
+    async fn maybe_rehash(&self, user: User, password: &str) -> User {
+        if !self.rehash || !self.hasher.needs_rehash(user.password_hash()) {
+            return user;
+        }
+        let fresh = match self.hasher.hash(password).await {
+            Ok(fresh) => fresh,
+            Err(e) => {
+                tracing::warn!(target: "pastry_auth", user = user.name(), error = %e, "rehash failed");
+                return user;
+            }
+        };
+        match self.users.update_password_hash(user.name(), &fresh).await {
+            Ok(true) => {
+                tracing::info!(target: "pastry_auth", user = user.name(), "password rehashed with current parameters");
+                user.with_password_hash(fresh)
+            }
+            Ok(false) => user,
+            Err(e) => {
+                tracing::warn!(target: "pastry_auth", user = user.name(), error = %e, "saving rehashed password failed");
+                user
+            }
+        }
+    }
+}
