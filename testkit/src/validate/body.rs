@@ -53,6 +53,15 @@ impl<B> ValidateBody<B> {
     }
 }
 
+impl<B: std::fmt::Debug> std::fmt::Debug for ValidateBody<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ValidateBody")
+            .field("inner", &self.inner)
+            .field("seen", &self.seen)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<B> http_body::Body for ValidateBody<B>
 where
     B: http_body::Body<Data = Bytes>,

@@ -45,6 +45,14 @@ impl<F> ResponseFuture<F> {
     }
 }
 
+impl<F> std::fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("refused", &self.refused)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<F, R, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<Response<R>, E>>,
