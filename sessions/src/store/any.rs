@@ -1,3 +1,9 @@
+// With every store feature off, AnyStore has no variants and its plumbing is unused.
+#![cfg_attr(
+    not(any(feature = "memory", feature = "file", feature = "sqlite")),
+    allow(unused_variables, unused_mut, dead_code)
+)]
+
 use std::time::SystemTime;
 
 #[cfg(feature = "file")]
@@ -123,13 +129,13 @@ impl AnyStore {
 
 macro_rules! dispatch {
     ($self:ident, $store:ident => $call:expr) => {
-        match $self {
+        match *$self {
             #[cfg(feature = "memory")]
-            AnyStore::Memory($store) => $call,
+            AnyStore::Memory(ref $store) => $call,
             #[cfg(feature = "file")]
-            AnyStore::File($store) => $call,
+            AnyStore::File(ref $store) => $call,
             #[cfg(feature = "sqlite")]
-            AnyStore::Sqlite($store) => $call,
+            AnyStore::Sqlite(ref $store) => $call,
         }
     };
 }

@@ -1,0 +1,17 @@
+//! The behaviour suite of pastry-sessions: every behaviour is written once
+//! and run against the memory, file and SQLite stores, directly and through
+//! `AnyStore::from_url`.
+
+mod common;
+
+mod concurrency;
+mod cookies;
+mod corrupt_and_traversal;
+mod cross_process;
+mod destroy;
+mod expiry;
+mod fixation;
+mod lazy_loading;
+mod round_trip;
+mod saving;
+mod store_contract;

@@ -1,0 +1,47 @@
+//! Saving happens after a successful answer only.
+
+use pastry_sessions::SessionStore;
+
+use crate::common::{Counting, Env, client, url};
+
+crate::store_suite!(
+    server_error_response_saves_nothing,
+    cycle_id_then_server_error_keeps_the_session,
+    setting_only_the_expiry_saves_it
+);
+
+async fn server_error_response_saves_nothing<S: SessionStore + Clone>(store: S, env: Env) {
+    let store = Counting::new(store);
+    let client = client(env.layer(store.clone()));
+    client.get(url("/set?k=before")).await;
+    let saves = store.calls().1;
+    let res = client
+        .get(url("/set-fail?k=after"))
+        .expect_status(500)
+        .await;
+    assert!(res.header("set-cookie").is_none());
+    assert_eq!(store.calls().1, saves);
+    assert_eq!(client.get(url("/get?k")).await.text(), "before");
+}
+
+async fn cycle_id_then_server_error_keeps_the_session<S: SessionStore + Clone>(store: S, env: Env) {
+    let client = client(env.layer(store));
+    client.get(url("/set?user=alice")).await;
+    let old = client.cookie("id").expect("id");
+    let res = client.get(url("/cycle-fail")).expect_status(500).await;
+    assert!(res.header("set-cookie").is_none());
+    assert_eq!(client.cookie("id"), Some(old));
+    assert_eq!(client.get(url("/get?user")).await.text(), "alice");
+}
+
+async fn setting_only_the_expiry_saves_it<S: SessionStore + Clone>(store: S, env: Env) {
+    let client = client(env.layer(store));
+    client.get(url("/set?k=v")).await;
+    let res = client.get(url("/expiry-idle?secs=120")).await;
+    assert!(
+        res.header("set-cookie")
+            .unwrap_or_default()
+            .contains("Max-Age=120")
+    );
+    assert_eq!(client.get(url("/get?k")).await.text(), "v");
+}
