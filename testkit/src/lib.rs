@@ -1,7 +1,7 @@
 //! Calls any conforming app (a `tower::Service` over `http` types) directly,
-//! without a server, to unit-test apps and middleware: synthetic requests
-//! with any environ, a cookie jar, redirects, and a conformance checker
-//! ([`Validate`]) that fails the test when a response breaks HTTP rules.
+//! without a server, with synthetic requests, a cookie jar and redirects.
+//! Every response is checked by a conformance validator ([`Validate`]) that
+//! fails the test when it breaks an HTTP rule; see the [`guide`].
 //!
 //! ```
 //! use std::convert::Infallible;
@@ -26,6 +26,7 @@ mod app;
 mod body;
 mod client;
 mod error;
+pub mod guide;
 mod jar;
 mod multipart;
 mod request;

@@ -277,11 +277,7 @@ impl RequestBuilder {
     /// from the app or its body, a [`Validate`](crate::Validate) violation,
     /// a refused redirect or an unexpected status.
     pub async fn try_send(self) -> Result<TestResponse, TestError> {
-        let mut target = Target::parse(&self.uri).map_err(TestError::Request)?;
-        target.append_query(&self.query);
-        if let Some(scheme) = self.scheme {
-            target.scheme = scheme;
-        }
+        let mut target = self.target().map_err(TestError::Request)?;
         let mut method = self.method.clone();
         let mut body = self.body.clone();
         let mut history = Vec::new();
@@ -362,14 +358,10 @@ impl RequestBuilder {
     /// the body is then read one frame at a time. Redirects are not
     /// followed. The status expectation is checked against the head.
     pub async fn stream(self) -> TestStream {
-        let mut target = match Target::parse(&self.uri) {
+        let target = match self.target() {
             Ok(target) => target,
             Err(e) => panic!("{e}"),
         };
-        target.append_query(&self.query);
-        if let Some(scheme) = self.scheme {
-            target.scheme = scheme;
-        }
         let req = self.build(&self.method, &target, self.body.clone());
         let res = match self
             .client
@@ -388,6 +380,23 @@ impl RequestBuilder {
             panic!("{e}");
         }
         stream
+    }
+
+    /// Where the request goes: the URI plus query pairs, the scheme set
+    /// with `.scheme()`, and for an origin-form URI the host of an explicit
+    /// `Host` header (so the cookie jar scopes cookies to it).
+    fn target(&self) -> Result<Target, String> {
+        let mut target = Target::parse(&self.uri)?;
+        target.append_query(&self.query);
+        if let Some(scheme) = self.scheme {
+            target.scheme = scheme;
+        }
+        if self.uri.starts_with('/')
+            && let Some(host) = self.headers.get(header::HOST).and_then(|h| h.to_str().ok())
+        {
+            target.authority = host.trim().to_ascii_lowercase();
+        }
+        Ok(target)
     }
 
     fn build(

@@ -209,3 +209,18 @@ async fn response_cookies_are_parsed() {
     assert_eq!(cookie.http_only(), Some(true));
     assert_eq!(res.cookies().len(), 1);
 }
+
+#[tokio::test]
+async fn explicit_host_header_scopes_cookies_of_a_relative_uri() {
+    let c = client();
+    c.get("/")
+        .header("host", "shop.example")
+        .query(&[("set", "cart=1")])
+        .await;
+    assert_eq!(
+        c.get("/").header("host", "shop.example").await.text(),
+        "cart=1"
+    );
+    assert_eq!(sent(&c, "/").await, "");
+    assert_eq!(sent(&c, "http://shop.example/").await, "cart=1");
+}

@@ -10,6 +10,6 @@ mod service;
 
 pub use body::ValidateBody;
 pub use future::ResponseFuture;
-pub use layer::ValidateLayer;
+pub use layer::{DEFAULT_TIMEOUT, ValidateLayer};
 pub use rule::{Rule, Violation};
 pub use service::Validate;
