@@ -129,3 +129,62 @@ impl SessionStore for MemoryStore {
         Ok(removed)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::{Duration, UNIX_EPOCH};
+
+    fn key(n: u8) -> SessionKey {
+        SessionKey::from_bytes([n; 32])
+    }
+
+    fn record(expires_in: u64) -> Record {
+        let now = UNIX_EPOCH + Duration::from_secs(1_000);
+        Record::new(now, now + Duration::from_secs(expires_in))
+    }
+
+    #[tokio::test]
+    async fn expired_entries_are_evicted_on_access() {
+        let store = MemoryStore::new();
+        assert_eq!(
+            store.save(&key(1), &record(10)).await.unwrap(),
+            SaveOutcome::Saved
+        );
+        let later = UNIX_EPOCH + Duration::from_secs(1_011);
+        assert!(store.load(&key(1), later).await.unwrap().is_none());
+        assert!(store.is_empty(), "the expired record went on access");
+    }
+
+    #[tokio::test]
+    async fn a_full_store_evicts_the_sessions_closest_to_expiry() {
+        let store = MemoryStore::new().max_entries(3);
+        for (n, expires_in) in [(1, 300), (2, 100), (3, 200)] {
+            assert_eq!(
+                store.save(&key(n), &record(expires_in)).await.unwrap(),
+                SaveOutcome::Saved
+            );
+        }
+        assert_eq!(
+            store.save(&key(4), &record(400)).await.unwrap(),
+            SaveOutcome::Saved
+        );
+        assert_eq!(store.len(), 3);
+        let now = UNIX_EPOCH + Duration::from_secs(1_000);
+        assert!(
+            store.load(&key(2), now).await.unwrap().is_none(),
+            "closest to expiry evicted"
+        );
+        for n in [1, 3, 4] {
+            assert!(store.load(&key(n), now).await.unwrap().is_some());
+        }
+        // Updating an existing session never evicts.
+        let mut existing = store.load(&key(1), now).await.unwrap().unwrap();
+        existing.data.insert("k".into(), 1.into());
+        assert_eq!(
+            store.save(&key(1), &existing).await.unwrap(),
+            SaveOutcome::Saved
+        );
+        assert_eq!(store.len(), 3);
+    }
+}

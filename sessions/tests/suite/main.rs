@@ -4,12 +4,14 @@
 
 mod common;
 
+mod cleanup;
 mod concurrency;
 mod cookies;
 mod corrupt_and_traversal;
 mod cross_process;
 mod destroy;
 mod expiry;
+mod failures;
 mod fixation;
 mod lazy_loading;
 mod round_trip;
