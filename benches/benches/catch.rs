@@ -1,7 +1,88 @@
-//! Placeholder: the catch bench group is added by its issue.
+//! Happy-path cost of catching failures: pastry-catch's `CatchLayer` against
+//! tower-http 0.6's `CatchPanicLayer`, with the bare service as a baseline,
+//! in one run. Each iteration calls a fresh clone of the stack (as a server
+//! does per request), awaits the response and reads the whole body.
+//!
+//! cargo bench --manifest-path benches/Cargo.toml --bench catch -- --warm-up-time 1 --measurement-time 3
+
+use std::convert::Infallible;
+use std::hint::black_box;
+
+use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
+use http::{HeaderValue, Request, Response, Uri};
+use http_body::Body;
+use http_body_util::{BodyExt, Empty, Full};
+use pastry_catch::CatchLayer;
+use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
+use tower_http::catch_panic::CatchPanicLayer;
 
-fn placeholder(_c: &mut Criterion) {}
+type Req = Request<Empty<Bytes>>;
 
-criterion_group!(benches, placeholder);
+async fn hello(_req: Req) -> Result<Response<Full<Bytes>>, Infallible> {
+    Ok(Response::new(Full::from(Bytes::from_static(b"hello, world"))))
+}
+
+fn bare_request() -> Req {
+    Request::get("/").body(Empty::new()).unwrap()
+}
+
+/// A browser's request. Its URI and header values are built on shared
+/// (here static) bytes, as hyper builds them on its read buffer, so cloning
+/// them is a reference-count bump; builder-made values on fresh `Vec`s would
+/// allocate once on their first clone.
+fn browser_request() -> Req {
+    let value = HeaderValue::from_static;
+    Request::get(Uri::from_static("/posts/42?page=2"))
+        .header("host", value("example.com"))
+        .header("user-agent", value("Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"))
+        .header("accept", value("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"))
+        .header("accept-language", value("en-GB,en;q=0.5"))
+        .header("accept-encoding", value("gzip, deflate, br, zstd"))
+        .header("cookie", value("session=0123456789abcdef0123456789abcdef"))
+        .header("connection", value("keep-alive"))
+        .header("upgrade-insecure-requests", value("1"))
+        .body(Empty::new())
+        .unwrap()
+}
+
+async fn round_trip<S, B>(svc: &S, req: Req) -> Bytes
+where
+    S: Service<Req, Response = Response<B>> + Clone,
+    S::Error: std::fmt::Debug,
+    B: Body<Data = Bytes>,
+    B::Error: std::fmt::Debug,
+{
+    let res = svc.clone().oneshot(req).await.unwrap();
+    res.into_body().collect().await.unwrap().to_bytes()
+}
+
+fn happy_path(c: &mut Criterion) {
+    let rt = tokio::runtime::Builder::new_current_thread().build().unwrap();
+    let bare = service_fn(hello);
+    let pastry = ServiceBuilder::new().layer(CatchLayer::new()).service_fn(hello);
+    let pastry_debug = ServiceBuilder::new()
+        .layer(CatchLayer::new().debug(true))
+        .service_fn(hello);
+    let tower_http = ServiceBuilder::new().layer(CatchPanicLayer::new()).service_fn(hello);
+
+    for (input, make) in [("bare_request", bare_request as fn() -> Req), ("browser_request", browser_request)] {
+        let mut group = c.benchmark_group(format!("catch/happy_path/{input}"));
+        group.bench_function("baseline_no_middleware", |b| {
+            b.to_async(&rt).iter(|| async { black_box(round_trip(&bare, make()).await) })
+        });
+        group.bench_function("pastry_catch", |b| {
+            b.to_async(&rt).iter(|| async { black_box(round_trip(&pastry, make()).await) })
+        });
+        group.bench_function("tower_http_catch_panic", |b| {
+            b.to_async(&rt).iter(|| async { black_box(round_trip(&tower_http, make()).await) })
+        });
+        group.bench_function("pastry_catch_debug_mode", |b| {
+            b.to_async(&rt).iter(|| async { black_box(round_trip(&pastry_debug, make()).await) })
+        });
+        group.finish();
+    }
+}
+
+criterion_group!(benches, happy_path);
 criterion_main!(benches);
