@@ -246,3 +246,17 @@ impl fmt::Debug for TestClient {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn client_and_its_results_can_cross_threads() {
+        assert_send_sync::<TestClient>();
+        assert_send_sync::<crate::TestResponse>();
+        assert_send_sync::<RequestBuilder>();
+    }
+}

@@ -259,4 +259,18 @@ mod tests {
         assert_eq!(default_path("/a/b/c"), "/a/b");
         assert_eq!(default_path("/a/b/"), "/a/b");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        #[test]
+        fn a_matching_cookie_path_is_a_segment_prefix(req in "(/[ab]{0,2}){1,3}", cookie in "(/[ab]{0,2}){1,2}") {
+            if path_matches(&req, &cookie) {
+                proptest::prop_assert!(req.starts_with(&cookie));
+                let rest = &req[cookie.len()..];
+                proptest::prop_assert!(rest.is_empty() || rest.starts_with('/') || cookie.ends_with('/'));
+            }
+            // A cookie always matches the directory it defaults to.
+            proptest::prop_assert!(path_matches(&req, &default_path(&req)));
+        }
+    }
 }

@@ -270,4 +270,15 @@ mod tests {
         assert_eq!(host_of("[::1]:80"), "::1");
         assert_eq!(host_of("localhost"), "localhost");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(64))]
+        #[test]
+        fn resolving_any_reference_gives_an_origin_form_path(reference in "[a-z./?#%:]{0,16}") {
+            if let Ok(next) = base().resolve(&reference) {
+                proptest::prop_assert!(next.path_and_query.starts_with('/'));
+                proptest::prop_assert!(!next.path().contains("/../"));
+            }
+        }
+    }
 }

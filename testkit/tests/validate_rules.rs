@@ -319,3 +319,30 @@ async fn a_correct_app_passes_every_rule() {
     passes(c.get("/").header("accept-encoding", "gzip")).await;
     passes(c.post("/").body("x")).await;
 }
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(16))]
+    /// However a gzip body is split into frames, it validates and decodes.
+    #[test]
+    fn gzip_split_anywhere_passes(text in "[a-z ]{0,200}", cuts in proptest::collection::vec(0usize..300, 0..4)) {
+        let data = gzip(text.as_bytes());
+        let mut cuts: Vec<usize> = cuts.into_iter().map(|c| c.min(data.len())).collect();
+        cuts.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut start = 0;
+        for cut in cuts.into_iter().chain([data.len()]) {
+            chunks.push(Bytes::copy_from_slice(&data[start..cut]));
+            start = cut;
+        }
+        let length = data.len().to_string();
+        let c = answering(move || {
+            let mut res = Response::new(Body::chunks(chunks.clone()));
+            res.headers_mut().insert("content-encoding", "gzip".parse().unwrap());
+            res.headers_mut().insert("vary", "accept-encoding".parse().unwrap());
+            res.headers_mut().insert("content-length", length.parse().unwrap());
+            res
+        });
+        let res = c.get("/").header("accept-encoding", "gzip").send_blocking();
+        proptest::prop_assert_eq!(res.text(), text);
+    }
+}

@@ -306,4 +306,18 @@ mod tests {
             assert!(!uri_reference_ok(bad.as_bytes()), "{bad}");
         }
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        #[test]
+        fn uri_reference_check_is_total(bytes in proptest::collection::vec(proptest::num::u8::ANY, 0..24)) {
+            let _ = uri_reference_ok(&bytes);
+            let _ = parse_content_length(&bytes);
+        }
+
+        #[test]
+        fn origin_form_paths_are_valid_references(path in "(/[a-zA-Z0-9._~-]{0,6}){1,4}") {
+            proptest::prop_assert!(uri_reference_ok(path.as_bytes()));
+        }
+    }
 }
