@@ -33,8 +33,7 @@ impl<B> AuthBody<B> {
         }
     }
 
-    pub(crate) fn full(data: impl Into<Bytes>) -> Self {
-        let data: Bytes = data.into();
+    pub(crate) fn full(data: Bytes) -> Self {
         Self {
             kind: Kind::Full {
                 data: (!data.is_empty()).then_some(data),
@@ -87,8 +86,8 @@ where
 }
 
 /// A plain-text response of the middleware's own.
-pub(crate) fn text_response<B>(status: StatusCode, text: &'static str) -> Response<AuthBody<B>> {
-    let mut response = Response::new(AuthBody::full(Bytes::from_static(text.as_bytes())));
+pub(crate) fn text_response(status: StatusCode, text: &'static str) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from_static(text.as_bytes()));
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -97,10 +96,54 @@ pub(crate) fn text_response<B>(status: StatusCode, text: &'static str) -> Respon
     response
 }
 
+/// An HTML response of the middleware's own, never cached.
+pub(crate) fn html_response(status: StatusCode, html: String) -> Response<Bytes> {
+    let mut response = Response::new(Bytes::from(html));
+    *response.status_mut() = status;
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// The 500 answer for a failure the middleware logged itself.
+pub(crate) fn internal_error() -> Response<Bytes> {
+    text_response(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "500 Internal Server Error\n",
+    )
+}
+
 /// Adds `Retry-After` in whole seconds, rounded up.
 pub(crate) fn retry_after<B>(response: &mut Response<B>, after: std::time::Duration) {
     let secs = after.as_secs() + u64::from(after.subsec_nanos() > 0);
     response
         .headers_mut()
         .insert(header::RETRY_AFTER, HeaderValue::from(secs.max(1)));
+}
+
+/// The answer to an authentication error other than wrong credentials:
+/// 429 for a lockout, 503 for an exhausted bound, else a logged 500.
+pub(crate) fn refusal(err: &crate::AuthError) -> Response<Bytes> {
+    match err {
+        crate::AuthError::LockedOut { retry_after: after } => {
+            let mut response =
+                text_response(StatusCode::TOO_MANY_REQUESTS, "429 Too Many Requests\n");
+            retry_after(&mut response, *after);
+            response
+        }
+        crate::AuthError::Busy => {
+            let mut response =
+                text_response(StatusCode::SERVICE_UNAVAILABLE, "503 Service Unavailable\n");
+            retry_after(&mut response, std::time::Duration::from_secs(1));
+            response
+        }
+        other => {
+            tracing::error!(target: "pastry_auth", error = %other, "authentication failed");
+            internal_error()
+        }
+    }
 }

@@ -44,16 +44,23 @@ mod body;
 mod cache;
 mod clock;
 mod error;
+mod future;
+mod login;
 mod password;
 mod store;
 mod throttle;
 mod user;
 
 pub use authenticator::Authenticator;
-pub use basic::{BasicAuth, BasicAuthLayer, ResponseFuture};
+pub use basic::{BasicAuth, BasicAuthLayer};
 pub use body::AuthBody;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AuthError;
+pub use future::ResponseFuture;
+pub use login::{
+    FINGERPRINT_KEY, LoginForm, RequireLogin, RequireLoginLayer, RequireRole, RequireRoleLayer,
+    SessionAuth, SessionAuthLayer, USER_KEY, login, logout, safe_next,
+};
 pub use password::{
     HasherBuilder, OWASP_ITERATIONS, OWASP_MEMORY_KIB, OWASP_PARALLELISM, PasswordHasher,
 };

@@ -1,12 +1,14 @@
 use std::task::{Context, Poll};
 
-use http::{HeaderValue, Request, Response};
+use http::{HeaderValue, Request, Response, StatusCode, header};
 use pastry_core::Environ;
+use pastry_core::RemoteUser;
 use tower_service::Service;
 
-use super::ResponseFuture;
 use super::header::parse_basic;
-use crate::body::AuthBody;
+use crate::AuthError;
+use crate::body::{AuthBody, refusal, text_response};
+use crate::future::ResponseFuture;
 use crate::{Authenticator, UserStore};
 
 /// The service made by [`BasicAuthLayer`](super::BasicAuthLayer).
@@ -74,16 +76,35 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, req: Request<B>) -> Self::Future {
+    fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let Some((name, password)) = parse_basic(req.headers()) else {
             tracing::debug!(target: "pastry_auth", method = %req.method(), path = %req.uri().path(), "no usable Basic credentials");
-            return ResponseFuture::unauthorized(self.challenge.clone());
+            return ResponseFuture::answer(unauthorized(&self.challenge));
         };
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         let auth = self.auth.clone();
+        let challenge = self.challenge.clone();
         let client = req.client_addr().map(|addr| addr.ip());
-        let check = Box::pin(async move { auth.authenticate(&name, &password, client).await });
-        ResponseFuture::checking(check, req, inner, self.challenge.clone())
+        let check = Box::pin(async move {
+            match auth.authenticate(&name, &password, client).await {
+                Ok(user) => {
+                    req.extensions_mut().insert(RemoteUser::new(user.name()));
+                    req.extensions_mut().insert(user.role_list().clone());
+                    Ok(req)
+                }
+                Err(AuthError::InvalidCredentials) => Err(unauthorized(&challenge)),
+                Err(err) => Err(refusal(&err)),
+            }
+        });
+        ResponseFuture::checking(check, inner)
     }
+}
+
+fn unauthorized(challenge: &HeaderValue) -> Response<bytes::Bytes> {
+    let mut response = text_response(StatusCode::UNAUTHORIZED, "401 Unauthorized\n");
+    response
+        .headers_mut()
+        .insert(header::WWW_AUTHENTICATE, challenge.clone());
+    response
 }

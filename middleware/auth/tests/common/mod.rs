@@ -52,3 +52,81 @@ pub fn whoami() -> impl tower::Service<
 pub fn addr(last: u8) -> SocketAddr {
     SocketAddr::from(([192, 0, 2, last], 40000))
 }
+
+pub type BoxBody = http_body_util::combinators::BoxBody<bytes::Bytes, pastry_core::BoxError>;
+
+fn boxed<B>(res: Response<B>) -> Response<BoxBody>
+where
+    B: http_body::Body<Data = bytes::Bytes> + Send + Sync + 'static,
+    B::Error: Into<pastry_core::BoxError>,
+{
+    use http_body_util::BodyExt;
+    res.map(|b| b.map_err(Into::into).boxed())
+}
+
+fn text(status: u16, body: String) -> Response<BoxBody> {
+    let mut res = Response::new(body);
+    *res.status_mut() = http::StatusCode::from_u16(status).unwrap();
+    boxed(res)
+}
+
+/// A small site behind `SessionLayer` and `SessionAuthLayer`:
+/// `/login` (the form), `/logout`, `/private` (login required), `/admin`
+/// (role admin), `/set` and `/cart` (a session value), `/whoami`.
+pub fn site(
+    users: MemoryUsers,
+    hasher: PasswordHasher,
+) -> impl tower::Service<
+    Request<Body>,
+    Response = Response<pastry_sessions::SessionBody<pastry_auth::AuthBody<BoxBody>>>,
+    Error = pastry_core::BoxError,
+    Future = impl Future + Send,
+> + Clone
++ Send
++ 'static {
+    use pastry_auth::{
+        Authenticator, LoginForm, RequireLoginLayer, RequireRoleLayer, SessionAuthLayer,
+    };
+    use pastry_sessions::{MemoryStore, SessionExt, SessionLayer};
+    use tower::{ServiceBuilder, ServiceExt};
+
+    let form = LoginForm::new(Authenticator::new(users.clone()).hasher(hasher))
+        .default_next("/home")
+        .unwrap();
+    let private = ServiceBuilder::new()
+        .layer(RequireLoginLayer::new("/login").unwrap())
+        .service(whoami());
+    let admin = ServiceBuilder::new()
+        .layer(RequireLoginLayer::new("/login").unwrap())
+        .layer(RequireRoleLayer::new("admin"))
+        .service(whoami());
+    let router = tower::service_fn(move |req: Request<Body>| {
+        let (form, private, admin) = (form.clone(), private.clone(), admin.clone());
+        async move {
+            let res: Response<BoxBody> = match req.uri().path() {
+                "/login" => boxed(form.oneshot(req).await?),
+                "/private" => boxed(private.oneshot(req).await?),
+                "/admin" => boxed(admin.oneshot(req).await?),
+                "/whoami" => boxed(whoami().oneshot(req).await?),
+                "/logout" => {
+                    pastry_auth::logout(req.session().unwrap()).await?;
+                    text(200, "bye".into())
+                }
+                "/set" => {
+                    req.session().unwrap().insert("cart", "3 eggs").await?;
+                    text(200, "set".into())
+                }
+                "/cart" => {
+                    let cart: Option<String> = req.session().unwrap().get("cart").await?;
+                    text(200, cart.unwrap_or_default())
+                }
+                _ => text(404, String::new()),
+            };
+            Ok::<_, pastry_core::BoxError>(res)
+        }
+    });
+    ServiceBuilder::new()
+        .layer(SessionLayer::new(MemoryStore::new()).secure(false))
+        .layer(SessionAuthLayer::new(users))
+        .service(router)
+}

@@ -1,0 +1,108 @@
+//! The response future shared by the auth middleware.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::Bytes;
+use http::{Request, Response};
+use pin_project_lite::pin_project;
+use tower_service::Service;
+
+use crate::body::AuthBody;
+
+/// An asynchronous check: the request to pass on, or the middleware's own
+/// answer.
+pub(crate) type Check<B> =
+    Pin<Box<dyn Future<Output = Result<Request<B>, Response<Bytes>>> + Send>>;
+
+pin_project! {
+    /// The future of the auth services: the middleware's own answer, or an
+    /// asynchronous check followed by the wrapped service, or the wrapped
+    /// service alone.
+    pub struct ResponseFuture<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        #[pin]
+        state: State<S, B>,
+    }
+}
+
+pin_project! {
+    #[project = StateProj]
+    enum State<S, B>
+    where
+        S: Service<Request<B>>,
+    {
+        Answer { response: Option<Response<Bytes>> },
+        Checking { check: Check<B>, inner: Option<S> },
+        Inner { #[pin] future: S::Future },
+    }
+}
+
+impl<S, B> ResponseFuture<S, B>
+where
+    S: Service<Request<B>>,
+{
+    pub(crate) fn answer(response: Response<Bytes>) -> Self {
+        Self {
+            state: State::Answer {
+                response: Some(response),
+            },
+        }
+    }
+
+    pub(crate) fn checking(check: Check<B>, inner: S) -> Self {
+        Self {
+            state: State::Checking {
+                check,
+                inner: Some(inner),
+            },
+        }
+    }
+
+    pub(crate) fn inner(future: S::Future) -> Self {
+        Self {
+            state: State::Inner { future },
+        }
+    }
+}
+
+impl<S, B, R> Future for ResponseFuture<S, B>
+where
+    S: Service<Request<B>, Response = Response<R>>,
+{
+    type Output = Result<Response<AuthBody<R>>, S::Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut this = self.project();
+        loop {
+            match this.state.as_mut().project() {
+                StateProj::Answer { response } => {
+                    let response = response.take().unwrap_or_else(crate::body::internal_error);
+                    return Poll::Ready(Ok(response.map(AuthBody::full)));
+                }
+                StateProj::Checking { check, inner } => {
+                    let outcome = ready!(check.as_mut().poll(cx));
+                    match (outcome, inner.take()) {
+                        (Ok(req), Some(mut inner)) => {
+                            let future = inner.call(req);
+                            this.state.set(State::Inner { future });
+                        }
+                        (Ok(_), None) => {
+                            return Poll::Ready(Ok(
+                                crate::body::internal_error().map(AuthBody::full)
+                            ));
+                        }
+                        (Err(response), _) => return Poll::Ready(Ok(response.map(AuthBody::full))),
+                    }
+                }
+                StateProj::Inner { future } => {
+                    let response = ready!(future.poll(cx))?;
+                    return Poll::Ready(Ok(response.map(AuthBody::inner)));
+                }
+            }
+        }
+    }
+}

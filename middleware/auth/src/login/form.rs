@@ -1,0 +1,304 @@
+use std::convert::Infallible;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body::Body;
+use http_body_util::{BodyExt, Full, Limited};
+use pastry_core::{BoxError, Environ, html_escape};
+use pastry_sessions::SessionExt;
+use tower_service::Service;
+
+use super::{login, safe_next};
+use crate::body::{html_response, internal_error, retry_after, text_response};
+use crate::{AuthError, Authenticator, UserStore};
+
+/// The largest login form body read.
+const MAX_FORM: usize = 16 * 1024;
+
+/// The one message for an unknown user name and a wrong password alike.
+const INVALID: &str = "Invalid user name or password.";
+
+/// A ready login page: `GET` renders a minimal form, `POST` (fields
+/// `username`, `password`, `next`) checks the credentials with an
+/// [`Authenticator`] and logs the user in to the session with [`login`].
+///
+/// Success is a 303 to `next` when it is a safe local path (see
+/// [`safe_next`]), else to the default (`/` below the mount prefix).
+/// Failure is a 401 with the form and one message, the same for an unknown
+/// user and a wrong password; a lockout is a 429, an exhausted verification
+/// bound a 503. Everything echoed is HTML-escaped. Needs a
+/// `pastry_sessions::SessionLayer` in front (without one, a logged 500).
+///
+/// ```
+/// use pastry_auth::{Authenticator, LoginForm, MemoryUsers};
+///
+/// let form = LoginForm::new(Authenticator::new(MemoryUsers::new()))
+///     .default_next("/home")
+///     .unwrap();
+/// # let _ = form;
+/// assert!(LoginForm::new(MemoryUsers::new()).default_next("//evil.example").is_err());
+/// ```
+pub struct LoginForm<U> {
+    auth: Authenticator<U>,
+    default_next: String,
+}
+
+impl<U> Clone for LoginForm<U> {
+    fn clone(&self) -> Self {
+        Self {
+            auth: self.auth.clone(),
+            default_next: self.default_next.clone(),
+        }
+    }
+}
+
+impl<U> std::fmt::Debug for LoginForm<U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginForm")
+            .field("auth", &self.auth)
+            .field("default_next", &self.default_next)
+            .finish()
+    }
+}
+
+impl<U: UserStore> LoginForm<U> {
+    /// A login page checking credentials with `auth` (a store or a
+    /// configured [`Authenticator`]).
+    pub fn new(auth: impl Into<Authenticator<U>>) -> Self {
+        Self {
+            auth: auth.into(),
+            default_next: "/".to_owned(),
+        }
+    }
+
+    /// Where to go after logging in when the form carries no usable `next`:
+    /// a path below the mount prefix (default `/`). Anything but a local
+    /// path is [`AuthError::InvalidPath`].
+    pub fn default_next(mut self, path: &str) -> Result<Self, AuthError> {
+        if safe_next(path).is_none() {
+            return Err(AuthError::InvalidPath(path.to_owned()));
+        }
+        self.default_next = path.to_owned();
+        Ok(self)
+    }
+}
+
+struct Page<'a> {
+    next: &'a str,
+    username: &'a str,
+    message: Option<&'a str>,
+}
+
+fn render(page: &Page<'_>) -> String {
+    let message = page
+        .message
+        .map(|m| format!("<p role=\"alert\">{}</p>\n", html_escape(m)))
+        .unwrap_or_default();
+    format!(
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Log in</title></head>\n<body>\n<main>\n<h1>Log in</h1>\n{message}<form method=\"post\">\n<input type=\"hidden\" name=\"next\" value=\"{next}\">\n<p><label>User name <input name=\"username\" value=\"{username}\" autocomplete=\"username\" required autofocus></label></p>\n<p><label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label></p>\n<p><button type=\"submit\">Log in</button></p>\n</form>\n</main>\n</body>\n</html>\n",
+        next = html_escape(page.next),
+        username = html_escape(page.username),
+    )
+}
+
+fn form_response(status: StatusCode, page: &Page<'_>) -> Response<Bytes> {
+    let mut response = html_response(status, render(page));
+    response
+        .headers_mut()
+        .insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    response
+}
+
+fn query_next(query: Option<&str>) -> String {
+    query
+        .into_iter()
+        .flat_map(|q| form_urlencoded::parse(q.as_bytes()))
+        .find(|(key, _)| key == "next")
+        .map(|(_, value)| value.into_owned())
+        .filter(|next| safe_next(next).is_some())
+        .unwrap_or_default()
+}
+
+fn is_form(headers: &http::HeaderMap) -> bool {
+    headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.split(';').next())
+        .is_some_and(|mime| {
+            mime.trim()
+                .eq_ignore_ascii_case("application/x-www-form-urlencoded")
+        })
+}
+
+impl<U, B> Service<Request<B>> for LoginForm<U>
+where
+    U: UserStore,
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<Full<Bytes>>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            let response = match *req.method() {
+                Method::GET | Method::HEAD => {
+                    let next = query_next(req.uri().query());
+                    let mut response = form_response(
+                        StatusCode::OK,
+                        &Page {
+                            next: &next,
+                            username: "",
+                            message: None,
+                        },
+                    );
+                    if req.method() == Method::HEAD {
+                        *response.body_mut() = Bytes::new();
+                    }
+                    response
+                }
+                Method::POST => this.post(req).await,
+                _ => {
+                    let mut response =
+                        text_response(StatusCode::METHOD_NOT_ALLOWED, "405 Method Not Allowed\n");
+                    response
+                        .headers_mut()
+                        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST"));
+                    response
+                }
+            };
+            Ok(response.map(Full::new))
+        })
+    }
+}
+
+impl<U: UserStore> LoginForm<U> {
+    async fn post<B>(&self, req: Request<B>) -> Response<Bytes>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        if !is_form(req.headers()) {
+            return text_response(
+                StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                "415 Unsupported Media Type\n",
+            );
+        }
+        let Some(session) = req.session().cloned() else {
+            tracing::error!(target: "pastry_auth", "LoginForm needs a SessionLayer in front of it");
+            return internal_error();
+        };
+        let client = req.client_addr().map(|addr| addr.ip());
+        let default_next = req.url_for(&self.default_next);
+        let body = match Limited::new(req.into_body(), MAX_FORM).collect().await {
+            Ok(body) => body.to_bytes(),
+            Err(err) => {
+                return if err.is::<http_body_util::LengthLimitError>() {
+                    text_response(StatusCode::PAYLOAD_TOO_LARGE, "413 Payload Too Large\n")
+                } else {
+                    text_response(StatusCode::BAD_REQUEST, "400 Bad Request\n")
+                };
+            }
+        };
+        let (mut username, mut password, mut next) = (String::new(), String::new(), String::new());
+        for (key, value) in form_urlencoded::parse(&body) {
+            match &*key {
+                "username" => username = value.into_owned(),
+                "password" => password = value.into_owned(),
+                "next" => next = value.into_owned(),
+                _ => {}
+            }
+        }
+        let next = if safe_next(&next).is_some() {
+            next
+        } else {
+            String::new()
+        };
+        let page = |message| Page {
+            next: &next,
+            username: &username,
+            message: Some(message),
+        };
+        match self.auth.authenticate(&username, &password, client).await {
+            Ok(user) => {
+                if let Err(err) = login(&session, &user).await {
+                    tracing::error!(target: "pastry_auth", error = %err, "storing the login in the session failed");
+                    return internal_error();
+                }
+                let target = if next.is_empty() {
+                    default_next
+                } else {
+                    next.clone()
+                };
+                let mut response = text_response(StatusCode::SEE_OTHER, "");
+                response.headers_mut().remove(header::CONTENT_TYPE);
+                match HeaderValue::try_from(target) {
+                    Ok(location) => {
+                        response.headers_mut().insert(header::LOCATION, location);
+                        response
+                    }
+                    Err(_) => internal_error(),
+                }
+            }
+            Err(AuthError::InvalidCredentials) => {
+                form_response(StatusCode::UNAUTHORIZED, &page(INVALID))
+            }
+            Err(AuthError::LockedOut { retry_after: after }) => {
+                let mut response = form_response(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    &page("Too many failed attempts. Try again later."),
+                );
+                retry_after(&mut response, after);
+                response
+            }
+            Err(AuthError::Busy) => {
+                let mut response = form_response(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &page("The server is busy. Try again in a moment."),
+                );
+                retry_after(&mut response, std::time::Duration::from_secs(1));
+                response
+            }
+            Err(err) => {
+                tracing::error!(target: "pastry_auth", error = %err, "login failed");
+                internal_error()
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_escapes_everything_echoed() {
+        let html = render(&Page {
+            next: "/a\"><script>",
+            username: "<b>'x'</b>",
+            message: Some("<i>"),
+        });
+        assert!(!html.contains("<script>"));
+        assert!(!html.contains("<b>"));
+        assert!(!html.contains("<i>"));
+        assert!(html.contains("&lt;b&gt;&#39;x&#39;&lt;/b&gt;"));
+    }
+
+    #[test]
+    fn unsafe_next_in_query_is_dropped() {
+        assert_eq!(query_next(Some("next=%2Fadmin%3Fx%3D1")), "/admin?x=1");
+        assert_eq!(query_next(Some("next=%2F%2Fevil.example")), "");
+        assert_eq!(query_next(Some("a=b")), "");
+        assert_eq!(query_next(None), "");
+    }
+}
