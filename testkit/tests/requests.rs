@@ -208,3 +208,29 @@ async fn requests_can_run_concurrently_on_spawned_tasks() {
         assert_eq!(task.await.unwrap()["uri"], format!("/n/{i}"));
     }
 }
+
+#[tokio::test]
+async fn any_method_can_be_sent() {
+    let method = http::Method::from_bytes(b"PROPFIND").unwrap();
+    let seen: Value = client().request(method, "/dav").await.json();
+    assert_eq!(seen["method"], "PROPFIND");
+}
+
+#[tokio::test]
+async fn repeated_headers_are_all_sent() {
+    let app = tower::service_fn(|req: Request<Body>| async move {
+        let all: Vec<_> = req
+            .headers()
+            .get_all("accept")
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect();
+        Ok::<_, Infallible>(Response::new(all.join(" | ")))
+    });
+    let res = TestClient::new(app)
+        .get("/")
+        .header("accept", "text/html")
+        .header("accept", "*/*;q=0.1")
+        .await;
+    assert_eq!(res.text(), "text/html | */*;q=0.1");
+}

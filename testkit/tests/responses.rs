@@ -207,3 +207,48 @@ fn send_blocking_inside_a_runtime_is_refused_clearly() {
         .unwrap();
     rt.block_on(async { client().get("/").send_blocking() });
 }
+
+#[tokio::test]
+async fn repeated_headers_url_and_extensions_are_exposed() {
+    #[derive(Clone, Debug, PartialEq)]
+    struct Tag(&'static str);
+    let app = tower::service_fn(|_req: Request<Body>| async {
+        let mut res = Response::builder()
+            .header("x-many", "a")
+            .header("x-many", "b")
+            .body(Body::empty())
+            .unwrap();
+        res.extensions_mut().insert(Tag("from the app"));
+        Ok::<_, Infallible>(res)
+    });
+    let res = TestClient::new(app).get("http://example.org/p?q").await;
+    assert_eq!(res.header_all("x-many"), ["a", "b"]);
+    assert_eq!(res.header("x-many"), Some("a"));
+    assert_eq!(res.url(), "http://example.org/p?q");
+    assert_eq!(res.extensions().get::<Tag>(), Some(&Tag("from the app")));
+}
+
+#[tokio::test]
+#[should_panic(expected = "expected a 2xx or 3xx status, got 404 Not Found")]
+async fn stream_checks_the_status_of_the_head() {
+    client().get("/status/404").stream().await;
+}
+
+#[tokio::test]
+async fn stream_accepts_an_expected_status() {
+    let mut stream = client()
+        .get("/status/404")
+        .expect_status(404)
+        .stream()
+        .await;
+    assert_eq!(stream.next_data().await.unwrap(), "status 404");
+}
+
+#[tokio::test]
+#[should_panic(expected = "body is not UTF-8")]
+async fn text_of_binary_body_fails_clearly() {
+    let app = tower::service_fn(|_req: Request<Body>| async {
+        Ok::<_, Infallible>(Response::new(Body::from(vec![0xff, 0xfe])))
+    });
+    TestClient::new(app).get("/").await.text();
+}
