@@ -49,10 +49,20 @@ pub enum InvalidPath {
 pub fn normalise_path(path: &str) -> Result<Cow<'_, str>, InvalidPath> {
     let bytes = path.as_bytes();
     let mut rewrite_chars = false;
+    // Whether a segment is empty (`//`), `.` or `..`, or the leading `/`
+    // is missing; escaped dots are caught by `rewrite_chars`.
+    let mut rewrite_segments = bytes.first() != Some(&b'/');
+    let mut segment_start = 1;
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if b == b'%' {
+        if b == b'/' {
+            if i > 0 && is_dot_or_empty(&bytes[segment_start..i]) {
+                rewrite_segments = true;
+            }
+            segment_start = i + 1;
+            i += 1;
+        } else if b == b'%' {
             let (hi, lo) = escape_at(bytes, i)?;
             let value = hi << 4 | lo;
             if value == 0 {
@@ -75,7 +85,13 @@ pub fn normalise_path(path: &str) -> Result<Cow<'_, str>, InvalidPath> {
             i += 1;
         }
     }
-    if !rewrite_chars && is_segment_normal(path) {
+    // The last segment may be empty (a trailing slash), not a dot segment.
+    if let Some(last) = bytes.get(segment_start..)
+        && matches!(last, b"." | b"..")
+    {
+        rewrite_segments = true;
+    }
+    if !rewrite_chars && !rewrite_segments {
         return Ok(Cow::Borrowed(path));
     }
     let chars: Cow<'_, str> = if rewrite_chars {
@@ -105,15 +121,20 @@ fn hex_value(b: u8) -> Option<u8> {
     }
 }
 
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
+const UNRESERVED: u8 = 1;
+const PATH_CHAR: u8 = 2;
 
-/// Characters that may appear raw in a normalised path: pchar and `/`.
-fn is_path_char(b: u8) -> bool {
-    is_unreserved(b)
-        || matches!(
-            b,
+/// Character classes: unreserved characters, and what may appear raw in a
+/// normalised path (pchar and `/`).
+const CLASSES: [u8; 256] = {
+    let mut table = [0; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
+            table[b] = UNRESERVED | PATH_CHAR;
+        } else if matches!(
+            c,
             b'!' | b'$'
                 | b'&'
                 | b'\''
@@ -127,11 +148,29 @@ fn is_path_char(b: u8) -> bool {
                 | b':'
                 | b'@'
                 | b'/'
-        )
+        ) {
+            table[b] = PATH_CHAR;
+        }
+        b += 1;
+    }
+    table
+};
+
+fn is_unreserved(b: u8) -> bool {
+    CLASSES[usize::from(b)] & UNRESERVED != 0
+}
+
+fn is_path_char(b: u8) -> bool {
+    CLASSES[usize::from(b)] & PATH_CHAR != 0
+}
+
+fn is_dot_or_empty(segment: &[u8]) -> bool {
+    matches!(segment, b"" | b"." | b"..")
 }
 
 /// Whether the path starts with `/` and has no empty (other than a
 /// trailing one), `.` or `..` segment.
+#[cfg(test)]
 fn is_segment_normal(path: &str) -> bool {
     let Some(rest) = path.strip_prefix('/') else {
         return false;

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::header::{CONTENT_TYPE, HeaderValue, LOCATION};
-use http::uri::PathAndQuery;
+use http::uri::{Parts, PathAndQuery};
 use http::{Method, Request, Response, StatusCode, Uri};
 use pastry_core::{BoxError, EmptyPathInfo, Environ, OriginalUri, ScriptName};
 use tower_service::Service;
@@ -191,10 +191,7 @@ impl<B: Send + 'static> Service<Request<B>> for UrlMap<B> {
     }
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
-        if req.extensions().get::<OriginalUri>().is_none() {
-            let original = req.uri().clone();
-            req.extensions_mut().insert(OriginalUri(original));
-        }
+        let outermost = req.extensions().get::<OriginalUri>().is_none();
         let plan = if req.uri().path().starts_with('/') {
             self.plan(&req)
         } else {
@@ -213,14 +210,25 @@ impl<B: Send + 'static> Service<Request<B>> for UrlMap<B> {
                 exact,
             } => (mounted, path_and_query, exact),
         };
-        if let Some(path_and_query) = path_and_query
-            && set_path(&mut req, path_and_query).is_none()
-        {
-            return ResponseFuture::ready(plain(
-                req.method(),
-                StatusCode::BAD_REQUEST,
-                "Bad Request\n",
-            ));
+        match path_and_query {
+            Some(path_and_query) => {
+                let Some(uri) = with_path(req.uri(), path_and_query) else {
+                    return ResponseFuture::ready(plain(
+                        req.method(),
+                        StatusCode::BAD_REQUEST,
+                        "Bad Request\n",
+                    ));
+                };
+                let original = std::mem::replace(req.uri_mut(), uri);
+                if outermost {
+                    req.extensions_mut().insert(OriginalUri(original));
+                }
+            }
+            None if outermost => {
+                let original = req.uri().clone();
+                req.extensions_mut().insert(OriginalUri(original));
+            }
+            None => {}
         }
         let Some(mounted) = mounted else {
             return match &self.fallback {
@@ -235,11 +243,13 @@ impl<B: Send + 'static> Service<Request<B>> for UrlMap<B> {
                 Some(outer) => outer.join(&mounted.prefix),
                 None => ScriptName::new(&mounted.prefix),
             };
+            let root = req.uri().path() == "/";
             let extensions = req.extensions_mut();
             extensions.insert(script_name);
             if exact {
                 extensions.insert(EmptyPathInfo);
-            } else {
+            } else if root {
+                // A marker from an outer map would make `/` read as "".
                 extensions.remove::<EmptyPathInfo>();
             }
         }
@@ -259,12 +269,17 @@ fn with_query(path: &str, query: Option<&str>) -> String {
     text
 }
 
-fn set_path<B>(req: &mut Request<B>, path_and_query: String) -> Option<()> {
+/// `uri` with another path and query, keeping its scheme and authority.
+fn with_path(uri: &Uri, path_and_query: String) -> Option<Uri> {
     let path_and_query = PathAndQuery::try_from(path_and_query).ok()?;
-    let mut parts = std::mem::take(req.uri_mut()).into_parts();
+    if uri.scheme().is_none() && uri.authority().is_none() {
+        return Some(Uri::from(path_and_query));
+    }
+    let mut parts = Parts::default();
+    parts.scheme = uri.scheme().cloned();
+    parts.authority = uri.authority().cloned();
     parts.path_and_query = Some(path_and_query);
-    *req.uri_mut() = Uri::from_parts(parts).ok()?;
-    Some(())
+    Uri::from_parts(parts).ok()
 }
 
 /// `308` to the slash form of a request that named exactly a prefix, as
@@ -316,5 +331,19 @@ impl<B> fmt::Debug for UrlMap<B> {
             .field("mounts", &self.table.len())
             .field("fallback", &self.fallback.is_some())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn new_path_keeps_scheme_and_authority() {
+        let uri: Uri = "https://Example.com:8443/blog/x?q=1".parse().unwrap();
+        let rebuilt = with_path(&uri, with_query("/x", uri.query())).unwrap();
+        assert_eq!(rebuilt, "https://Example.com:8443/x?q=1");
+        let origin: Uri = "/blog/x".parse().unwrap();
+        assert_eq!(with_path(&origin, "/x".into()).unwrap(), "/x");
     }
 }

@@ -2,12 +2,53 @@
 //! number of mounts.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
 
 /// One node per path segment; `mount` is set where a key ends.
 #[derive(Debug, Default)]
 pub(crate) struct Trie {
     mount: Option<usize>,
-    children: HashMap<Box<str>, Trie>,
+    children: HashMap<Box<str>, Trie, BuildHasherDefault<SegmentHasher>>,
+}
+
+/// A fast, unkeyed hash for path segments (FxHash's word mix plus a final
+/// avalanche). Flooding is not a concern: only the operator's mount keys
+/// are ever inserted; a client's segments are only looked up.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct SegmentHasher(u64);
+
+const SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl SegmentHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(SEED);
+    }
+}
+
+impl Hasher for SegmentHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            let mut word = [0; 8];
+            word.copy_from_slice(chunk);
+            self.add(u64::from_le_bytes(word));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word) ^ ((rest.len() as u64) << 59));
+        }
+    }
+
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        let h = self.0;
+        (h ^ (h >> 29)).wrapping_mul(SEED) ^ (h >> 32)
+    }
 }
 
 impl Trie {
@@ -33,8 +74,10 @@ impl Trie {
         let mut best = self.mount.map(|mount| (mount, 0));
         let mut node = self;
         let mut end = 0;
-        while let Some(rest) = path.get(end + 1..) {
-            let len = rest.find('/').unwrap_or(rest.len());
+        while !node.children.is_empty()
+            && let Some(rest) = path.get(end + 1..)
+        {
+            let len = rest.bytes().position(|b| b == b'/').unwrap_or(rest.len());
             if len == 0 {
                 break;
             }
@@ -83,6 +126,19 @@ mod tests {
         assert_eq!(trie.lookup("/"), Some((0, 0)));
         assert_eq!(trie.lookup("/blogger"), Some((0, 0)));
         assert_eq!(trie.lookup("/blog/x"), Some((1, 5)));
+    }
+
+    #[test]
+    fn many_siblings_stay_distinct() {
+        let mut trie = Trie::default();
+        for i in 0..2000 {
+            trie.insert(&format!("/app{i}"), i).unwrap();
+        }
+        for i in 0..2000 {
+            let path = format!("/app{i}/x");
+            assert_eq!(trie.lookup(&path), Some((i, path.len() - 2)));
+        }
+        assert_eq!(trie.lookup("/app2000"), None);
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::future::ready;
 
 use common::echo;
 use http::{Request, Response, StatusCode, header::LOCATION};
-use pastry_core::Environ;
+use pastry_core::{EmptyPathInfo, Environ};
 use pastry_testkit::{Body, TestClient};
 use pastry_urlmap::{Mount, UrlMap};
 use tower::service_fn;
@@ -139,4 +139,14 @@ async fn url_for_inside_a_mounted_app_points_under_its_prefix() {
         .follow_redirects()
         .await
         .assert_text_contains("nested-login script=/apps/forum/login ");
+}
+
+#[tokio::test]
+async fn stale_empty_path_info_marker_is_dropped_for_a_slash_path() {
+    let map = UrlMap::new().mount("/blog", echo("blog")).build().unwrap();
+    let res = TestClient::new(map)
+        .get("/blog/")
+        .extension(EmptyPathInfo)
+        .await;
+    res.assert_text_contains("blog script=/blog path=/ uri=/ ");
 }
