@@ -141,7 +141,12 @@ impl TestResponse {
         let mut frames = Vec::new();
         let mut trailers = None;
         while let Some(frame) = body.frame().await {
-            let frame = frame.map_err(TestError::from_body)?;
+            let frame = frame.map_err(|e| match TestError::from_body(e) {
+                TestError::Violation(v) => TestError::Violation(
+                    v.with_context(&describe_head(parts.status, &parts.headers)),
+                ),
+                other => other,
+            })?;
             match frame.into_data() {
                 Ok(data) => frames.push(data),
                 Err(frame) => {

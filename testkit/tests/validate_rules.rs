@@ -346,3 +346,15 @@ proptest::proptest! {
         proptest::prop_assert_eq!(res.text(), text);
     }
 }
+
+#[tokio::test]
+async fn violation_message_shows_the_response_head() {
+    let c = answering(|| respond(200, &[("content-length", "9"), ("x-app", "demo")], "abc"));
+    let err = c.get("/").try_send().await.unwrap_err();
+    let message = err.to_string();
+    assert!(message.contains("status: 200 OK"), "{message}");
+    assert!(message.contains("x-app: demo"), "{message}");
+    let c = answering(|| respond(204, &[("content-length", "0")], ()));
+    let message = c.get("/").try_send().await.unwrap_err().to_string();
+    assert!(message.contains("status: 204 No Content"), "{message}");
+}

@@ -10,6 +10,7 @@ use tokio::time::{Instant, Sleep};
 
 use super::check::{self, RequestInfo};
 use super::{Rule, ValidateBody, ValidateLayer, Violation};
+use crate::response::describe_head;
 
 pin_project! {
     /// The response future of [`Validate`](super::Validate).
@@ -94,7 +95,8 @@ where
                 return Poll::Pending;
             }
         };
-        let plan = check::head(res.status(), res.headers(), this.info, this.config)?;
+        let plan = check::head(res.status(), res.headers(), this.info, this.config)
+            .map_err(|v| v.with_context(&describe_head(res.status(), res.headers())))?;
         let deadline = this
             .config
             .timeout

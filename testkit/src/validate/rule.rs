@@ -126,6 +126,14 @@ impl Violation {
         }
     }
 
+    /// This violation with `context` (the response head, say) appended
+    /// to its detail.
+    pub(crate) fn with_context(mut self, context: &str) -> Self {
+        self.detail.push('\n');
+        self.detail.push_str(context);
+        self
+    }
+
     /// The rule broken.
     pub fn rule(&self) -> Rule {
         self.rule
