@@ -282,7 +282,7 @@ impl RequestBuilder {
         let mut body = self.body.clone();
         let mut history = Vec::new();
         loop {
-            let req = self.build(&method, &target, body.clone());
+            let req = self.build(&method, &target, body.clone())?;
             let head_method = method.clone();
             let res = self
                 .client
@@ -362,7 +362,10 @@ impl RequestBuilder {
             Ok(target) => target,
             Err(e) => panic!("{e}"),
         };
-        let req = self.build(&self.method, &target, self.body.clone());
+        let req = match self.build(&self.method, &target, self.body.clone()) {
+            Ok(req) => req,
+            Err(e) => panic!("{} {}: {e}", self.method, self.uri),
+        };
         let res = match self
             .client
             .app
@@ -404,7 +407,13 @@ impl RequestBuilder {
         method: &Method,
         target: &Target,
         body: Option<(Vec<Bytes>, bool)>,
-    ) -> Request<Body> {
+    ) -> Result<Request<Body>, TestError> {
+        let uri: http::Uri = target.path_and_query.parse().map_err(|e| {
+            TestError::Request(format!(
+                "{:?} is not a valid request target: {e}",
+                target.path_and_query
+            ))
+        })?;
         let has_body = body.is_some();
         let body = match body {
             Some((chunks, true)) => Body::full(chunks.into_iter().next().unwrap_or_default()),
@@ -413,10 +422,7 @@ impl RequestBuilder {
         };
         let mut req = Request::new(body);
         *req.method_mut() = method.clone();
-        *req.uri_mut() = target
-            .path_and_query
-            .parse()
-            .unwrap_or_else(|_| http::Uri::from_static("/"));
+        *req.uri_mut() = uri;
         let mut headers = self.headers.clone();
         if !headers.contains_key(header::HOST)
             && let Ok(host) = HeaderValue::from_str(&target.authority)
@@ -451,7 +457,7 @@ impl RequestBuilder {
         *req.headers_mut() = headers;
         req.extensions_mut().extend(self.extensions.clone());
         req.extensions_mut().insert(target.scheme);
-        req
+        Ok(req)
     }
 }
 

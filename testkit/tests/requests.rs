@@ -234,3 +234,18 @@ async fn repeated_headers_are_all_sent() {
         .await;
     assert_eq!(res.text(), "text/html | */*;q=0.1");
 }
+
+#[tokio::test]
+async fn unusable_uri_is_a_request_error() {
+    let err = client().get("/with space").try_send().await.unwrap_err();
+    assert!(
+        matches!(err, pastry_testkit::TestError::Request(_)),
+        "{err}"
+    );
+    let err = client()
+        .get("ftp://files.example/x")
+        .try_send()
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("unsupported scheme"), "{err}");
+}
