@@ -82,7 +82,10 @@ impl CookieJar {
         let host = target.host().to_ascii_lowercase();
         let (domain, host_only) = match cookie.domain().map(str::to_ascii_lowercase) {
             Some(domain) if !domain.is_empty() => {
-                if !domain_matches(&host, &domain) {
+                // A single-label Domain (`com`) other than the host itself
+                // would reach every site under it: refused, as browsers
+                // refuse public suffixes.
+                if !domain_matches(&host, &domain) || (!domain.contains('.') && domain != host) {
                     return None;
                 }
                 (domain, false)

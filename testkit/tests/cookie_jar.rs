@@ -78,8 +78,13 @@ async fn domain_not_covering_the_host_is_refused() {
     let c = client();
     set(&c, "http://example.com/", "x=1; Domain=other.com").await;
     set(&c, "http://example.com/", "y=1; Domain=www.example.com").await;
+    set(&c, "http://example.com/", "z=1; Domain=com").await;
     assert_eq!(c.cookie("x"), None);
     assert_eq!(c.cookie("y"), None);
+    assert_eq!(c.cookie("z"), None);
+    // A single-label host may name itself.
+    set(&c, "/", "l=1; Domain=localhost").await;
+    assert_eq!(sent(&c, "/").await, "l=1");
 }
 
 #[tokio::test]
