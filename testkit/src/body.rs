@@ -18,15 +18,13 @@ use http_body::{Frame, SizeHint};
 /// use http_body_util::BodyExt;
 /// use pastry_testkit::Body;
 ///
-/// # tokio_test_block_on(async {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
 /// let body = Body::chunks([Bytes::from("a"), Bytes::from("b")]);
 /// assert_eq!(body.collect().await.unwrap().to_bytes(), "ab");
-/// # });
-/// # fn tokio_test_block_on<F: std::future::Future>(f: F) -> F::Output {
-/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
 /// # }
 /// ```
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct Body {
     chunks: VecDeque<Bytes>,
     trailers: Option<HeaderMap>,
@@ -123,6 +121,12 @@ impl http_body::Body for Body {
             hint.set_lower(self.len() as u64);
             hint
         }
+    }
+}
+
+impl Default for Body {
+    fn default() -> Self {
+        Self::empty()
     }
 }
 

@@ -54,6 +54,7 @@ pub struct RequestBuilder {
     headers: HeaderMap,
     content_type: Option<HeaderValue>,
     body: Option<(Vec<Bytes>, bool)>,
+    trailers: Option<HeaderMap>,
     extensions: Extensions,
     scheme: Option<UrlScheme>,
     expect: Expect,
@@ -70,6 +71,7 @@ impl RequestBuilder {
             headers: HeaderMap::new(),
             content_type: None,
             body: None,
+            trailers: None,
             extensions: Extensions::new(),
             scheme: None,
             expect: Expect::Success,
@@ -180,6 +182,27 @@ impl RequestBuilder {
         B: Into<Bytes>,
     {
         self.body = Some((chunks.into_iter().map(Into::into).collect(), false));
+        self
+    }
+
+    /// Ends the body with these trailers (after `body` or `chunks`).
+    ///
+    /// ```
+    /// use http::HeaderMap;
+    /// use http_body_util::BodyExt;
+    /// # use pastry_testkit::{Body, TestClient};
+    /// let app = tower::service_fn(|req: http::Request<Body>| async move {
+    ///     let collected = req.into_body().collect().await.unwrap();
+    ///     let sum = collected.trailers().unwrap()["x-sum"].to_str().unwrap().to_owned();
+    ///     Ok::<_, std::convert::Infallible>(http::Response::new(sum))
+    /// });
+    /// let mut trailers = HeaderMap::new();
+    /// trailers.insert("x-sum", "42".parse().unwrap());
+    /// let res = TestClient::new(app).post("/").chunks(["4", "2"]).trailers(trailers).send_blocking();
+    /// assert_eq!(res.text(), "42");
+    /// ```
+    pub fn trailers(mut self, trailers: HeaderMap) -> Self {
+        self.trailers = Some(trailers);
         self
     }
 
@@ -415,11 +438,14 @@ impl RequestBuilder {
             ))
         })?;
         let has_body = body.is_some();
-        let body = match body {
+        let mut body = match body {
             Some((chunks, true)) => Body::full(chunks.into_iter().next().unwrap_or_default()),
             Some((chunks, false)) => Body::chunks(chunks),
             None => Body::empty(),
         };
+        if has_body && let Some(trailers) = &self.trailers {
+            body = body.with_trailers(trailers.clone());
+        }
         let mut req = Request::new(body);
         *req.method_mut() = method.clone();
         *req.uri_mut() = uri;
