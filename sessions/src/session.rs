@@ -279,8 +279,9 @@ impl Session {
             .await
     }
 
-    /// The session id the client will hold after this request, once the
-    /// session has been loaded (by any of the `async` methods); `None` before.
+    /// The session's id, once the session has been loaded (by any of the
+    /// `async` methods); `None` before. A new session's id reaches the client
+    /// only if the session is saved (it holds a value when the request ends).
     ///
     /// Treat it as a secret: never log it or put it in a URL.
     pub fn id(&self) -> Option<String> {
@@ -376,7 +377,10 @@ impl Session {
         } = current;
         let mut saved = false;
         let mut lost = false;
-        if dirty {
+        // A session never stored that holds nothing is not worth creating
+        // (an anonymous visitor's logout removing a key it never had).
+        let empty_new = record.version == 0 && record.data.is_empty();
+        if dirty && !empty_new {
             let mut attempt = 0;
             loop {
                 record.expires_at = config.expires_at(&record, now);

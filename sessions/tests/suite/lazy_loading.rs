@@ -9,6 +9,7 @@ use crate::common::{Counting, Env, client, set_id, url};
 crate::store_suite!(
     untouched_session_costs_no_store_io_and_no_cookie,
     reading_a_fresh_session_saves_nothing,
+    emptying_a_fresh_session_saves_nothing,
     unchanged_session_is_not_rewritten_within_the_refresh_interval,
 );
 
@@ -77,4 +78,14 @@ async fn unchanged_session_is_not_rewritten_within_the_refresh_interval<S: Sessi
     let res = client.get(url("/get?k")).await;
     assert!(res.header("set-cookie").is_none());
     assert_eq!(store.calls(), (3, 2, 0));
+}
+
+async fn emptying_a_fresh_session_saves_nothing<S: SessionStore + Clone>(store: S, env: Env) {
+    let store = Counting::new(store);
+    let client = client(env.layer(store.clone()));
+    let res = client.get(url("/remove?user")).await;
+    assert!(res.header("set-cookie").is_none());
+    let res = client.get(url("/clear")).await;
+    assert!(res.header("set-cookie").is_none());
+    assert_eq!(store.calls(), (0, 0, 0));
 }
