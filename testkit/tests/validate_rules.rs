@@ -358,3 +358,64 @@ async fn violation_message_shows_the_response_head() {
     let message = c.get("/").try_send().await.unwrap_err().to_string();
     assert!(message.contains("status: 204 No Content"), "{message}");
 }
+
+/// A body that yields `data` once but reports `hint` and `end` as told.
+struct Lying {
+    data: Option<Bytes>,
+    hint: http_body::SizeHint,
+    end: bool,
+}
+
+impl http_body::Body for Lying {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
+        std::task::Poll::Ready(self.data.take().map(|d| Ok(http_body::Frame::data(d))))
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.end || self.data.is_none()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.hint
+    }
+}
+
+fn lying(hint: http_body::SizeHint, end: bool) -> TestClient {
+    answering(move || {
+        Response::new(Lying {
+            data: Some(Bytes::from_static(b"abc")),
+            hint,
+            end,
+        })
+    })
+}
+
+#[tokio::test]
+async fn size_hint_that_lies_fires() {
+    let c = lying(http_body::SizeHint::with_exact(10), false);
+    assert_eq!(broken(c.get("/")).await, Rule::SizeHint);
+    let c = lying(http_body::SizeHint::with_exact(1), false);
+    assert_eq!(broken(c.get("/")).await, Rule::SizeHint);
+}
+
+#[tokio::test]
+async fn size_hint_that_brackets_the_body_passes() {
+    passes(lying(http_body::SizeHint::with_exact(3), false).get("/")).await;
+    passes(lying(http_body::SizeHint::default(), false).get("/")).await;
+    let mut hint = http_body::SizeHint::new();
+    hint.set_lower(2);
+    hint.set_upper(8);
+    passes(lying(hint, false).get("/")).await;
+}
+
+#[tokio::test]
+async fn frame_after_end_stream_fires() {
+    let c = lying(http_body::SizeHint::default(), true);
+    assert_eq!(broken(c.get("/")).await, Rule::EndStream);
+}

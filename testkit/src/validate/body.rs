@@ -22,26 +22,34 @@ pin_project! {
         plan: BodyPlan,
         seen: u64,
         gzip: Option<BytesMut>,
+        hint: Option<(u64, Option<u64>)>,
         deadline: Option<(Instant, Duration)>,
         sleep: Option<Pin<Box<Sleep>>>,
         done: bool,
     }
 }
 
-impl<B> ValidateBody<B> {
+impl<B: http_body::Body> ValidateBody<B> {
     pub(crate) fn new(inner: B, plan: BodyPlan, deadline: Option<(Instant, Duration)>) -> Self {
         let gzip = plan.gzip.then(BytesMut::new);
+        let hint = plan.size_hint.then(|| {
+            let hint = inner.size_hint();
+            (hint.lower(), hint.upper())
+        });
         Self {
             inner,
             plan,
             seen: 0,
             gzip,
+            hint,
             deadline,
             sleep: None,
             done: false,
         }
     }
+}
 
+impl<B> ValidateBody<B> {
     /// The checked body.
     pub fn get_ref(&self) -> &B {
         &self.inner
@@ -78,6 +86,7 @@ where
         if *this.done {
             return Poll::Ready(None);
         }
+        let said_end = this.plan.end_stream && this.inner.is_end_stream();
         let violation = match this.inner.poll_frame(cx) {
             Poll::Pending => {
                 let Some((deadline, limit)) = *this.deadline else {
@@ -98,12 +107,16 @@ where
                 *this.done = true;
                 return Poll::Ready(Some(Err(e.into())));
             }
+            Poll::Ready(Some(Ok(_))) if said_end => Violation::new(
+                Rule::EndStream,
+                "is_end_stream() returned true, then the body produced another frame",
+            ),
             Poll::Ready(Some(Ok(frame))) => {
                 let Some(data) = frame.data_ref() else {
                     return Poll::Ready(Some(Ok(frame)));
                 };
                 *this.seen += data.len() as u64;
-                match check_data(this.plan, *this.seen, data.len()) {
+                match check_data(this.plan, *this.hint, *this.seen, data.len()) {
                     None => {
                         if let Some(buf) = this.gzip.as_mut() {
                             buf.extend_from_slice(data);
@@ -113,13 +126,15 @@ where
                     Some(violation) => violation,
                 }
             }
-            Poll::Ready(None) => match check_end(this.plan, *this.seen, this.gzip.take()) {
-                None => {
-                    *this.done = true;
-                    return Poll::Ready(None);
+            Poll::Ready(None) => {
+                match check_end(this.plan, *this.hint, *this.seen, this.gzip.take()) {
+                    None => {
+                        *this.done = true;
+                        return Poll::Ready(None);
+                    }
+                    Some(violation) => violation,
                 }
-                Some(violation) => violation,
-            },
+            }
         };
         *this.done = true;
         Poll::Ready(Some(Err(violation.into())))
@@ -134,7 +149,9 @@ where
     }
 }
 
-fn check_data(plan: &BodyPlan, seen: u64, len: usize) -> Option<Violation> {
+type Hint = Option<(u64, Option<u64>)>;
+
+fn check_data(plan: &BodyPlan, hint: Hint, seen: u64, len: usize) -> Option<Violation> {
     if len == 0 {
         return None;
     }
@@ -144,16 +161,32 @@ fn check_data(plan: &BodyPlan, seen: u64, len: usize) -> Option<Violation> {
             format!("{why} must have no body, but the body sent {len} bytes"),
         ));
     }
-    match plan.length {
-        Some(length) if seen > length => Some(Violation::new(
+    if let Some(length) = plan.length
+        && seen > length
+    {
+        return Some(Violation::new(
             Rule::ContentLengthMatchesBody,
             format!("Content-Length is {length} but the body sent at least {seen} bytes"),
+        ));
+    }
+    match hint {
+        Some((_, Some(upper))) if seen > upper => Some(Violation::new(
+            Rule::SizeHint,
+            format!("size_hint() said at most {upper} bytes but the body sent at least {seen}"),
         )),
         _ => None,
     }
 }
 
-fn check_end(plan: &BodyPlan, seen: u64, gzip: Option<BytesMut>) -> Option<Violation> {
+fn check_end(plan: &BodyPlan, hint: Hint, seen: u64, gzip: Option<BytesMut>) -> Option<Violation> {
+    if let Some((lower, _)) = hint
+        && seen < lower
+    {
+        return Some(Violation::new(
+            Rule::SizeHint,
+            format!("size_hint() said at least {lower} bytes but the body sent {seen}"),
+        ));
+    }
     if let Some(length) = plan.length
         && seen != length
     {

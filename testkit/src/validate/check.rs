@@ -32,6 +32,10 @@ pub(crate) struct BodyPlan {
     pub(crate) length: Option<u64>,
     /// Whether the body must decode as gzip.
     pub(crate) gzip: bool,
+    /// Whether to hold the body to its size hint.
+    pub(crate) size_hint: bool,
+    /// Whether to hold the body to its `is_end_stream`.
+    pub(crate) end_stream: bool,
 }
 
 const SINGLE_VALUED: [HeaderName; 4] = [
@@ -176,8 +180,10 @@ pub(crate) fn head(
         } else {
             None
         },
+        size_hint: no_body.is_none() && on(Rule::SizeHint),
         no_body: no_body.filter(|_| on(Rule::NoBody)),
         gzip,
+        end_stream: on(Rule::EndStream),
     })
 }
 

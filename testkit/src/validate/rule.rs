@@ -40,11 +40,17 @@ pub enum Rule {
     BodyTimeout,
     /// The service is called only after `poll_ready` returned ready.
     PollReadyBeforeCall,
+    /// The body's `size_hint` (which a server may turn into a
+    /// `Content-Length`) brackets the bytes it really produces.
+    SizeHint,
+    /// A body whose `is_end_stream` said it had ended yields no more
+    /// frames (a server may stop polling it there).
+    EndStream,
 }
 
 impl Rule {
     /// Every rule, in the order above.
-    pub const ALL: [Rule; 15] = [
+    pub const ALL: [Rule; 17] = [
         Rule::FinalStatus,
         Rule::NoBody,
         Rule::NoContentLengthOn204,
@@ -60,6 +66,8 @@ impl Rule {
         Rule::ResponseTimeout,
         Rule::BodyTimeout,
         Rule::PollReadyBeforeCall,
+        Rule::SizeHint,
+        Rule::EndStream,
     ];
 
     /// The rule's name, as failure messages show it.
@@ -86,6 +94,8 @@ impl Rule {
             Rule::ResponseTimeout => "response-timeout",
             Rule::BodyTimeout => "body-timeout",
             Rule::PollReadyBeforeCall => "poll-ready-before-call",
+            Rule::SizeHint => "size-hint",
+            Rule::EndStream => "end-stream",
         }
     }
 
