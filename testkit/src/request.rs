@@ -8,7 +8,7 @@ use std::pin::Pin;
 use base64::Engine as _;
 use bytes::Bytes;
 use http::header::{self, HeaderName, HeaderValue};
-use http::{Extensions, HeaderMap, Method, Request, StatusCode};
+use http::{Extensions, HeaderMap, Method, Request, StatusCode, Version};
 use pastry_core::{ClientAddr, RemoteUser, ScriptName, UrlScheme};
 use serde::Serialize;
 
@@ -57,6 +57,7 @@ pub struct RequestBuilder {
     trailers: Option<HeaderMap>,
     extensions: Extensions,
     scheme: Option<UrlScheme>,
+    version: Version,
     expect: Expect,
     max_redirects: Option<usize>,
 }
@@ -74,6 +75,7 @@ impl RequestBuilder {
             trailers: None,
             extensions: Extensions::new(),
             scheme: None,
+            version: Version::HTTP_11,
             expect: Expect::Success,
             max_redirects: None,
         }
@@ -243,6 +245,12 @@ impl RequestBuilder {
     /// Sets the [`RemoteUser`] extension, as auth middleware would.
     pub fn remote_user(mut self, name: &str) -> Self {
         self.extensions.insert(RemoteUser::new(name));
+        self
+    }
+
+    /// Sets the HTTP version the request claims (HTTP/1.1 by default).
+    pub fn version(mut self, version: Version) -> Self {
+        self.version = version;
         self
     }
 
@@ -449,6 +457,7 @@ impl RequestBuilder {
         let mut req = Request::new(body);
         *req.method_mut() = method.clone();
         *req.uri_mut() = uri;
+        *req.version_mut() = self.version;
         let mut headers = self.headers.clone();
         if !headers.contains_key(header::HOST)
             && let Ok(host) = HeaderValue::from_str(&target.authority)

@@ -29,6 +29,7 @@ async fn echo(req: Request<Body>) -> Result<Response<String>, Infallible> {
         .collect();
     let described = json!({
         "method": parts.method.as_str(),
+        "version": format!("{:?}", parts.version),
         "uri": parts.uri.to_string(),
         "headers": headers,
         "frames": frames,
@@ -248,4 +249,16 @@ async fn unusable_uri_is_a_request_error() {
         .await
         .unwrap_err();
     assert!(err.to_string().contains("unsupported scheme"), "{err}");
+}
+
+#[tokio::test]
+async fn version_defaults_to_http_1_1_and_can_be_set() {
+    let seen: Value = client().get("/").await.json();
+    assert_eq!(seen["version"], "HTTP/1.1");
+    let seen: Value = client()
+        .get("/")
+        .version(http::Version::HTTP_10)
+        .await
+        .json();
+    assert_eq!(seen["version"], "HTTP/1.0");
 }
