@@ -17,6 +17,11 @@ pub(crate) fn compress_oneshot(pools: &Pools, input: &[u8]) -> io::Result<Bytes>
             .gzip_compress(input, &mut out)
             .map_err(io::Error::other)?;
         out.truncate(written);
+        // The bound is about the input's size; keep a large, well
+        // compressed body from pinning that much memory until it is sent.
+        if out.capacity() - out.len() > 64 * 1024 {
+            return Ok(Bytes::copy_from_slice(&out));
+        }
         Ok(Bytes::from(out))
     })
 }

@@ -164,3 +164,67 @@ where
         ResponseFuture::new(future, ctx, Arc::clone(&self.config))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::convert::Infallible;
+
+    use http::header::{ACCEPT_ENCODING, CONTENT_TYPE};
+    use http_body::Frame;
+    use http_body_util::{BodyExt, Full, StreamBody};
+    use tower::{ServiceExt, service_fn};
+
+    use super::*;
+
+    fn block_on<F: std::future::Future>(f: F) -> F::Output {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(f)
+    }
+
+    fn request() -> Request<()> {
+        Request::get("/")
+            .header(ACCEPT_ENCODING, "gzip")
+            .body(())
+            .unwrap()
+    }
+
+    #[test]
+    fn compressors_are_reused_across_responses() {
+        let streamed = service_fn(|_req: Request<()>| async {
+            let frames = (0..4).map(|_| {
+                Ok::<_, Infallible>(Frame::data(Bytes::from("streamed text ".repeat(50))))
+            });
+            let mut res = Response::new(StreamBody::new(futures_util::stream::iter(frames)));
+            res.headers_mut()
+                .insert(CONTENT_TYPE, "text/plain".parse().unwrap());
+            Ok::<_, Infallible>(res)
+        });
+        let whole = service_fn(|_req: Request<()>| async {
+            let mut res = Response::new(Full::new(Bytes::from("whole text ".repeat(50))));
+            res.headers_mut()
+                .insert(CONTENT_TYPE, "text/plain".parse().unwrap());
+            Ok::<_, Infallible>(res)
+        });
+        let layer = GzipLayer::new();
+        let streamed = tower_layer::Layer::layer(&layer, streamed);
+        let whole = tower_layer::Layer::layer(&layer, whole);
+        let pools = Arc::clone(&streamed.config.pools);
+        block_on(async {
+            for _ in 0..3 {
+                let res = streamed.clone().oneshot(request()).await.unwrap();
+                assert_eq!(res.headers()["content-encoding"], "gzip");
+                res.into_body().collect().await.unwrap();
+                let res = whole.clone().oneshot(request()).await.unwrap();
+                assert!(res.headers().contains_key("content-length"));
+                res.into_body().collect().await.unwrap();
+                assert_eq!(
+                    pools.idle(),
+                    (1, 1),
+                    "one of each, shared by the layer's services"
+                );
+            }
+        });
+    }
+}
