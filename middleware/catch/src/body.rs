@@ -25,7 +25,11 @@ pin_project! {
     /// (HTTP/1.1 closes the connection before the final chunk or before
     /// `Content-Length` is reached; HTTP/2 resets the stream). The client
     /// sees an incomplete response, never a truncated one presented as
-    /// complete. The inner body is not polled again afterwards.
+    /// complete. The inner body is not polled again afterwards. (One case no
+    /// server can mark: a response to an HTTP/1.0 client without
+    /// `Content-Length` is delimited by closing the connection, so there an
+    /// abort looks like the end.) This holds before the first frame too:
+    /// the head was already returned, and the body is never buffered.
     pub struct CatchBody<B> {
         #[pin]
         kind: Kind<B>,

@@ -77,6 +77,23 @@ impl Config {
 /// The default is production mode: pages say only the status, its reason
 /// and the error id.
 ///
+/// What is caught, and what the client gets:
+///
+/// | failure | the client gets |
+/// |---|---|
+/// | `poll_ready` returns `Err` or panics | an error page for the next request ([`Phase::Ready`]) |
+/// | `call` panics | an error page ([`Phase::Call`]) |
+/// | the future returns `Err` | an error page with the [`HttpError`](pastry_core::HttpError)'s 4xx/5xx status if the chain holds one, else 500 ([`Phase::Future`]) |
+/// | the future panics | a 500 error page ([`Phase::Future`]) |
+/// | the body returns `Err` or panics, before or after its first frame | the head already went to the server, so the body ends with [`BodyAborted`](crate::BodyAborted) and the server aborts the response ([`Phase::Body`]) |
+///
+/// The body is not buffered or peeked at before the head is returned: that
+/// would delay the head of every streaming response and need the body to be
+/// `Unpin` or boxed. So a body failing before its first frame is aborted
+/// like one failing later, and its log event says `bytes_sent = 0`.
+/// Every caught failure gets a fresh id and exactly one
+/// `tracing::error!` event (target `pastry_catch`).
+///
 /// ```
 /// use pastry_catch::CatchLayer;
 /// use tower::ServiceBuilder;
