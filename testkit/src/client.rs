@@ -1,7 +1,7 @@
 //! `TestClient`: calls an app in-process.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
@@ -46,6 +46,30 @@ pub struct TestClient {
     pub(crate) validate: Option<ValidateLayer>,
     pub(crate) jar: Arc<Mutex<CookieJar>>,
     pub(crate) clock: Arc<Mutex<Duration>>,
+    pub(crate) runtime: Arc<OnceLock<BlockingRuntime>>,
+}
+
+/// The runtime `send_blocking` runs requests on: one per client (shared by
+/// its clones), so tasks the app spawns outlive a single request.
+pub(crate) struct BlockingRuntime(Option<tokio::runtime::Runtime>);
+
+impl BlockingRuntime {
+    pub(crate) fn get(&self) -> &tokio::runtime::Runtime {
+        match &self.0 {
+            Some(runtime) => runtime,
+            None => unreachable!("the runtime is only taken on drop"),
+        }
+    }
+}
+
+impl Drop for BlockingRuntime {
+    /// Dropping a runtime inside an async context would panic; shutting it
+    /// down in the background works anywhere.
+    fn drop(&mut self) {
+        if let Some(runtime) = self.0.take() {
+            runtime.shutdown_background();
+        }
+    }
 }
 
 impl TestClient {
@@ -64,6 +88,7 @@ impl TestClient {
             validate: Some(ValidateLayer::new()),
             jar: Arc::new(Mutex::new(CookieJar::default())),
             clock: Arc::new(Mutex::new(Duration::ZERO)),
+            runtime: Arc::new(OnceLock::new()),
         }
     }
 
@@ -232,6 +257,19 @@ impl TestClient {
     pub(crate) fn now(&self) -> SystemTime {
         let offset = *self.clock.lock().unwrap_or_else(|p| p.into_inner());
         SystemTime::now() + offset
+    }
+
+    /// The client's runtime for `send_blocking`, started on first use.
+    pub(crate) fn blocking_runtime(&self) -> &tokio::runtime::Runtime {
+        self.runtime
+            .get_or_init(|| {
+                let runtime = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap_or_else(|e| panic!("cannot start a runtime for send_blocking(): {e}"));
+                BlockingRuntime(Some(runtime))
+            })
+            .get()
     }
 
     pub(crate) fn jar(&self) -> MutexGuard<'_, CookieJar> {

@@ -367,7 +367,9 @@ impl RequestBuilder {
         }
     }
 
-    /// Sends the request from a plain `#[test]`, on a runtime of its own.
+    /// Sends the request from a plain `#[test]`, on a single-threaded
+    /// runtime the client starts on first use and keeps (so tasks the app
+    /// spawns live on between requests).
     ///
     /// # Panics
     /// Like `.await`, and also when called from inside an async runtime
@@ -378,11 +380,8 @@ impl RequestBuilder {
             tokio::runtime::Handle::try_current().is_err(),
             "send_blocking() was called inside an async runtime; use `.await` instead"
         );
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap_or_else(|e| panic!("cannot start a runtime for send_blocking(): {e}"));
-        runtime.block_on(self.into_future())
+        let client = self.client.clone();
+        client.blocking_runtime().block_on(self.into_future())
     }
 
     /// Sends the request and returns as soon as the response head arrives;

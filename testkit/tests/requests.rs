@@ -262,3 +262,53 @@ async fn version_defaults_to_http_1_1_and_can_be_set() {
         .json();
     assert_eq!(seen["version"], "HTTP/1.0");
 }
+
+#[test]
+fn blocking_requests_share_one_runtime_so_spawned_tasks_live_on() {
+    // Each request talks to a task spawned by the first one.
+    let worker: std::sync::Arc<
+        std::sync::Mutex<
+            Option<tokio::sync::mpsc::UnboundedSender<tokio::sync::oneshot::Sender<u32>>>,
+        >,
+    > = Default::default();
+    let app = tower::service_fn(move |_req: Request<Body>| {
+        let worker = worker.clone();
+        async move {
+            let tx = worker
+                .lock()
+                .unwrap()
+                .get_or_insert_with(|| {
+                    let (tx, mut rx) =
+                        tokio::sync::mpsc::unbounded_channel::<tokio::sync::oneshot::Sender<u32>>();
+                    tokio::spawn(async move {
+                        let mut count = 0;
+                        while let Some(reply) = rx.recv().await {
+                            count += 1;
+                            let _ = reply.send(count);
+                        }
+                    });
+                    tx
+                })
+                .clone();
+            let (reply, answer) = tokio::sync::oneshot::channel();
+            tx.send(reply).unwrap();
+            Ok::<_, Infallible>(Response::new(answer.await.unwrap().to_string()))
+        }
+    });
+    let client = TestClient::new(app);
+    assert_eq!(client.get("/").send_blocking().text(), "1");
+    assert_eq!(client.get("/").send_blocking().text(), "2");
+}
+
+#[tokio::test]
+async fn a_client_used_blocking_can_be_dropped_in_async_code() {
+    let client = std::thread::spawn(|| {
+        let c = client();
+        c.get("/").send_blocking();
+        c
+    })
+    .join()
+    .unwrap();
+    client.get("/").await;
+    drop(client);
+}
