@@ -68,7 +68,7 @@
 //!
 //! Await requests in `#[tokio::test]`. From a plain `#[test]`, call
 //! [`send_blocking`](crate::RequestBuilder::send_blocking), which runs the
-//! request on a runtime of its own:
+//! request on a single-threaded runtime the client keeps:
 //!
 //! ```
 //! # use pastry_testkit::{Body, TestClient};
