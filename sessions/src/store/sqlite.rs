@@ -68,6 +68,10 @@ struct Inner {
     options: SqliteStoreBuilder,
     idle: Mutex<Vec<Connection>>,
     permits: Semaphore,
+    /// Writers of this process take turns here instead of meeting SQLite's
+    /// busy handler, which sleeps; other processes still wait through the
+    /// busy timeout.
+    write_turn: Mutex<()>,
 }
 
 /// Settings for [`SqliteStore`]; [`open`](Self::open) opens it.
@@ -121,6 +125,7 @@ impl SqliteStoreBuilder {
                 options: self,
                 idle: Mutex::new(vec![first]),
                 permits: Semaphore::new(size),
+                write_turn: Mutex::new(()),
             }),
         })
     }
@@ -190,9 +195,11 @@ impl SqliteStore {
         &self.inner.path
     }
 
-    /// Runs `f` on a pooled connection on the blocking pool.
+    /// Runs `f` on a pooled connection on the blocking pool; `write` makes
+    /// it take this process's write turn first.
     async fn run<T: Send + 'static>(
         &self,
+        write: bool,
         f: impl FnOnce(&Connection) -> Result<T, SessionError> + Send + 'static,
     ) -> Result<T, SessionError> {
         // The semaphore is never closed, so acquiring only waits.
@@ -208,7 +215,15 @@ impl SqliteStore {
                 Some(conn) => conn,
                 None => connect(&inner.path, &inner.options)?,
             };
-            let result = f(&conn);
+            let result = if write {
+                let _turn = inner
+                    .write_turn
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner);
+                f(&conn)
+            } else {
+                f(&conn)
+            };
             inner
                 .idle
                 .lock()
@@ -240,7 +255,7 @@ impl SessionStore for SqliteStore {
         now: SystemTime,
     ) -> Result<Option<Record>, SessionError> {
         let key = *key;
-        self.run(move |conn| {
+        self.run(false, move |conn| {
             let row = conn
                 .prepare_cached(LOAD)?
                 .query_row(params![&key.as_bytes()[..], to_millis(now)], |row| {
@@ -282,7 +297,7 @@ impl SessionStore for SqliteStore {
         let created_at = to_millis(record.created_at);
         let expires_at = to_millis(record.expires_at);
         let expected = version_to_sql(record.version);
-        self.run(move |conn| {
+        self.run(true, move |conn| {
             let id = &key.as_bytes()[..];
             let changed = if expected == 0 {
                 conn.prepare_cached(INSERT)?
@@ -302,7 +317,7 @@ impl SessionStore for SqliteStore {
 
     async fn delete(&self, key: &SessionKey) -> Result<(), SessionError> {
         let key = *key;
-        self.run(move |conn| {
+        self.run(true, move |conn| {
             conn.prepare_cached(DELETE)?
                 .execute(params![&key.as_bytes()[..]])?;
             Ok(())
@@ -311,7 +326,7 @@ impl SessionStore for SqliteStore {
     }
 
     async fn delete_expired(&self, now: SystemTime) -> Result<u64, SessionError> {
-        self.run(move |conn| {
+        self.run(true, move |conn| {
             let removed = conn
                 .prepare_cached(DELETE_EXPIRED)?
                 .execute(params![to_millis(now)])?;
