@@ -1,0 +1,398 @@
+//! The altdemo app and its stack, built in-process by the example's `main`
+//! and by the tests in `tests/altdemo*.rs`.
+
+use std::collections::BTreeMap;
+use std::convert::Infallible;
+use std::path::PathBuf;
+
+use bytes::Bytes;
+use http::{Method, Request, Response, StatusCode, header};
+use http_body::Body;
+use http_body_util::combinators::BoxBody;
+use http_body_util::{BodyExt, Full};
+use pastry::auth::{
+    Authenticator, BasicAuthLayer, LoginForm, PasswordHasher, RequireLoginLayer, RequireRoleLayer,
+    SessionAuthLayer, UsersFile, logout,
+};
+use pastry::catch::CatchLayer;
+use pastry::gzip::GzipLayer;
+use pastry::sessions::{AnyStore, SessionExt, SessionLayer};
+use pastry::urlmap::UrlMap;
+use pastry::{BoxError, Environ, html_escape};
+use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
+
+/// The most paragraphs `/lorem?n=` answers.
+pub const MAX_PARAGRAPHS: usize = 200;
+
+/// The response body every handler of the demo answers with.
+pub type DemoBody = BoxBody<Bytes, BoxError>;
+
+/// The demo's command line, each flag also settable from the environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Options {
+    /// `--addr` / `PASTRY_ADDR`.
+    pub addr: String,
+    /// `--sessions` / `PASTRY_SESSIONS`.
+    pub sessions: String,
+    /// `--debug` / `PASTRY_DEBUG=1`.
+    pub debug: bool,
+    /// `--secure-cookies` / `PASTRY_SECURE_COOKIES=1`.
+    pub secure_cookies: bool,
+}
+
+impl Options {
+    /// Reads the flags, falling back to the environment, then the defaults.
+    /// `Ok(None)` means `--help` was asked for.
+    pub fn from_args_and_env(
+        args: impl IntoIterator<Item = String>,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<Option<Options>, String> {
+        let flag_on = |name: &str| {
+            env(name).is_some_and(|value| matches!(value.as_str(), "1" | "true" | "yes" | "on"))
+        };
+        let mut options = Options {
+            addr: env("PASTRY_ADDR").unwrap_or_else(|| "127.0.0.1:8080".into()),
+            sessions: env("PASTRY_SESSIONS").unwrap_or_else(|| "memory:".into()),
+            debug: flag_on("PASTRY_DEBUG"),
+            secure_cookies: flag_on("PASTRY_SECURE_COOKIES"),
+        };
+        let mut args = args.into_iter();
+        while let Some(arg) = args.next() {
+            let (flag, inline) = match arg.split_once('=') {
+                Some((flag, value)) => (flag.to_owned(), Some(value.to_owned())),
+                None => (arg, None),
+            };
+            let mut value = || {
+                inline
+                    .clone()
+                    .or_else(|| args.next())
+                    .ok_or_else(|| format!("{flag} needs a value"))
+            };
+            match flag.as_str() {
+                "-h" | "--help" => return Ok(None),
+                "--addr" => options.addr = value()?,
+                "--sessions" => options.sessions = value()?,
+                "--debug" => options.debug = true,
+                "--secure-cookies" => options.secure_cookies = true,
+                other => return Err(format!("unknown option {other}")),
+            }
+        }
+        Ok(Some(options))
+    }
+}
+
+/// What the stack is built from.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Where sessions live.
+    pub store: AnyStore,
+    /// Debug error pages.
+    pub debug: bool,
+    /// `Secure` session cookies.
+    pub secure_cookies: bool,
+    /// The htpasswd-style users file.
+    pub users_file: PathBuf,
+    /// The argon2 parameters for logins (OWASP's by default).
+    pub hasher: PasswordHasher,
+}
+
+impl Config {
+    /// The demo's configuration with the users file shipped beside it.
+    pub fn new(store: AnyStore, debug: bool, secure_cookies: bool) -> Self {
+        Config {
+            store,
+            debug,
+            secure_cookies,
+            users_file: users_file(),
+            hasher: PasswordHasher::default(),
+        }
+    }
+}
+
+/// `examples/altdemo/users.txt`: alice (admin) and bob.
+pub fn users_file() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/altdemo/users.txt")
+}
+
+fn text(
+    status: StatusCode,
+    content_type: &'static str,
+    body: impl Into<Bytes>,
+) -> Response<DemoBody> {
+    Response::builder()
+        .status(status)
+        .header(header::CONTENT_TYPE, content_type)
+        .body(
+            Full::new(body.into())
+                .map_err(|never| match never {})
+                .boxed(),
+        )
+        .expect("static response parts")
+}
+
+fn html(status: StatusCode, title: &str, body: &str) -> Response<DemoBody> {
+    let page = format!(
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+         <body><h1>{title}</h1>\n{body}\n</body></html>\n",
+        title = html_escape(title),
+    );
+    text(status, "text/html; charset=utf-8", page)
+}
+
+fn see_other(location: &str) -> Response<DemoBody> {
+    let mut res = text(
+        StatusCode::SEE_OTHER,
+        "text/plain; charset=utf-8",
+        "See other\n",
+    );
+    if let Ok(value) = header::HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, value);
+    }
+    res
+}
+
+fn boxed<B>(res: Response<B>) -> Response<DemoBody>
+where
+    B: Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: Into<BoxError>,
+{
+    res.map(|body| body.map_err(Into::into).boxed())
+}
+
+const NAV: &str = "<p><a href=\"/\">context</a> · <a href=\"/counter\">counter</a> · \
+    <a href=\"/private\">private</a> · <a href=\"/login\">login</a> · \
+    <a href=\"/lorem?n=20\">lorem</a> · <a href=\"/boom\">boom</a> · \
+    <a href=\"/admin/\">admin</a> · <a href=\"/blog/\">blog</a> · \
+    <a href=\"/forum/\">forum</a> · <a href=\"/api/health\">api</a></p>\
+    <form method=\"post\" action=\"/logout\"><button>log out</button></form>";
+
+/// `/`: the request as the app sees it.
+async fn context_page<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError> {
+    let mut rows = vec![
+        ("method".to_owned(), req.method().to_string()),
+        ("script name".to_owned(), req.script_name().to_owned()),
+        ("path info".to_owned(), req.path_info().to_owned()),
+        (
+            "query".to_owned(),
+            req.uri().query().unwrap_or("").to_owned(),
+        ),
+        (
+            "client address".to_owned(),
+            req.client_addr().map(|a| a.to_string()).unwrap_or_default(),
+        ),
+        (
+            "remote user".to_owned(),
+            req.remote_user().unwrap_or("(anonymous)").to_owned(),
+        ),
+    ];
+    let mut values = BTreeMap::new();
+    if let Some(session) = req.session() {
+        for key in session.keys().await? {
+            let value: Option<serde_json::Value> = session.get(&key).await?;
+            values.insert(key, value.unwrap_or_default().to_string());
+        }
+        let exists = if values.is_empty() { "no" } else { "yes" };
+        rows.push(("session".to_owned(), exists.to_owned()));
+    }
+    for (key, value) in values {
+        rows.push((format!("session[{key}]"), value));
+    }
+    for (name, value) in req.headers() {
+        let shown = if name == header::COOKIE || name == header::AUTHORIZATION {
+            "(redacted)".to_owned()
+        } else {
+            String::from_utf8_lossy(value.as_bytes()).into_owned()
+        };
+        rows.push((format!("header {name}"), shown));
+    }
+    let mut table = String::from("<table>\n");
+    for (name, value) in rows {
+        table.push_str(&format!(
+            "<tr><th>{}</th><td>{}</td></tr>\n",
+            html_escape(&name),
+            html_escape(&value)
+        ));
+    }
+    table.push_str("</table>");
+    Ok(html(
+        StatusCode::OK,
+        "Request context",
+        &format!("{NAV}\n{table}"),
+    ))
+}
+
+/// `/counter`: one more each visit, kept in the session.
+async fn counter<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError> {
+    let session = req.session().ok_or("no session layer")?;
+    let count = session.get::<u64>("counter").await?.unwrap_or(0) + 1;
+    session.insert("counter", &count).await?;
+    Ok(html(
+        StatusCode::OK,
+        "Counter",
+        &format!("{NAV}\n<p>You have been here <strong id=\"count\">{count}</strong> times.</p>"),
+    ))
+}
+
+/// `/private`, behind `RequireLogin`.
+async fn private<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError> {
+    let user = req.remote_user().unwrap_or("(nobody)");
+    Ok(html(
+        StatusCode::OK,
+        "Private",
+        &format!(
+            "{NAV}\n<p>Hello, <strong id=\"user\">{}</strong>.</p>",
+            html_escape(user)
+        ),
+    ))
+}
+
+/// `/lorem?n=K`: K paragraphs, to show gzip at work.
+fn lorem<B>(req: &Request<B>) -> Response<DemoBody> {
+    const PARAGRAPH: &str = "Lorem ipsum dolor sit amet, consectetur adipiscing elit, sed do \
+        eiusmod tempor incididunt ut labore et dolore magna aliqua. Ut enim ad minim veniam, \
+        quis nostrud exercitation ullamco laboris nisi ut aliquip ex ea commodo consequat.";
+    let n = req
+        .uri()
+        .query()
+        .and_then(|query| {
+            form_urlencoded::parse(query.as_bytes())
+                .find(|(key, _)| key == "n")
+                .and_then(|(_, value)| value.parse::<usize>().ok())
+        })
+        .unwrap_or(5)
+        .min(MAX_PARAGRAPHS);
+    let body: String = (0..n).map(|_| format!("<p>{PARAGRAPH}</p>\n")).collect();
+    html(StatusCode::OK, "Lorem ipsum", &body)
+}
+
+/// The app mounted at `/`.
+fn altdemo_app<B>(
+    config: &Config,
+    users: UsersFile,
+) -> impl Service<Request<B>, Response = Response<DemoBody>, Error = BoxError, Future: Send>
++ Clone
++ Send
++ 'static
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    let login = LoginForm::new(Authenticator::new(users).hasher(config.hasher.clone()));
+    let private = ServiceBuilder::new()
+        .layer(RequireLoginLayer::new("/login").expect("a local login path"))
+        .service(service_fn(private::<B>));
+    service_fn(move |req: Request<B>| {
+        let login = login.clone();
+        let private = private.clone();
+        async move {
+            let res = match (req.method(), req.path_info()) {
+                (_, "/login") => boxed(login.oneshot(req).await?),
+                (_, "/private") => boxed(private.oneshot(req).await?),
+                (&Method::GET | &Method::HEAD, "" | "/") => context_page(req).await?,
+                (&Method::POST, "/logout") => {
+                    if let Some(session) = req.session() {
+                        logout(session).await?;
+                    }
+                    see_other(&req.url_for("/"))
+                }
+                (_, "/counter") => counter(req).await?,
+                (_, "/boom") => panic!("boom: the demo's deliberate panic"),
+                (&Method::GET | &Method::HEAD, "/lorem") => lorem(&req),
+                _ => text(
+                    StatusCode::NOT_FOUND,
+                    "text/plain; charset=utf-8",
+                    "Not found\n",
+                ),
+            };
+            Ok::<_, BoxError>(res)
+        }
+    })
+}
+
+/// A hello app from CherryPy's "several WSGI apps in one server" example.
+fn hello_app<B>(
+    name: &'static str,
+) -> impl Service<Request<B>, Response = Response<DemoBody>, Error = Infallible, Future: Send>
++ Clone
++ Send
++ 'static
+where
+    B: Send + 'static,
+{
+    service_fn(move |req: Request<B>| async move {
+        let body = format!(
+            "Hello from the {name}!\nSCRIPT_NAME = {:?}\nPATH_INFO = {:?}\n",
+            req.script_name(),
+            req.path_info()
+        );
+        Ok(text(StatusCode::OK, "text/plain; charset=utf-8", body))
+    })
+}
+
+/// `/admin`: Basic auth, role `admin`.
+async fn admin_page<B>(req: Request<B>) -> Result<Response<DemoBody>, Infallible> {
+    let user = req.remote_user().unwrap_or("(nobody)");
+    Ok(html(
+        StatusCode::OK,
+        "Admin",
+        &format!(
+            "<p>Welcome to the admin area, <strong id=\"user\">{}</strong>.</p>",
+            html_escape(user)
+        ),
+    ))
+}
+
+/// `/api`: an axum router, to show that any conforming app mounts.
+fn api() -> axum::Router {
+    use axum::routing::get;
+    axum::Router::new()
+        .route(
+            "/health",
+            get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .route(
+            "/echo/{word}",
+            get(|axum::extract::Path(word): axum::extract::Path<String>| async move { word }),
+        )
+}
+
+/// The whole demo: catch, gzip, sessions, session auth and the URL map, from
+/// the outside in.
+pub fn stack<B>(
+    config: Config,
+) -> Result<
+    impl Service<
+        Request<B>,
+        Response = Response<impl Body<Data = Bytes, Error: Into<BoxError>> + Send + 'static>,
+        Error = Infallible,
+        Future: Send + 'static,
+    > + Clone
+    + Send
+    + 'static,
+    BoxError,
+>
+where
+    B: Body<Data = Bytes> + Send + Sync + 'static,
+    B::Error: Into<BoxError>,
+{
+    let users = UsersFile::open(&config.users_file)?;
+    let authenticator = Authenticator::new(users.clone()).hasher(config.hasher.clone());
+    let admin = ServiceBuilder::new()
+        .layer(BasicAuthLayer::new(authenticator.clone()).realm("pastry admin")?)
+        .layer(RequireRoleLayer::new("admin"))
+        .service(service_fn(admin_page::<B>));
+    let map = UrlMap::new()
+        .mount("/admin", admin)
+        .mount("/blog", hello_app::<B>("blog"))
+        .mount("/forum", hello_app::<B>("forum"))
+        .mount("/api", api())
+        .fallback(altdemo_app::<B>(&config, users.clone()))
+        .build()?;
+    let sessions = SessionLayer::new(config.store.clone()).secure(config.secure_cookies);
+    Ok(ServiceBuilder::new()
+        .layer(CatchLayer::new().debug(config.debug))
+        .layer(GzipLayer::new())
+        .layer(sessions)
+        .layer(SessionAuthLayer::new(users))
+        .service(map))
+}

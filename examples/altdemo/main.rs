@@ -1,0 +1,95 @@
+//! Altdemo: logging in, sessions and the request context, with every Pastry
+//! crate in one stack. A port of Quixote's classic demo.
+//!
+//! ```text
+//! cargo run --example altdemo                 # http://127.0.0.1:8080/
+//! cargo run --example altdemo -- --help
+//! ```
+
+mod app;
+
+use std::process::ExitCode;
+
+use pastry::sessions::AnyStore;
+use tokio::net::TcpListener;
+
+const HELP: &str = "\
+altdemo: the Pastry demo server
+
+USAGE:
+    cargo run --example altdemo -- [OPTIONS]
+
+OPTIONS:
+    --addr HOST:PORT    where to listen [env PASTRY_ADDR] (default 127.0.0.1:8080)
+    --sessions URL      session store [env PASTRY_SESSIONS] (default memory:)
+                        memory:            in this process, gone on restart
+                        file:DIR           one file per session in DIR
+                        sqlite:PATH        an SQLite database at PATH
+    --debug             debug error pages: panic message, backtrace, request
+                        [env PASTRY_DEBUG=1]
+    --secure-cookies    mark the session cookie Secure [env PASTRY_SECURE_COOKIES=1].
+                        The demo speaks plain http, so by default the cookie is
+                        not Secure and any client (a browser, curl, a script)
+                        keeps the session; turn this on when serving behind TLS.
+    -h, --help          this text
+
+Demo users: alice / wonderland (role admin), bob / builder.
+Try: /  /login  /counter  /private  /boom  /lorem?n=20  /admin  /blog  /forum  /api/health
+";
+
+fn main() -> ExitCode {
+    let options = match app::Options::from_args_and_env(std::env::args().skip(1), |name| {
+        std::env::var(name).ok()
+    }) {
+        Ok(Some(options)) => options,
+        Ok(None) => {
+            print!("{HELP}");
+            return ExitCode::SUCCESS;
+        }
+        Err(message) => {
+            eprintln!("altdemo: {message}\n\n{HELP}");
+            return ExitCode::from(2);
+        }
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
+        .init();
+    let runtime = match tokio::runtime::Runtime::new() {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("altdemo: cannot start the runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("altdemo: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(options: app::Options) -> Result<(), String> {
+    let store = AnyStore::from_url(&options.sessions)
+        .map_err(|error| format!("--sessions {}: {error}", options.sessions))?;
+    let stack = app::stack(app::Config::new(
+        store,
+        options.debug,
+        options.secure_cookies,
+    ))
+    .map_err(|error| format!("building the app: {error}"))?;
+    let listener = TcpListener::bind(&options.addr)
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", options.addr))?;
+    let addr = listener.local_addr().map_err(|error| error.to_string())?;
+    println!(
+        "Pastry altdemo on http://{addr}/ (sessions: {})",
+        options.sessions
+    );
+    pastry::serve(listener, stack)
+        .await
+        .map_err(|error| error.to_string())
+}
