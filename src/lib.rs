@@ -47,3 +47,8 @@ pub use pastry_sessions as sessions;
 pub use pastry_testkit as testkit;
 #[cfg(feature = "urlmap")]
 pub use pastry_urlmap as urlmap;
+
+/// Keeps the README's Rust example compiling.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;

@@ -71,7 +71,8 @@ impl From<String> for Listen {
 /// headers within [`DEFAULT_HEADER_READ_TIMEOUT`] is closed.
 ///
 /// ```no_run
-/// /// use http::{Request, Response};
+/// use std::convert::Infallible;
+/// use http::{Request, Response};
 /// use pastry::Environ;
 ///
 /// # async fn run() -> std::io::Result<()> {
@@ -131,7 +132,8 @@ impl<S> Serve<S> {
     /// SIGTERM. Tests use it to stop a server they started.
     ///
     /// ```no_run
-    /// #     /// # use http::{Request, Response};
+    /// # use std::convert::Infallible;
+    /// # use http::{Request, Response};
     /// # async fn run() -> std::io::Result<()> {
     /// let app = tower::service_fn(|_: Request<hyper::body::Incoming>| async {
     ///     Ok::<_, Infallible>(Response::new(String::from("bye")))
