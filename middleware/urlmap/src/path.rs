@@ -56,33 +56,37 @@ pub fn normalise_path(path: &str) -> Result<Cow<'_, str>, InvalidPath> {
     let mut i = 0;
     while i < bytes.len() {
         let b = bytes[i];
-        if b == b'/' {
-            if i > 0 && is_dot_or_empty(&bytes[segment_start..i]) {
-                rewrite_segments = true;
-            }
-            segment_start = i + 1;
+        if CLASSES[usize::from(b)] & PLAIN != 0 {
             i += 1;
-        } else if b == b'%' {
-            let (hi, lo) = escape_at(bytes, i)?;
-            let value = hi << 4 | lo;
-            if value == 0 {
-                return Err(InvalidPath::EncodedNul);
+            continue;
+        }
+        match b {
+            b'/' => {
+                if i > 0 && i - segment_start <= 2 && is_dot_or_empty(&bytes[segment_start..i]) {
+                    rewrite_segments = true;
+                }
+                segment_start = i + 1;
+                i += 1;
             }
-            if is_unreserved(value)
-                || bytes[i + 1].is_ascii_lowercase()
-                || bytes[i + 2].is_ascii_lowercase()
-            {
+            b'%' => {
+                let (hi, lo) = escape_at(bytes, i)?;
+                let value = hi << 4 | lo;
+                if value == 0 {
+                    return Err(InvalidPath::EncodedNul);
+                }
+                if is_unreserved(value)
+                    || bytes[i + 1].is_ascii_lowercase()
+                    || bytes[i + 2].is_ascii_lowercase()
+                {
+                    rewrite_chars = true;
+                }
+                i += 3;
+            }
+            0 => return Err(InvalidPath::EncodedNul),
+            _ => {
                 rewrite_chars = true;
+                i += 1;
             }
-            i += 3;
-        } else {
-            if b == 0 {
-                return Err(InvalidPath::EncodedNul);
-            }
-            if !is_path_char(b) {
-                rewrite_chars = true;
-            }
-            i += 1;
         }
     }
     // The last segment may be empty (a trailing slash), not a dot segment.
@@ -123,6 +127,8 @@ fn hex_value(b: u8) -> Option<u8> {
 
 const UNRESERVED: u8 = 1;
 const PATH_CHAR: u8 = 2;
+/// A path character other than `/`: nothing to check.
+const PLAIN: u8 = 4;
 
 /// Character classes: unreserved characters, and what may appear raw in a
 /// normalised path (pchar and `/`).
@@ -132,7 +138,7 @@ const CLASSES: [u8; 256] = {
     while b < 256 {
         let c = b as u8;
         if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
-            table[b] = UNRESERVED | PATH_CHAR;
+            table[b] = UNRESERVED | PATH_CHAR | PLAIN;
         } else if matches!(
             c,
             b'!' | b'$'
@@ -149,7 +155,11 @@ const CLASSES: [u8; 256] = {
                 | b'@'
                 | b'/'
         ) {
-            table[b] = PATH_CHAR;
+            table[b] = if c == b'/' {
+                PATH_CHAR
+            } else {
+                PATH_CHAR | PLAIN
+            };
         }
         b += 1;
     }

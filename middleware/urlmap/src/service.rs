@@ -241,7 +241,7 @@ impl<B: Send + 'static> Service<Request<B>> for UrlMap<B> {
         if !mounted.prefix.is_empty() {
             let script_name = match req.extensions().get::<ScriptName>() {
                 Some(outer) => outer.join(&mounted.prefix),
-                None => ScriptName::new(&mounted.prefix),
+                None => mounted.script_name.clone(),
             };
             let root = req.uri().path() == "/";
             let extensions = req.extensions_mut();

@@ -4,6 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use http::Request;
+use pastry_core::ScriptName;
 
 use crate::app::ErasedApp;
 use crate::host::{HostKey, request_host, wildcard_suffixes};
@@ -16,6 +17,8 @@ pub(crate) struct Mounted<B> {
     pub(crate) app: Arc<dyn ErasedApp<B>>,
     /// The normalised prefix: `""` for the root, else `/a/b`.
     pub(crate) prefix: Arc<str>,
+    /// `prefix` as a script name, cloned for requests outside any map.
+    pub(crate) script_name: ScriptName,
     pub(crate) slash_redirect: bool,
     pub(crate) rewrite_location: bool,
 }
@@ -100,6 +103,7 @@ impl<B> Table<B> {
             }
             table.mounts.push(Mounted {
                 app,
+                script_name: ScriptName::new(&prefix),
                 prefix: prefix.into(),
                 slash_redirect: mount.slash_redirect,
                 rewrite_location: mount.rewrite_location,
