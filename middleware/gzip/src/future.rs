@@ -370,6 +370,19 @@ mod tests {
     }
 
     #[test]
+    fn informational_and_no_content_are_untouched() {
+        for status in [101, 103, 204] {
+            let mut p = parts(status, &[("content-type", "text/html"), ("etag", "\"x\"")]);
+            let before = p.headers.clone();
+            assert_eq!(
+                plan(&mut p, &Empty::<Bytes>::new(), &ctx(true, false), &config()),
+                Plan::Identity
+            );
+            assert_eq!(p.headers, before, "{status}");
+        }
+    }
+
+    #[test]
     fn known_small_bodies_are_left_alone() {
         let mut p = parts(200, &[("content-type", "text/plain")]);
         let body = Full::new(Bytes::from(vec![b'a'; 255]));

@@ -1,10 +1,10 @@
 //! Gzip compression middleware for any tower service, correct to the letter
-//! of HTTP: negotiation by q-values, `Vary`, weak ETags, HEAD, exact
-//! `Content-Length` for bodies known up front, per-event flushing for
-//! server-sent events, and optional decoding of gzip request bodies.
-//! Bodies known up front are compressed in one call with libdeflate; others
-//! are streamed frame by frame with zlib-rs, with compressors pooled across
-//! responses.
+//! of HTTP (q-value negotiation, `Vary`, weak ETags, HEAD, exact
+//! `Content-Length`, per-event flushing for server-sent events, optional
+//! gzip request bodies) for apps that want smaller responses without
+//! breaking caches or streams.
+//! Bodies known up front are compressed in one libdeflate call; the rest are
+//! streamed with zlib-rs, with compressors pooled across responses.
 //!
 //! ```
 //! use bytes::Bytes;

@@ -190,6 +190,43 @@ mod tests {
             .unwrap()
     }
 
+    /// A body that promises 1000 bytes and fails instead.
+    struct Broken;
+
+    impl Body for Broken {
+        type Data = Bytes;
+        type Error = std::io::Error;
+
+        fn poll_frame(
+            self: std::pin::Pin<&mut Self>,
+            _cx: &mut Context<'_>,
+        ) -> Poll<Option<Result<Frame<Bytes>, std::io::Error>>> {
+            Poll::Ready(Some(Err(std::io::Error::other("disk gone"))))
+        }
+
+        fn size_hint(&self) -> http_body::SizeHint {
+            http_body::SizeHint::with_exact(1000)
+        }
+    }
+
+    #[test]
+    fn errors_while_collecting_a_known_body_are_propagated() {
+        let app = service_fn(|_req: Request<()>| async {
+            let mut res = Response::new(Broken);
+            res.headers_mut()
+                .insert(CONTENT_TYPE, "text/plain".parse().unwrap());
+            res.headers_mut()
+                .insert("content-length", "1000".parse().unwrap());
+            Ok::<_, Infallible>(res)
+        });
+        block_on(async {
+            let res = Gzip::new(app).oneshot(request()).await.unwrap();
+            assert!(!res.headers().contains_key("content-length"));
+            let error = res.into_body().collect().await.unwrap_err();
+            assert_eq!(error.to_string(), "disk gone");
+        });
+    }
+
     #[test]
     fn compressors_are_reused_across_responses() {
         let streamed = service_fn(|_req: Request<()>| async {
