@@ -168,3 +168,32 @@ async fn exhausted_verification_bound_gets_503() {
         .expect_status(200)
         .await;
 }
+
+/// A store that is down.
+struct BrokenStore;
+
+impl pastry_auth::UserStore for BrokenStore {
+    async fn find(&self, _name: &str) -> Result<Option<pastry_auth::User>, pastry_auth::AuthError> {
+        Err(pastry_auth::AuthError::Store("database unreachable".into()))
+    }
+}
+
+#[tokio::test]
+async fn failing_store_is_a_500_not_a_401() {
+    let auth = Authenticator::new(BrokenStore).hasher(hasher());
+    let client = TestClient::new(
+        ServiceBuilder::new()
+            .layer(BasicAuthLayer::new(auth))
+            .service(whoami()),
+    );
+    let res = client
+        .get("/")
+        .basic_auth("alice", "wonderland")
+        .expect_status(500)
+        .await;
+    assert!(
+        !res.text().contains("database"),
+        "no internals in the answer"
+    );
+    client.get("/").expect_status(401).await;
+}

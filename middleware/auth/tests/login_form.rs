@@ -88,3 +88,12 @@ async fn form_logins_are_throttled() {
     assert!(res.header("retry-after").is_some());
     res.assert_text_contains("Too many failed attempts");
 }
+
+#[tokio::test]
+async fn head_gets_the_headers_without_a_body() {
+    let hasher = hasher();
+    let client = TestClient::new(site(users(&hasher), hasher));
+    let res = client.head("/login").await;
+    assert_eq!(res.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(res.bytes().is_empty());
+}
