@@ -61,3 +61,19 @@ async fn service_fn_and_nested_map_sit_beside_the_router() {
         .await
         .assert_text_contains("forum script=/apps/forum path=/t/1 ");
 }
+
+#[tokio::test]
+async fn an_app_error_reaches_the_caller() {
+    let failing = tower::service_fn(|_req: http::Request<pastry_testkit::Body>| async {
+        Err::<http::Response<String>, _>(std::io::Error::other("database down"))
+    });
+    let map = UrlMap::new()
+        .mount("/db", failing)
+        .mount("/ok", echo("ok"))
+        .build()
+        .unwrap();
+    let client = TestClient::new(map);
+    let err = client.get("/db/x").try_send().await.unwrap_err();
+    assert!(err.to_string().contains("database down"), "{err}");
+    client.get("/ok").await.assert_text_contains("ok ");
+}

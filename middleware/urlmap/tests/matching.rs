@@ -163,3 +163,23 @@ async fn head_to_an_unmatched_path_gets_a_bodiless_404() {
     let res = client().head("/bad%zz").expect_status(400).await;
     assert!(res.raw_bytes().is_empty());
 }
+
+#[tokio::test]
+async fn as_a_layer_the_wrapped_service_is_the_fallback() {
+    let layer = UrlMap::new()
+        .mount("/blog", echo("blog"))
+        .into_layer()
+        .unwrap();
+    let app = tower::ServiceBuilder::new()
+        .layer(layer)
+        .service(echo("site"));
+    let client = TestClient::new(app);
+    client
+        .get("/blog/x")
+        .await
+        .assert_text_contains("blog script=/blog path=/x ");
+    client
+        .get("/x")
+        .await
+        .assert_text_contains("site script= path=/x ");
+}
