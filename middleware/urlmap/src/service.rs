@@ -339,6 +339,17 @@ mod tests {
     use super::*;
 
     #[test]
+    fn map_layer_and_future_can_cross_threads() {
+        fn shared<T: Send + Sync + Clone + 'static>() {}
+        fn sent<T: Send + 'static>() {}
+        shared::<UrlMap<String>>();
+        shared::<crate::UrlMapLayer<String>>();
+        shared::<UrlMapBuilder<String>>();
+        sent::<ResponseFuture>();
+        sent::<UrlMapBody>();
+    }
+
+    #[test]
     fn new_path_keeps_scheme_and_authority() {
         let uri: Uri = "https://Example.com:8443/blog/x?q=1".parse().unwrap();
         let rebuilt = with_path(&uri, with_query("/x", uri.query())).unwrap();
