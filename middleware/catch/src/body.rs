@@ -6,13 +6,14 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{Method, Uri};
+use http::Method;
+use http::uri::PathAndQuery;
 use http_body::{Body, Frame, SizeHint};
 use pastry_core::BoxError;
 use pin_project_lite::pin_project;
 use uuid::Uuid;
 
-use crate::failure::{Cause, Phase, RequestInfo, log_event};
+use crate::failure::{Cause, Phase, RequestInfo, log_event, log_path};
 
 pin_project! {
     /// The body of a [`Catch`](crate::Catch) response: the inner body,
@@ -53,7 +54,7 @@ pin_project! {
 /// What an inner body needs to log its failure.
 struct Watch {
     method: Method,
-    uri: Uri,
+    path: Option<PathAndQuery>,
     debug: bool,
     bytes_sent: u64,
     failed: bool,
@@ -66,7 +67,7 @@ impl<B> CatchBody<B> {
                 body,
                 watch: Watch {
                     method: info.method,
-                    uri: info.uri,
+                    path: info.path,
                     debug,
                     bytes_sent: 0,
                     failed: false,
@@ -132,7 +133,7 @@ where
                     id,
                     Phase::Body,
                     &watch.method,
-                    &watch.uri,
+                    log_path(watch.path.as_ref()),
                     &cause,
                     watch.debug,
                     Some(watch.bytes_sent),

@@ -6,6 +6,8 @@ use std::error::Error;
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
+use http::header::ACCEPT;
+use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use pastry_core::{BoxError, HttpError};
 use uuid::Uuid;
@@ -142,35 +144,49 @@ fn drop_payload(payload: Box<dyn Any + Send>) {
 
 /// What the middleware keeps of a request until its response is complete.
 ///
-/// Cloning the method and URI costs no allocation for requests a server
-/// parsed (their bytes are shared); the full header map is cloned only when
-/// a page or handler needs it (debug mode or a custom handler).
+/// Small and allocation-free for requests a server parsed (their bytes are
+/// shared, so clones bump a reference count): the method, the path and
+/// query, and the `Accept` value. The whole URI and header map are copied
+/// (one allocation) only when a page or handler needs them: debug mode or a
+/// custom handler.
 pub(crate) struct RequestInfo {
     pub(crate) method: Method,
-    pub(crate) uri: Uri,
-    /// The first `Accept` value, kept when `headers` was not captured.
-    pub(crate) accept: Option<HeaderValue>,
-    /// Every request header, or empty when not captured.
-    pub(crate) headers: HeaderMap,
+    pub(crate) path: Option<PathAndQuery>,
+    /// The first `Accept` value, kept when `full` was not captured.
+    accept: Option<HeaderValue>,
+    full: Option<Box<(Uri, HeaderMap)>>,
 }
 
 impl RequestInfo {
-    pub(crate) fn capture<B>(req: &http::Request<B>, all_headers: bool) -> Self {
-        let (accept, headers) = if all_headers {
-            (None, req.headers().clone())
-        } else {
+    pub(crate) fn capture<B>(req: &http::Request<B>, full: bool) -> Self {
+        let (accept, full) = if full {
             (
-                req.headers().get(http::header::ACCEPT).cloned(),
-                HeaderMap::new(),
+                None,
+                Some(Box::new((req.uri().clone(), req.headers().clone()))),
             )
+        } else {
+            (req.headers().get(ACCEPT).cloned(), None)
         };
         Self {
             method: req.method().clone(),
-            uri: req.uri().clone(),
+            path: req.uri().path_and_query().cloned(),
             accept,
-            headers,
+            full,
         }
     }
+
+    /// The request's `Accept` values.
+    pub(crate) fn accept(&self) -> Vec<&HeaderValue> {
+        match &self.full {
+            Some(full) => full.1.get_all(ACCEPT).iter().collect(),
+            None => self.accept.iter().collect(),
+        }
+    }
+}
+
+/// The path for log events.
+pub(crate) fn log_path(path: Option<&PathAndQuery>) -> &str {
+    path.map_or("", PathAndQuery::path)
 }
 
 /// A caught failure: what a custom [`handler`](crate::CatchLayer::handler)
@@ -194,17 +210,28 @@ pub struct Failure {
     phase: Phase,
     status: StatusCode,
     cause: Cause,
-    info: RequestInfo,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
 }
 
 impl Failure {
     pub(crate) fn new(phase: Phase, cause: Cause, info: RequestInfo) -> Self {
+        let (uri, headers) = match info.full {
+            Some(full) => *full,
+            None => (
+                info.path.map(Uri::from).unwrap_or_default(),
+                HeaderMap::new(),
+            ),
+        };
         Self {
             id: Uuid::new_v4(),
             phase,
             status: cause.status(),
             cause,
-            info,
+            method: info.method,
+            uri,
+            headers,
         }
     }
 
@@ -263,23 +290,19 @@ impl Failure {
 
     /// The request method.
     pub fn method(&self) -> &Method {
-        &self.info.method
+        &self.method
     }
 
     /// The request URI, as the wrapped service received it.
     pub fn uri(&self) -> &Uri {
-        &self.info.uri
+        &self.uri
     }
 
     /// The request headers, unredacted. Captured when debug mode or a custom
     /// handler is on (so a handler always sees them); empty otherwise. A page
     /// shown to clients should not echo `Authorization` or `Cookie` values.
     pub fn headers(&self) -> &HeaderMap {
-        &self.info.headers
-    }
-
-    pub(crate) fn info(&self) -> &RequestInfo {
-        &self.info
+        &self.headers
     }
 
     /// Emits the one log event of this failure.
@@ -287,8 +310,8 @@ impl Failure {
         log_event(
             self.id,
             self.phase,
-            &self.info.method,
-            &self.info.uri,
+            &self.method,
+            self.uri.path(),
             &self.cause,
             debug,
             None,
@@ -303,8 +326,8 @@ impl fmt::Debug for Failure {
             .field("phase", &self.phase)
             .field("status", &self.status)
             .field("panic", &self.cause.is_panic())
-            .field("method", &self.info.method)
-            .field("path", &self.info.uri.path())
+            .field("method", &self.method)
+            .field("path", &self.uri.path())
             .finish_non_exhaustive()
     }
 }
@@ -314,7 +337,7 @@ pub(crate) fn log_event(
     id: Uuid,
     phase: Phase,
     method: &Method,
-    uri: &Uri,
+    path: &str,
     cause: &Cause,
     debug: bool,
     bytes_sent: Option<u64>,
@@ -341,7 +364,7 @@ pub(crate) fn log_event(
             error_id = %id,
             phase = phase.as_str(),
             method = %method,
-            path = uri.path(),
+            path,
             bytes_sent,
             panic,
             error,
@@ -355,7 +378,7 @@ pub(crate) fn log_event(
             error_id = %id,
             phase = phase.as_str(),
             method = %method,
-            path = uri.path(),
+            path,
             status,
             panic,
             error,
@@ -427,9 +450,17 @@ mod tests {
             .unwrap();
         let info = RequestInfo::capture(&req, false);
         assert_eq!(info.accept.as_ref().unwrap(), "application/json");
-        assert!(info.headers.is_empty());
+        assert!(info.full.is_none());
+        assert_eq!(info.accept(), ["application/json"]);
+        let failure = Failure::new(Phase::Call, Cause::Error("x".into()), info);
+        assert_eq!(failure.uri(), "/a?b");
+        assert!(failure.headers().is_empty());
+
         let info = RequestInfo::capture(&req, true);
-        assert_eq!(info.headers.len(), 2);
-        assert_eq!(info.uri, "/a?b");
+        assert!(info.accept.is_none());
+        assert_eq!(info.accept(), ["application/json"]);
+        let failure = Failure::new(Phase::Call, Cause::Error("x".into()), info);
+        assert_eq!(failure.headers().len(), 2);
+        assert_eq!(failure.uri(), "/a?b");
     }
 }

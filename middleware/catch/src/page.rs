@@ -4,8 +4,8 @@ use std::fmt::Write as _;
 
 use bytes::Bytes;
 use http::header::{
-    ACCEPT, AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION, SET_COOKIE,
-    VARY, X_CONTENT_TYPE_OPTIONS,
+    AUTHORIZATION, CACHE_CONTROL, CONTENT_TYPE, COOKIE, PROXY_AUTHORIZATION, SET_COOKIE, VARY,
+    X_CONTENT_TYPE_OPTIONS,
 };
 use http::{HeaderMap, HeaderName, HeaderValue, Response};
 use pastry_core::header::{Quality, media_quality};
@@ -26,8 +26,10 @@ pub(crate) enum Format {
 /// higher quality than both, HTML otherwise (ties and no `Accept` included).
 pub(crate) fn negotiate<'a, I>(accept: I) -> Format
 where
-    I: IntoIterator<Item = &'a HeaderValue> + Clone,
+    I: IntoIterator<Item = &'a HeaderValue>,
+    I::IntoIter: Clone,
 {
+    let accept = accept.into_iter();
     let quality = |media| media_quality(accept.clone(), media).map_or(0, Quality::thousandths);
     let html = quality("text/html");
     let json = quality("application/json");
@@ -43,11 +45,7 @@ where
 
 impl RequestInfo {
     pub(crate) fn format(&self) -> Format {
-        if self.headers.is_empty() {
-            negotiate(self.accept.iter())
-        } else {
-            negotiate(&self.headers.get_all(ACCEPT))
-        }
+        negotiate(self.accept())
     }
 }
 
@@ -129,14 +127,13 @@ fn html(failure: &Failure, debug: bool) -> String {
                 "<p>Not recorded. Call <code>pastry_catch::capture_backtraces()</code> at start-up to record panic backtraces.</p>\n",
             ),
         }
-        let info = failure.info();
         let _ = writeln!(
             page,
             "<h2>Request</h2>\n<p><code>{} {}</code></p>\n<table>",
-            html_escape(info.method.as_str()),
-            html_escape(&info.uri.to_string())
+            html_escape(failure.method().as_str()),
+            html_escape(&failure.uri().to_string())
         );
-        for (name, value) in redacted_headers(&info.headers) {
+        for (name, value) in redacted_headers(failure.headers()) {
             let _ = writeln!(
                 page,
                 "<tr><th>{}</th><td><code>{}</code></td></tr>",
@@ -158,8 +155,7 @@ fn json(failure: &Failure, debug: bool) -> String {
         "id": failure.id().to_string(),
     });
     if debug {
-        let info = failure.info();
-        let headers: Vec<_> = redacted_headers(&info.headers)
+        let headers: Vec<_> = redacted_headers(failure.headers())
             .into_iter()
             .map(|(name, value)| serde_json::json!([name, value]))
             .collect();
@@ -169,8 +165,8 @@ fn json(failure: &Failure, debug: bool) -> String {
         value["location"] = failure.location().into();
         value["backtrace"] = failure.backtrace().map(ToString::to_string).into();
         value["request"] = serde_json::json!({
-            "method": info.method.as_str(),
-            "uri": info.uri.to_string(),
+            "method": failure.method().as_str(),
+            "uri": failure.uri().to_string(),
             "headers": headers,
         });
     }
@@ -195,9 +191,8 @@ fn text(failure: &Failure, debug: bool) -> String {
         if let Some(backtrace) = failure.backtrace() {
             let _ = writeln!(page, "\nBacktrace:\n{backtrace}");
         }
-        let info = failure.info();
-        let _ = writeln!(page, "\nRequest: {} {}", info.method, info.uri);
-        for (name, value) in redacted_headers(&info.headers) {
+        let _ = writeln!(page, "\nRequest: {} {}", failure.method(), failure.uri());
+        for (name, value) in redacted_headers(failure.headers()) {
             let _ = writeln!(page, "  {name}: {value}");
         }
     }

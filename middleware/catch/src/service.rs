@@ -42,7 +42,7 @@ pub struct Catch<S> {
     inner: S,
     config: Config,
     /// A failure of `poll_ready`, answered by the next call.
-    pending: Option<Cause>,
+    pending: Option<Box<Cause>>,
 }
 
 impl<S> Catch<S> {
@@ -115,11 +115,11 @@ where
             Ok(Poll::Pending) => Poll::Pending,
             Ok(Poll::Ready(Ok(()))) => Poll::Ready(Ok(())),
             Ok(Poll::Ready(Err(err))) => {
-                self.pending = Some(Cause::Error(err.into()));
+                self.pending = Some(Box::new(Cause::Error(err.into())));
                 Poll::Ready(Ok(()))
             }
             Err(payload) => {
-                self.pending = Some(Cause::panic(payload));
+                self.pending = Some(Box::new(Cause::panic(payload)));
                 Poll::Ready(Ok(()))
             }
         }
@@ -128,7 +128,7 @@ where
     fn call(&mut self, req: Request<ReqBody>) -> Self::Future {
         let info = RequestInfo::capture(&req, self.config.wants_headers());
         if let Some(cause) = self.pending.take() {
-            return ResponseFuture::failed(self.config.respond(Phase::Ready, cause, info));
+            return ResponseFuture::failed(self.config.respond(Phase::Ready, *cause, info));
         }
         match catch_unwind(AssertUnwindSafe(|| self.inner.call(req))) {
             Ok(future) => ResponseFuture::new(future, info, self.config.clone()),
