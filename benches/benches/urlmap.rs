@@ -2,7 +2,8 @@
 //! `Router::nest_service`, each holding the same 1, 100 and 10 000 mounts
 //! (`/app0` … `/appN`), in one run.
 //!
-//! Every mounted app is the same `service_fn` answering an empty body; the
+//! Every mounted app is the same `service_fn` answering `Full<Bytes>`
+//! (`ok`), a body neither side can hold without boxing; the
 //! request goes to the last mount (`/app{N-1}/posts/42?page=2`), so a
 //! linear scan would show. Both sides receive `Request<axum::body::Body>`,
 //! strip the prefix, box the app's response body once and run on a
@@ -22,7 +23,7 @@ use axum::body::Body;
 use bytes::Bytes;
 use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
 use http::{Request, Response, Uri};
-use http_body_util::Empty;
+use http_body_util::Full;
 use pastry_urlmap::UrlMap;
 use tower::{Service, ServiceExt, service_fn};
 
@@ -30,14 +31,16 @@ const SIZES: [usize; 3] = [1, 100, 10_000];
 
 fn app() -> impl Service<
     Request<Body>,
-    Response = Response<Empty<Bytes>>,
+    Response = Response<Full<Bytes>>,
     Error = Infallible,
-    Future = impl Future<Output = Result<Response<Empty<Bytes>>, Infallible>> + Send,
+    Future = impl Future<Output = Result<Response<Full<Bytes>>, Infallible>> + Send,
 > + Clone
 + Send
 + Sync
 + 'static {
-    service_fn(|_req: Request<Body>| async { Ok::<_, Infallible>(Response::new(Empty::new())) })
+    service_fn(|_req: Request<Body>| async {
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"ok"))))
+    })
 }
 
 fn pastry_map(mounts: usize) -> UrlMap<Body> {

@@ -6,6 +6,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use http_body_util::BodyExt;
+use http_body_util::Empty;
 use http_body_util::combinators::UnsyncBoxBody;
 use pastry_core::BoxError;
 
@@ -14,8 +15,9 @@ use pastry_core::BoxError;
 /// 400, 308).
 ///
 /// Mounted apps have different body types, so the map boxes each app's
-/// body once per response; a body that is already a `UrlMapBody` (from a
-/// nested map) is passed through without boxing it again.
+/// body once per response, except for bodies it can hold without boxing:
+/// a `UrlMapBody` (from a nested map), an `UnsyncBoxBody<Bytes, BoxError>`,
+/// `String` and `Empty<Bytes>`.
 ///
 /// ```
 /// use http_body::Body;
@@ -42,10 +44,23 @@ impl UrlMapBody {
         R::Error: Into<BoxError>,
     {
         let mut slot = Some(body);
-        if let Some(already) = (&mut slot as &mut dyn Any).downcast_mut::<Option<UrlMapBody>>()
-            && let Some(body) = already.take()
-        {
+        let any = &mut slot as &mut dyn Any;
+        if let Some(Some(body)) = any.downcast_mut::<Option<UrlMapBody>>().map(Option::take) {
             return body;
+        }
+        if let Some(Some(body)) = any
+            .downcast_mut::<Option<UnsyncBoxBody<Bytes, BoxError>>>()
+            .map(Option::take)
+        {
+            return Self {
+                kind: Kind::Boxed(body),
+            };
+        }
+        if let Some(Some(text)) = any.downcast_mut::<Option<String>>().map(Option::take) {
+            return Self::full(text);
+        }
+        if any.is::<Option<Empty<Bytes>>>() {
+            return Self::empty();
         }
         match slot {
             Some(body) => Self {
@@ -136,5 +151,19 @@ mod tests {
         let boxed = UrlMapBody::new(Full::new(Bytes::from_static(b"yz")));
         assert!(matches!(boxed.kind, Kind::Boxed(_)));
         assert_eq!(boxed.collect().await.unwrap().to_bytes(), "yz");
+    }
+
+    #[tokio::test]
+    async fn plain_bodies_are_held_without_boxing() {
+        let text = UrlMapBody::new(String::from("abc"));
+        assert!(matches!(text.kind, Kind::Full(Some(_))));
+        assert_eq!(text.size_hint().exact(), Some(3));
+        assert_eq!(text.collect().await.unwrap().to_bytes(), "abc");
+        assert!(UrlMapBody::new(Empty::<Bytes>::new()).is_end_stream());
+        assert!(UrlMapBody::new(String::new()).is_end_stream());
+        let unsync = Full::new(Bytes::from_static(b"u"))
+            .map_err(BoxError::from)
+            .boxed_unsync();
+        assert!(matches!(UrlMapBody::new(unsync).kind, Kind::Boxed(_)));
     }
 }
