@@ -25,6 +25,8 @@ pin_project! {
     pub struct ResponseFuture<F> {
         #[pin]
         state: State<F>,
+        info: Option<RequestInfo>,
+        config: Config,
     }
 }
 
@@ -34,7 +36,6 @@ pin_project! {
         Running {
             #[pin]
             future: F,
-            context: Option<(RequestInfo, Config)>,
         },
         Failed {
             response: Option<Response<Bytes>>,
@@ -45,10 +46,9 @@ pin_project! {
 impl<F> ResponseFuture<F> {
     pub(crate) fn new(future: F, info: RequestInfo, config: Config) -> Self {
         Self {
-            state: State::Running {
-                future,
-                context: Some((info, config)),
-            },
+            state: State::Running { future },
+            info: Some(info),
+            config,
         }
     }
 
@@ -57,6 +57,8 @@ impl<F> ResponseFuture<F> {
             state: State::Failed {
                 response: Some(response),
             },
+            info: None,
+            config: Config::default(),
         }
     }
 }
@@ -77,16 +79,19 @@ where
     type Output = Result<Response<CatchBody<B>>, Infallible>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().state.project() {
-            StateProj::Running { future, context } => {
+        let this = self.project();
+        match this.state.project() {
+            StateProj::Running { future } => {
                 let outcome = match catch_unwind(AssertUnwindSafe(|| future.poll(cx))) {
                     Ok(Poll::Pending) => return Poll::Pending,
                     Ok(Poll::Ready(result)) => Ok(result),
                     Err(payload) => Err(payload),
                 };
-                let (info, config) = context
+                let info = this
+                    .info
                     .take()
                     .expect("pastry_catch::ResponseFuture polled after completion");
+                let config = &*this.config;
                 let response = match outcome {
                     Ok(Ok(response)) => {
                         let debug = config.debug;
