@@ -77,7 +77,9 @@ where
 }
 
 fn dispatch(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_current_thread().build().expect("runtime");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
     let mut group = c.benchmark_group("urlmap_dispatch");
     let floor: Uri = "/posts/42?page=2".parse().expect("uri");
     let mut alone = app();
@@ -85,27 +87,43 @@ fn dispatch(c: &mut Criterion) {
         b.to_async(&rt).iter(|| serve(&mut alone, &floor));
     });
     for mounts in SIZES {
-        let uri: Uri = format!("/app{}/posts/42?page=2", mounts - 1).parse().expect("uri");
-        let messy: Uri = format!("//app{}/./posts/%34%32?page=2", mounts - 1).parse().expect("uri");
+        let uri: Uri = format!("/app{}/posts/42?page=2", mounts - 1)
+            .parse()
+            .expect("uri");
+        let messy: Uri = format!("//app{}/./posts/%34%32?page=2", mounts - 1)
+            .parse()
+            .expect("uri");
 
         let mut map = pastry_map(mounts);
         for uri in [&uri, &messy] {
-            let res = rt.block_on(map.clone().oneshot(request(uri))).expect("pastry");
+            let res = rt
+                .block_on(map.clone().oneshot(request(uri)))
+                .expect("pastry");
             assert_eq!(res.status(), 200);
         }
         group.bench_with_input(BenchmarkId::new("pastry", mounts), &uri, |b, uri| {
             b.to_async(&rt).iter(|| serve(&mut map, uri));
         });
-        group.bench_with_input(BenchmarkId::new("pastry_normalise", mounts), &messy, |b, uri| {
-            b.to_async(&rt).iter(|| serve(&mut map, uri));
-        });
+        group.bench_with_input(
+            BenchmarkId::new("pastry_normalise", mounts),
+            &messy,
+            |b, uri| {
+                b.to_async(&rt).iter(|| serve(&mut map, uri));
+            },
+        );
 
         let mut router = axum_router(mounts);
-        let res = rt.block_on(router.clone().oneshot(request(&uri))).expect("axum");
+        let res = rt
+            .block_on(router.clone().oneshot(request(&uri)))
+            .expect("axum");
         assert_eq!(res.status(), 200);
-        group.bench_with_input(BenchmarkId::new("axum_nest_service", mounts), &uri, |b, uri| {
-            b.to_async(&rt).iter(|| serve(&mut router, uri));
-        });
+        group.bench_with_input(
+            BenchmarkId::new("axum_nest_service", mounts),
+            &uri,
+            |b, uri| {
+                b.to_async(&rt).iter(|| serve(&mut router, uri));
+            },
+        );
     }
     group.finish();
 }
