@@ -37,3 +37,21 @@ impl SessionExt for Parts {
         self.extensions.get::<Session>()
     }
 }
+
+#[cfg(all(test, feature = "memory"))]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn parts_and_requests_both_reach_the_session() {
+        let layer_store: Arc<dyn crate::store::DynStore> = Arc::new(crate::MemoryStore::new());
+        let config = crate::layer::tests_config();
+        let session = Session::new(layer_store, config, Vec::new(), false);
+        let mut req = Request::get("/").body(()).unwrap();
+        req.extensions_mut().insert(session);
+        assert!(req.session().is_some());
+        let (parts, ()) = req.into_parts();
+        assert!(parts.session().is_some());
+    }
+}

@@ -384,6 +384,12 @@ fn is_attribute_byte(b: u8) -> bool {
     (0x20..0x7f).contains(&b) && b != b';'
 }
 
+/// A default configuration for unit tests elsewhere in the crate.
+#[cfg(all(test, feature = "memory"))]
+pub(crate) fn tests_config() -> Arc<Config> {
+    Arc::clone(&SessionLayer::new(crate::MemoryStore::new()).config)
+}
+
 #[cfg(all(test, feature = "memory"))]
 mod tests {
     use super::*;

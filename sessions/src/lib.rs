@@ -1,6 +1,6 @@
 //! Server-side sessions for any tower service, kept in memory, in files or
-//! in SQLite, for apps that need per-user state behind a cookie. Sessions
-//! load only when a handler uses them, ids are hashed at rest, and
+//! in SQLite, for apps that need per-user state behind a cookie.
+//! Sessions load only when a handler uses them, ids are hashed at rest, and
 //! concurrent requests on one session never lose each other's changes.
 //!
 //! ```
