@@ -61,6 +61,7 @@ struct Watch {
 }
 
 impl<B> CatchBody<B> {
+    #[inline]
     pub(crate) fn new(body: B, info: RequestInfo, debug: bool) -> Self {
         Self {
             kind: Kind::Inner {

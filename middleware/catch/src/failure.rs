@@ -158,6 +158,7 @@ pub(crate) struct RequestInfo {
 }
 
 impl RequestInfo {
+    #[inline]
     pub(crate) fn capture<B>(req: &http::Request<B>, full: bool) -> Self {
         let (accept, full) = if full {
             (

@@ -44,6 +44,7 @@ pin_project! {
 }
 
 impl<F> ResponseFuture<F> {
+    #[inline]
     pub(crate) fn new(future: F, info: RequestInfo, config: Config) -> Self {
         Self {
             state: State::Running { future },
