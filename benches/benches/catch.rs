@@ -30,7 +30,9 @@ use tower_http::catch_panic::CatchPanicLayer;
 type Req = Request<Empty<Bytes>>;
 
 async fn hello(_req: Req) -> Result<Response<Full<Bytes>>, Infallible> {
-    Ok(Response::new(Full::from(Bytes::from_static(b"hello, world"))))
+    Ok(Response::new(Full::from(Bytes::from_static(
+        b"hello, world",
+    ))))
 }
 
 fn bare_request() -> Req {
@@ -45,8 +47,14 @@ fn browser_request() -> Req {
     let value = HeaderValue::from_static;
     Request::get(Uri::from_static("/posts/42?page=2"))
         .header("host", value("example.com"))
-        .header("user-agent", value("Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"))
-        .header("accept", value("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"))
+        .header(
+            "user-agent",
+            value("Mozilla/5.0 (X11; Linux x86_64; rv:140.0) Gecko/20100101 Firefox/140.0"),
+        )
+        .header(
+            "accept",
+            value("text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"),
+        )
         .header("accept-language", value("en-GB,en;q=0.5"))
         .header("accept-encoding", value("gzip, deflate, br, zstd"))
         .header("cookie", value("session=0123456789abcdef0123456789abcdef"))
@@ -79,13 +87,20 @@ where
 
 fn happy_path(c: &mut Criterion) {
     let bare = service_fn(hello);
-    let pastry = ServiceBuilder::new().layer(CatchLayer::new()).service_fn(hello);
+    let pastry = ServiceBuilder::new()
+        .layer(CatchLayer::new())
+        .service_fn(hello);
     let pastry_debug = ServiceBuilder::new()
         .layer(CatchLayer::new().debug(true))
         .service_fn(hello);
-    let tower_http = ServiceBuilder::new().layer(CatchPanicLayer::new()).service_fn(hello);
+    let tower_http = ServiceBuilder::new()
+        .layer(CatchPanicLayer::new())
+        .service_fn(hello);
 
-    for (input, make) in [("bare_request", bare_request as fn() -> Req), ("browser_request", browser_request)] {
+    for (input, make) in [
+        ("bare_request", bare_request as fn() -> Req),
+        ("browser_request", browser_request),
+    ] {
         let mut group = c.benchmark_group(format!("catch/happy_path/{input}"));
         group.bench_function("baseline_no_middleware", |b| {
             b.iter(|| black_box(round_trip(&bare, make())))
@@ -112,9 +127,16 @@ fn paired() {
     const ROUNDS: usize = 300;
     const PER_ROUND: u32 = 1000;
     let bare = service_fn(hello);
-    let pastry = ServiceBuilder::new().layer(CatchLayer::new()).service_fn(hello);
-    let tower_http = ServiceBuilder::new().layer(CatchPanicLayer::new()).service_fn(hello);
-    for (input, make) in [("bare_request", bare_request as fn() -> Req), ("browser_request", browser_request)] {
+    let pastry = ServiceBuilder::new()
+        .layer(CatchLayer::new())
+        .service_fn(hello);
+    let tower_http = ServiceBuilder::new()
+        .layer(CatchPanicLayer::new())
+        .service_fn(hello);
+    for (input, make) in [
+        ("bare_request", bare_request as fn() -> Req),
+        ("browser_request", browser_request),
+    ] {
         let mut best = [Duration::MAX; 3];
         for _ in 0..ROUNDS {
             for (stack, fastest) in best.iter_mut().enumerate() {
@@ -147,7 +169,10 @@ fn main() {
     Criterion::default().configure_from_args().final_summary();
     let args: Vec<String> = std::env::args().collect();
     let listing_or_testing = args.iter().any(|a| a == "--list" || a == "--test");
-    let filtered_out = args.iter().skip(1).any(|a| !a.starts_with('-') && !"catch/paired".contains(a.as_str()));
+    let filtered_out = args
+        .iter()
+        .skip(1)
+        .any(|a| !a.starts_with('-') && !"catch/paired".contains(a.as_str()));
     if !listing_or_testing && !filtered_out {
         paired();
     }
