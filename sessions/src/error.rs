@@ -59,6 +59,10 @@ pub enum SessionError {
         /// The newest version this crate understands.
         supported: i64,
     },
+    /// The session was used after its request had been answered (say, from
+    /// a task the handler spawned); its changes could no longer be saved.
+    #[error("the session's request has already been answered")]
+    Finished,
     /// A background task running blocking store work panicked or was
     /// cancelled.
     #[error("session store worker failed")]

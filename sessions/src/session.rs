@@ -189,10 +189,7 @@ impl Session {
         self.load().await?;
         let mut guard = self.state();
         let state = &mut *guard;
-        let mut current = state
-            .current
-            .take()
-            .ok_or_else(|| SessionError::Corrupt("session state missing after load".to_owned()))?;
+        let mut current = state.current.take().ok_or(SessionError::Finished)?;
         let out = f(state, &mut current);
         state.current = Some(current);
         Ok(out)

@@ -65,7 +65,9 @@ impl FileStore {
 
     /// Whether each save is fsynced before the rename (default on). Off
     /// trades durability across power loss for speed; a crashed process
-    /// still never leaves a half-written session.
+    /// still never leaves a half-written session. The directory itself is
+    /// not fsynced after the rename: after a power loss, a session saved in
+    /// the last moments may come back at its previous version, never torn.
     pub fn fsync(self, fsync: bool) -> Self {
         self.with_inner(|inner| inner.fsync = fsync)
     }

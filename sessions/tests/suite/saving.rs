@@ -45,3 +45,34 @@ async fn setting_only_the_expiry_saves_it<S: SessionStore + Clone>(store: S, env
     );
     assert_eq!(client.get(url("/get?k")).await.text(), "v");
 }
+
+#[tokio::test]
+async fn session_used_after_the_response_reports_finished() {
+    use std::sync::{Arc, Mutex};
+
+    use http::{Request, Response};
+    use pastry_sessions::{MemoryStore, Session, SessionError, SessionExt};
+    use pastry_testkit::{Body, TestClient};
+    use tower::ServiceBuilder;
+
+    let env = Env::new();
+    let kept: Arc<Mutex<Option<Session>>> = Arc::default();
+    let stash = Arc::clone(&kept);
+    let app = ServiceBuilder::new()
+        .layer(env.layer(MemoryStore::new()))
+        .service_fn(move |req: Request<Body>| {
+            let stash = Arc::clone(&stash);
+            async move {
+                let session = req.session().expect("layer").clone();
+                session.insert("k", "v").await?;
+                *stash.lock().expect("stash") = Some(session);
+                Ok::<_, SessionError>(Response::new(String::new()))
+            }
+        });
+    TestClient::new(app).get(url("/")).await;
+    let session = kept.lock().expect("stash").take().expect("session kept");
+    assert!(matches!(
+        session.insert("late", "x").await,
+        Err(SessionError::Finished)
+    ));
+}
