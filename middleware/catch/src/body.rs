@@ -31,6 +31,33 @@ pin_project! {
     /// `Content-Length` is delimited by closing the connection, so there an
     /// abort looks like the end.) This holds before the first frame too:
     /// the head was already returned, and the body is never buffered.
+    ///
+    /// ```
+    /// use bytes::Bytes;
+    /// use http::{Request, Response, StatusCode};
+    /// use http_body::Frame;
+    /// use http_body_util::{BodyExt, StreamBody};
+    /// use pastry_catch::{BodyAborted, Catch};
+    /// use tower::{ServiceExt, service_fn};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let app = Catch::new(service_fn(|_req: Request<()>| async {
+    ///     let frames = futures_util::stream::iter([
+    ///         Ok(Frame::data(Bytes::from("first half"))),
+    ///         Err(std::io::Error::other("disk gone")),
+    ///     ]);
+    ///     Ok::<_, std::convert::Infallible>(Response::new(StreamBody::new(frames)))
+    /// }));
+    /// let res = app.oneshot(Request::new(())).await.unwrap();
+    /// assert_eq!(res.status(), StatusCode::OK); // the head was fine
+    /// let mut body = res.into_body();
+    /// assert_eq!(body.frame().await.unwrap().unwrap().into_data().unwrap(), "first half");
+    /// let err: BodyAborted = body.frame().await.unwrap().unwrap_err();
+    /// assert!(!err.is_panic());
+    /// assert!(body.frame().await.is_none());
+    /// # }
+    /// ```
     pub struct CatchBody<B> {
         #[pin]
         kind: Kind<B>,
