@@ -23,6 +23,14 @@ use crate::{Expiry, Record, SessionError, SessionKey};
 /// no store I/O. Changes are saved once, after the handler has answered,
 /// and only if the answer is not a 5xx.
 ///
+/// Each request remembers its own changes (which keys it set, removed or
+/// cleared). If another request saved the same session in the meantime,
+/// the save reloads the record and replays them, so concurrent requests
+/// that change different keys all keep their changes, and on the same key
+/// the later save wins. After
+/// [`max_retries`](crate::SessionLayer::max_retries) failed replays the
+/// request fails with a logged error and a 500.
+///
 /// ```
 /// use http::{Request, Response};
 /// use pastry_sessions::{MemoryStore, SessionExt, SessionLayer};
@@ -304,8 +312,10 @@ impl Session {
     }
 
     /// Ends the session: its record is deleted and the cookie expired when
-    /// the request is answered. Values inserted afterwards go into a new,
-    /// empty session with a new id.
+    /// the request is answered (unless the answer is a 5xx: then nothing
+    /// changes). Values inserted afterwards go into a new, empty session
+    /// with a new id. A request that changed the session concurrently loses
+    /// its changes: the destroy wins.
     pub async fn destroy(&self) -> Result<(), SessionError> {
         let now = self.inner.config.clock.now();
         self.with(|state, current| {
