@@ -238,7 +238,10 @@ where
                     Err(_) => return Poll::Ready(Some(Err(decoder.fail(CORRUPT)))),
                 },
                 Some(Err(error)) => return Poll::Ready(Some(Err(error.into()))),
-                None if decoder.ended => return Poll::Ready(None),
+                // An empty body is empty, whatever its Content-Encoding says.
+                None if decoder.ended || decoder.inflate.total_in() == 0 => {
+                    return Poll::Ready(None);
+                }
                 None => return Poll::Ready(Some(Err(decoder.fail(CORRUPT)))),
             }
         }
@@ -358,6 +361,13 @@ mod tests {
             assert!(result.is_err());
             assert_eq!(failure, Some(StatusCode::BAD_REQUEST));
         }
+    }
+
+    #[test]
+    fn an_empty_gzip_labelled_body_is_empty() {
+        let (result, failure) = block_on(decode(vec![], 10));
+        assert_eq!(result.unwrap(), "");
+        assert_eq!(failure, None);
     }
 
     #[test]
