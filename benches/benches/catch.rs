@@ -169,10 +169,10 @@ fn main() {
     Criterion::default().configure_from_args().final_summary();
     let args: Vec<String> = std::env::args().collect();
     let listing_or_testing = args.iter().any(|a| a == "--list" || a == "--test");
-    let filtered_out = args
-        .iter()
-        .skip(1)
-        .any(|a| !a.starts_with('-') && !"catch/paired".contains(a.as_str()));
+    // A filter is a word that is neither a flag nor a flag's number.
+    let filtered_out = args.iter().skip(1).any(|a| {
+        !a.starts_with('-') && a.parse::<f64>().is_err() && !"catch/paired".contains(a.as_str())
+    });
     if !listing_or_testing && !filtered_out {
         paired();
     }
