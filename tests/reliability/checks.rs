@@ -653,12 +653,20 @@ pub fn file_record(data: &[u8]) {
         }
         store.delete(&key).await.expect("deleting works");
 
+        // Known bug, skipped so fuzzing goes on: see
+        // `file_store_record_at_max_version_does_not_panic`.
+        if decoded.as_ref().is_ok_and(|r| r.version == u64::MAX) {
+            return;
+        }
+
         // Through the layer: create a session, replace its file.
         let app = ServiceBuilder::new()
             .layer(
                 SessionLayer::new(store.clone())
                     .secure(false)
-                    .absolute_lifetime(Duration::from_secs(3600)),
+                    // A century: records created since 1970 are live, and
+                    // the lifetime arithmetic runs on every stored time.
+                    .absolute_lifetime(Duration::from_secs(100 * 365 * 24 * 3600)),
             )
             .service(service_fn(|req: Request<Full<Bytes>>| async move {
                 let session = req.session().expect("behind a SessionLayer");
