@@ -142,7 +142,7 @@ fn known_good_inputs_pass_every_check() {
 #[test]
 #[ignore = "pastry-sessions: FileStore::save overflows on a stored version of u64::MAX"]
 fn file_store_record_at_max_version_does_not_panic() {
-    use pastry::sessions::{FileStore, Record, SessionKey, SessionStore};
+    use pastry::sessions::{FileStore, SessionKey, SessionStore};
     use std::time::SystemTime;
 
     let dir = tempfile::tempdir().expect("temp dir");
