@@ -14,14 +14,21 @@
 //! mounted app called directly: the floor under both.
 //!
 //! Run: cargo bench --manifest-path benches/Cargo.toml --bench urlmap -- --warm-up-time 1 --measurement-time 3
+//!
+//! On a shared, loaded machine criterion's sequential runs drift with the
+//! load. `URLMAP_INTERLEAVED=1 cargo bench --manifest-path benches/Cargo.toml
+//! --bench urlmap` instead alternates batches of 2 000 requests between
+//! pastry, axum and the bare app, 200 rounds per size, and prints the
+//! fastest batch of each (ns per request) and the pastry/axum ratio.
 
 use std::convert::Infallible;
 use std::task::{Context, Waker};
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Body;
 use bytes::Bytes;
-use criterion::{BenchmarkId, Criterion, criterion_group, criterion_main};
+use criterion::{BenchmarkId, Criterion, criterion_group};
 use http::{Request, Response, Uri};
 use http_body_util::Full;
 use pastry_urlmap::UrlMap;
@@ -128,5 +135,54 @@ fn dispatch(c: &mut Criterion) {
     group.finish();
 }
 
+/// Nanoseconds per request over one batch of `n` requests.
+fn batch<S>(svc: &mut S, uri: &Uri, n: u32, rt: &tokio::runtime::Runtime) -> f64
+where
+    S: Service<Request<Body>>,
+    S::Error: std::fmt::Debug,
+{
+    let start = Instant::now();
+    rt.block_on(async {
+        for _ in 0..n {
+            std::hint::black_box(serve(svc, uri).await.expect("response"));
+        }
+    });
+    start.elapsed().as_nanos() as f64 / f64::from(n)
+}
+
+fn interleaved() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("runtime");
+    let floor: Uri = "/posts/42?page=2".parse().expect("uri");
+    let mut alone = app();
+    for mounts in SIZES {
+        let uri: Uri = format!("/app{}/posts/42?page=2", mounts - 1)
+            .parse()
+            .expect("uri");
+        let mut map = pastry_map(mounts);
+        let mut router = axum_router(mounts);
+        let (mut pastry, mut axum, mut bare) = (f64::MAX, f64::MAX, f64::MAX);
+        for _ in 0..200 {
+            pastry = pastry.min(batch(&mut map, &uri, 2000, &rt));
+            axum = axum.min(batch(&mut router, &uri, 2000, &rt));
+            bare = bare.min(batch(&mut alone, &floor, 2000, &rt));
+        }
+        println!(
+            "urlmap interleaved mounts={mounts}: pastry {pastry:.0} ns, axum_nest_service {axum:.0} ns, \
+             app_alone {bare:.0} ns, pastry/axum {:.2}",
+            pastry / axum
+        );
+    }
+}
+
 criterion_group!(benches, dispatch);
-criterion_main!(benches);
+
+fn main() {
+    if std::env::var_os("URLMAP_INTERLEAVED").is_some() {
+        interleaved();
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}
