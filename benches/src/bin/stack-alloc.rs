@@ -1,9 +1,11 @@
 //! Bytes and allocations per request of each whole stack, in process,
 //! counted by a global allocator (all threads: SQLite worker threads too).
 //!
-//! `stack-alloc [--requests N] [--out PATH]` warms each stack up, counts
-//! `N` page requests (default 2000), prints one JSON object and writes it to
-//! `PATH` (default `benches/target/alloc.json`).
+//! `stack-alloc [--requests N] [--out PATH] [--only STACK-STORE]` warms each
+//! stack up, counts `N` page requests (default 2000), prints one JSON object
+//! and writes it to `PATH` (default `benches/target/alloc.json`). `--only
+//! pastry-memory` (or `peer-sqlite`, ...) runs just that one, e.g. under
+//! `valgrind --tool=callgrind` to see where its time goes.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::Future;
@@ -73,6 +75,7 @@ where
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let mut requests = 2000u64;
     let mut out = concat!(env!("CARGO_MANIFEST_DIR"), "/target/alloc.json").to_owned();
+    let mut only: Option<String> = None;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         match flag.as_str() {
@@ -83,8 +86,15 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
                     .ok_or("bad --requests")?;
             }
             "--out" => out = args.next().ok_or("--out needs a path")?,
+            "--only" => only = Some(args.next().ok_or("--only needs STACK-STORE")?),
             other => return Err(format!("unknown argument {other}").into()),
         }
+    }
+    const NAMES: [&str; 4] = ["pastry-memory", "peer-memory", "pastry-sqlite", "peer-sqlite"];
+    if let Some(only) = &only
+        && !NAMES.contains(&only.as_str())
+    {
+        return Err(format!("--only must be one of {}", NAMES.join(", ")).into());
     }
     if !(1..=1_000_000).contains(&requests) {
         return Err("--requests must be 1..=1000000".into());
@@ -93,41 +103,46 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         .enable_all()
         .build()?;
     let dir = tempfile::tempdir()?;
+    let wanted = |name: &str| only.as_deref().is_none_or(|only| only == name);
     let rows = rt.block_on(async {
         let mut rows = Vec::new();
-
-        let svc = ours::stack(pastry_sessions::MemoryStore::new());
-        let cookie = log_in(&svc).await?;
-        let r = measure(requests, || async {
-            hit(&svc, &cookie).await.map(drop).expect("page")
-        })
-        .await;
-        rows.push(("pastry", "memory", r));
-
-        let svc = peer::memory_stack();
-        let cookie = log_in(&svc).await?;
-        let r = measure(requests, || async {
-            hit(&svc, &cookie).await.map(drop).expect("page")
-        })
-        .await;
-        rows.push(("peer", "memory", r));
-
-        let store = pastry_sessions::SqliteStore::open(dir.path().join("pastry.db"))?;
-        let svc = ours::stack(store);
-        let cookie = log_in(&svc).await?;
-        let r = measure(requests, || async {
-            hit(&svc, &cookie).await.map(drop).expect("page")
-        })
-        .await;
-        rows.push(("pastry", "sqlite", r));
-
-        let svc = peer::sqlite_stack(&dir.path().join("peer.db")).await?;
-        let cookie = log_in(&svc).await?;
-        let r = measure(requests, || async {
-            hit(&svc, &cookie).await.map(drop).expect("page")
-        })
-        .await;
-        rows.push(("peer", "sqlite", r));
+        if wanted("pastry-memory") {
+            let svc = ours::stack(pastry_sessions::MemoryStore::new());
+            let cookie = log_in(&svc).await?;
+            let r = measure(requests, || async {
+                hit(&svc, &cookie).await.map(drop).expect("page")
+            })
+            .await;
+            rows.push(("pastry", "memory", r));
+        }
+        if wanted("peer-memory") {
+            let svc = peer::memory_stack();
+            let cookie = log_in(&svc).await?;
+            let r = measure(requests, || async {
+                hit(&svc, &cookie).await.map(drop).expect("page")
+            })
+            .await;
+            rows.push(("peer", "memory", r));
+        }
+        if wanted("pastry-sqlite") {
+            let store = pastry_sessions::SqliteStore::open(dir.path().join("pastry.db"))?;
+            let svc = ours::stack(store);
+            let cookie = log_in(&svc).await?;
+            let r = measure(requests, || async {
+                hit(&svc, &cookie).await.map(drop).expect("page")
+            })
+            .await;
+            rows.push(("pastry", "sqlite", r));
+        }
+        if wanted("peer-sqlite") {
+            let svc = peer::sqlite_stack(&dir.path().join("peer.db")).await?;
+            let cookie = log_in(&svc).await?;
+            let r = measure(requests, || async {
+                hit(&svc, &cookie).await.map(drop).expect("page")
+            })
+            .await;
+            rows.push(("peer", "sqlite", r));
+        }
         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(rows)
     })?;
     let items: Vec<String> = rows
