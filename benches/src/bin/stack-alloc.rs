@@ -90,7 +90,12 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
             other => return Err(format!("unknown argument {other}").into()),
         }
     }
-    const NAMES: [&str; 4] = ["pastry-memory", "peer-memory", "pastry-sqlite", "peer-sqlite"];
+    const NAMES: [&str; 4] = [
+        "pastry-memory",
+        "peer-memory",
+        "pastry-sqlite",
+        "peer-sqlite",
+    ];
     if let Some(only) = &only
         && !NAMES.contains(&only.as_str())
     {
