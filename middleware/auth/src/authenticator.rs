@@ -186,23 +186,34 @@ impl<U: UserStore> Authenticator<U> {
         password: &str,
         client: Option<IpAddr>,
     ) -> Result<User, AuthError> {
-        if let Some(retry_after) = self.throttle.locked(name, client, self.clock.now()) {
+        let now = self.clock.now();
+        if let Some(retry_after) = self.throttle.locked(name, client, now) {
             tracing::info!(target: "pastry_auth", user = name, ?client, "login refused: locked out");
             return Err(AuthError::LockedOut { retry_after });
         }
         let found = self.users.find(name).await?;
+        let key = self.cache.enabled().then(|| self.cache.key(name, password));
+        if let (Some(user), Some(key)) = (&found, &key)
+            && self.cache.check(key, user.password_hash(), now)
+        {
+            return Ok(user.clone());
+        }
+        // The argon2 path is boxed so the cached path's future stays small.
+        Box::pin(self.verify_password(found, key, name, password, client)).await
+    }
+
+    async fn verify_password(
+        &self,
+        found: Option<User>,
+        key: Option<crate::cache::CacheKey>,
+        name: &str,
+        password: &str,
+        client: Option<IpAddr>,
+    ) -> Result<User, AuthError> {
         let Some(user) = found else {
             self.hasher.verify_dummy(password).await?;
             return Err(self.failed(name, client));
         };
-        let key = self.cache.enabled().then(|| self.cache.key(name, password));
-        if let Some(key) = &key
-            && self
-                .cache
-                .check(key, user.password_hash(), self.clock.now())
-        {
-            return Ok(user);
-        }
         if !self.hasher.verify(password, user.password_hash()).await? {
             return Err(self.failed(name, client));
         }
