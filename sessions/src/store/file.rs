@@ -236,7 +236,7 @@ impl SessionStore for FileStore {
         let key = *key;
         let expected = record.version;
         let mut stored = record.clone();
-        stored.version = expected + 1;
+        stored.version = record.next_version()?;
         let bytes = stored.to_json();
         self.blocking(move |inner| inner.save(&key, expected, &bytes))
             .await

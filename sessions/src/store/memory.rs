@@ -99,7 +99,7 @@ impl SessionStore for MemoryStore {
             self.make_room(max);
         }
         let mut stored = record.clone();
-        stored.version = record.version + 1;
+        stored.version = record.next_version()?;
         match self.map.entry(*key) {
             Entry::Occupied(mut e) if e.get().version == record.version => {
                 e.insert(stored);
