@@ -1,5 +1,6 @@
 use std::fmt;
 use std::net::SocketAddr;
+use std::sync::Arc;
 
 use http::request::Parts;
 use http::{Extensions, Request, Uri};
@@ -18,8 +19,11 @@ use http::{Extensions, Request, Uri};
 /// assert_eq!(outer.join("forum").as_str(), "/apps/forum");
 /// assert_eq!(ScriptName::default().as_str(), "");
 /// ```
+///
+/// Cloning is cheap (a reference count), so a mount can hand the same
+/// prebuilt name to every request.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
-pub struct ScriptName(String);
+pub struct ScriptName(Arc<str>);
 
 impl ScriptName {
     /// A script name from a prefix; a trailing `/` is dropped and a leading
@@ -27,14 +31,15 @@ impl ScriptName {
     pub fn new(prefix: &str) -> Self {
         let mut name = String::new();
         push_prefix(&mut name, prefix);
-        Self(name)
+        Self(name.into())
     }
 
     /// This script name with `prefix` appended, as a nested mount does.
     pub fn join(&self, prefix: &str) -> Self {
-        let mut name = self.0.clone();
+        let mut name = String::with_capacity(self.0.len() + prefix.len() + 1);
+        name.push_str(&self.0);
         push_prefix(&mut name, prefix);
-        Self(name)
+        Self(name.into())
     }
 
     /// The prefix as text: `""` or `/a/b`.
