@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the whole-stack benches and writes benches/target/results.md:
 #   1. criterion, in process, one thread: pastry vs peer, memory and SQLite;
-#   2. bytes and allocations per request (stack-alloc, counting allocator);
+#   2. bytes, allocations and CPU time per request (stack-alloc, counting
+#      allocator, /proc/self/stat);
 #   3. over HTTP on 127.0.0.1: each stack served by stack-server (one worker
 #      thread), driven by loadgen (64 keep-alive connections, one thread) for
 #      DURATION seconds; rps, p50/p99, peak RSS (VmHWM) of the server.
@@ -51,7 +52,7 @@ if [[ -z "${SKIP_CRITERION:-}" ]]; then
 fi
 
 echo "== bytes allocated per request"
-"$bin/stack-alloc" --requests 2000 --out "$work/alloc.json"
+"$bin/stack-alloc" --requests 5000 --out "$work/alloc.json"
 cp "$work/alloc.json" "$target/alloc.json"
 
 # serve STACK STORE: starts stack-server, sets server_pid and server_addr.
@@ -140,6 +141,7 @@ for store in ("memory", "sqlite"):
     o, p = alloc[("pastry", store)], alloc[("peer", store)]
     row(f"in process, {store}: bytes allocated/request", o["bytes_per_request"], p["bytes_per_request"], "< 1", False, " B")
     row(f"in process, {store}: allocations/request", o["allocs_per_request"], p["allocs_per_request"], "< 1", False)
+    row(f"in process, {store}: CPU µs/request (all threads)", o["cpu_us_per_request"], p["cpu_us_per_request"], "–", False, " µs")
 for store in ("memory", "sqlite"):
     o, p = http[("pastry", store)], http[("peer", store)]
     row(f"HTTP, {store}: requests/s", o["load"]["rps"], p["load"]["rps"], "1x", True)

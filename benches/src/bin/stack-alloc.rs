@@ -1,5 +1,8 @@
 //! Bytes and allocations per request of each whole stack, in process,
-//! counted by a global allocator (all threads: SQLite worker threads too).
+//! counted by a global allocator (all threads: SQLite worker threads too),
+//! and the CPU time (user + system, all threads, from `/proc/self/stat`)
+//! those requests took: unlike wall time, hardly moved by other load on the
+//! machine.
 //!
 //! `stack-alloc [--requests N] [--out PATH] [--only STACK-STORE]` warms each
 //! stack up, counts `N` page requests (default 2000), prints one JSON object
@@ -54,8 +57,27 @@ static GLOBAL: Counting = Counting;
 
 const WARM_UP: u64 = 200;
 
-/// Allocations and bytes per request over `requests` page requests.
-async fn measure<F, Fut>(requests: u64, mut one: F) -> (f64, f64)
+/// CPU time of the whole process so far, in microseconds (utime + stime,
+/// in clock ticks of 10 ms on Linux).
+fn cpu_micros() -> u64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0;
+    };
+    let Some((_, rest)) = stat.rsplit_once(')') else {
+        return 0;
+    };
+    // After the command name: state is field 3, utime 14 and stime 15.
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i - 3).and_then(|v| v.parse::<u64>().ok());
+    match (ticks(14), ticks(15)) {
+        (Some(user), Some(system)) => (user + system) * 10_000,
+        _ => 0,
+    }
+}
+
+/// Allocations, bytes and CPU microseconds per request over `requests`
+/// page requests.
+async fn measure<F, Fut>(requests: u64, mut one: F) -> (f64, f64, f64)
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = ()>,
@@ -63,13 +85,17 @@ where
     for _ in 0..WARM_UP {
         one().await;
     }
-    let (a0, b0) = (ALLOCATIONS.load(Relaxed), BYTES.load(Relaxed));
+    let (a0, b0, c0) = (ALLOCATIONS.load(Relaxed), BYTES.load(Relaxed), cpu_micros());
     for _ in 0..requests {
         one().await;
     }
-    let (a1, b1) = (ALLOCATIONS.load(Relaxed), BYTES.load(Relaxed));
+    let (a1, b1, c1) = (ALLOCATIONS.load(Relaxed), BYTES.load(Relaxed), cpu_micros());
     let n = requests as f64;
-    ((a1 - a0) as f64 / n, (b1 - b0) as f64 / n)
+    (
+        (a1 - a0) as f64 / n,
+        (b1 - b0) as f64 / n,
+        c1.saturating_sub(c0) as f64 / n,
+    )
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -152,9 +178,9 @@ fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     })?;
     let items: Vec<String> = rows
         .iter()
-        .map(|(stack, store, (allocs, bytes))| {
+        .map(|(stack, store, (allocs, bytes, cpu))| {
             format!(
-                "{{\"stack\":\"{stack}\",\"store\":\"{store}\",\"allocs_per_request\":{allocs:.1},\"bytes_per_request\":{bytes:.0}}}"
+                "{{\"stack\":\"{stack}\",\"store\":\"{store}\",\"allocs_per_request\":{allocs:.1},\"bytes_per_request\":{bytes:.0},\"cpu_us_per_request\":{cpu:.1}}}"
             )
         })
         .collect();
