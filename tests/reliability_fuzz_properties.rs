@@ -137,10 +137,8 @@ fn known_good_inputs_pass_every_check() {
 /// "attempt to add with overflow" in debug builds
 /// (sessions/src/store/file.rs, `stored.version = expected + 1`) and wraps
 /// to version 0 in release. Only a tampered or foreign store file can hold
-/// it, but the store promises that bad files count as missing. Ignored
-/// until pastry-sessions handles it; then remove the `ignore`.
+/// it; the store now answers `SessionError::Corrupt` instead.
 #[test]
-#[ignore = "pastry-sessions: FileStore::save overflows on a stored version of u64::MAX"]
 fn file_store_record_at_max_version_does_not_panic() {
     use pastry::sessions::{FileStore, SessionKey, SessionStore};
     use std::time::SystemTime;
