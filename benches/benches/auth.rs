@@ -24,13 +24,18 @@ use tower_http::validate_request::ValidateRequestHeaderLayer;
 type Req = Request<Empty<Bytes>>;
 
 async fn hello(_req: Req) -> Result<Response<Full<Bytes>>, Infallible> {
-    Ok(Response::new(Full::from(Bytes::from_static(b"hello, world"))))
+    Ok(Response::new(Full::from(Bytes::from_static(
+        b"hello, world",
+    ))))
 }
 
 /// `alice:wonderland`, on static bytes as hyper would share them.
 fn request() -> Req {
     Request::get("/")
-        .header("authorization", HeaderValue::from_static("Basic YWxpY2U6d29uZGVybGFuZA=="))
+        .header(
+            "authorization",
+            HeaderValue::from_static("Basic YWxpY2U6d29uZGVybGFuZA=="),
+        )
         .body(Empty::new())
         .unwrap()
 }
@@ -64,36 +69,53 @@ fn basic(c: &mut Criterion) {
 
     let bare = service_fn(hello);
     let cached = ServiceBuilder::new()
-        .layer(BasicAuthLayer::new(Authenticator::new(users.clone()).hasher(hasher.clone())))
+        .layer(BasicAuthLayer::new(
+            Authenticator::new(users.clone()).hasher(hasher.clone()),
+        ))
         .service_fn(hello);
     let uncached = ServiceBuilder::new()
         .layer(BasicAuthLayer::new(
-            Authenticator::new(users).hasher(hasher).cache_ttl(Duration::ZERO),
+            Authenticator::new(users)
+                .hasher(hasher)
+                .cache_ttl(Duration::ZERO),
         ))
         .service_fn(hello);
     let tower_http = ServiceBuilder::new()
         .layer(ValidateRequestHeaderLayer::basic("alice", "wonderland"))
         .service_fn(hello);
-    assert_eq!(rt.block_on(round_trip(&cached, request())).0, StatusCode::OK);
-    assert_eq!(rt.block_on(round_trip(&uncached, request())).0, StatusCode::OK);
-    assert_eq!(rt.block_on(round_trip(&tower_http, request())).0, StatusCode::OK);
+    assert_eq!(
+        rt.block_on(round_trip(&cached, request())).0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        rt.block_on(round_trip(&uncached, request())).0,
+        StatusCode::OK
+    );
+    assert_eq!(
+        rt.block_on(round_trip(&tower_http, request())).0,
+        StatusCode::OK
+    );
 
     let mut group = c.benchmark_group("auth/basic");
     group.bench_function("baseline_no_middleware", |b| {
-        b.to_async(&rt).iter(|| async { black_box(round_trip(&bare, request()).await) })
+        b.to_async(&rt)
+            .iter(|| async { black_box(round_trip(&bare, request()).await) })
     });
     group.bench_function("tower_http_basic_plaintext", |b| {
-        b.to_async(&rt).iter(|| async { black_box(round_trip(&tower_http, request()).await) })
+        b.to_async(&rt)
+            .iter(|| async { black_box(round_trip(&tower_http, request()).await) })
     });
     group.bench_function("pastry_basic_cached", |b| {
-        b.to_async(&rt).iter(|| async { black_box(round_trip(&cached, request()).await) })
+        b.to_async(&rt)
+            .iter(|| async { black_box(round_trip(&cached, request()).await) })
     });
     group.finish();
 
     let mut group = c.benchmark_group("auth/basic_argon2");
     group.sample_size(10);
     group.bench_function("pastry_basic_uncached_owasp", |b| {
-        b.to_async(&rt).iter(|| async { black_box(round_trip(&uncached, request()).await) })
+        b.to_async(&rt)
+            .iter(|| async { black_box(round_trip(&uncached, request()).await) })
     });
     group.finish();
 }
@@ -151,7 +173,9 @@ fn flood(c: &mut Criterion) {
             .unwrap();
         let svc = ServiceBuilder::new()
             .layer(BasicAuthLayer::new(
-                Authenticator::new(users(&hasher)).hasher(hasher).cache_ttl(Duration::ZERO),
+                Authenticator::new(users(&hasher))
+                    .hasher(hasher)
+                    .cache_ttl(Duration::ZERO),
             ))
             .service_fn(hello);
         let served = rt.block_on(run(svc.clone()));

@@ -21,7 +21,9 @@ use http::header::{COOKIE, SET_COOKIE};
 use http::{HeaderValue, Request, Response};
 use http_body::Body;
 use http_body_util::{BodyExt, Empty, Full};
-use pastry_sessions::{FileStore, MemoryStore, SessionError, SessionExt, SessionLayer, SqliteStore, Synchronous};
+use pastry_sessions::{
+    FileStore, MemoryStore, SessionError, SessionExt, SessionLayer, SqliteStore, Synchronous,
+};
 use tower::{Service, ServiceBuilder, ServiceExt};
 use tower_sessions::SessionManagerLayer;
 use tower_sessions_sqlx_store::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
@@ -62,7 +64,11 @@ where
     B: Body<Data = Bytes>,
     B::Error: std::fmt::Debug,
 {
-    let res = svc.clone().oneshot(request(cookie)).await.expect("response");
+    let res = svc
+        .clone()
+        .oneshot(request(cookie))
+        .await
+        .expect("response");
     assert!(res.status().is_success(), "status {}", res.status());
     let set = res.headers().get(SET_COOKIE).map(|v| {
         let text = v.to_str().expect("ascii cookie");
@@ -125,22 +131,32 @@ fn load_modify_save(c: &mut Criterion) {
 
         // Memory.
         let peer = ServiceBuilder::new()
-            .layer(SessionManagerLayer::new(tower_sessions::MemoryStore::default()).with_secure(false))
+            .layer(
+                SessionManagerLayer::new(tower_sessions::MemoryStore::default()).with_secure(false),
+            )
             .service_fn(peer_handler);
-        group.bench_function(id("tower_sessions_memory"), |b| b.iter_custom(|n| run(&rt, &peer, threads, n)));
+        group.bench_function(id("tower_sessions_memory"), |b| {
+            b.iter_custom(|n| run(&rt, &peer, threads, n))
+        });
         let ours = ServiceBuilder::new()
             .layer(SessionLayer::new(MemoryStore::new()).secure(false))
             .service_fn(pastry_handler);
-        group.bench_function(id("pastry_memory"), |b| b.iter_custom(|n| run(&rt, &ours, threads, n)));
+        group.bench_function(id("pastry_memory"), |b| {
+            b.iter_custom(|n| run(&rt, &ours, threads, n))
+        });
 
         // SQLite on a file: the peer as sqlx opens it by default
         // (rollback journal, synchronous=FULL), ours at FULL and at our
         // default (WAL, synchronous=NORMAL).
         let peer_store = rt.block_on(async {
-            let options = SqliteConnectOptions::from_str(&format!("sqlite:{}", path("peer.db").display()))
-                .expect("sqlite url")
-                .create_if_missing(true);
-            let pool = SqlitePoolOptions::new().connect_with(options).await.expect("sqlx pool");
+            let options =
+                SqliteConnectOptions::from_str(&format!("sqlite:{}", path("peer.db").display()))
+                    .expect("sqlite url")
+                    .create_if_missing(true);
+            let pool = SqlitePoolOptions::new()
+                .connect_with(options)
+                .await
+                .expect("sqlx pool");
             let store = tower_sessions_sqlx_store::SqliteStore::new(pool);
             store.migrate().await.expect("migrate");
             store
@@ -148,9 +164,14 @@ fn load_modify_save(c: &mut Criterion) {
         let peer = ServiceBuilder::new()
             .layer(SessionManagerLayer::new(peer_store).with_secure(false))
             .service_fn(peer_handler);
-        group.bench_function(id("tower_sessions_sqlx_sqlite"), |b| b.iter_custom(|n| run(&rt, &peer, threads, n)));
+        group.bench_function(id("tower_sessions_sqlx_sqlite"), |b| {
+            b.iter_custom(|n| run(&rt, &peer, threads, n))
+        });
 
-        for (name, sync) in [("pastry_sqlite_full", Synchronous::Full), ("pastry_sqlite_normal", Synchronous::Normal)] {
+        for (name, sync) in [
+            ("pastry_sqlite_full", Synchronous::Full),
+            ("pastry_sqlite_normal", Synchronous::Normal),
+        ] {
             let store = SqliteStore::builder()
                 .synchronous(sync)
                 .open(path(&format!("{name}.db")))
@@ -166,7 +187,9 @@ fn load_modify_save(c: &mut Criterion) {
         let ours = ServiceBuilder::new()
             .layer(SessionLayer::new(store).secure(false))
             .service_fn(pastry_handler);
-        group.bench_function(id("pastry_file"), |b| b.iter_custom(|n| run(&rt, &ours, threads, n)));
+        group.bench_function(id("pastry_file"), |b| {
+            b.iter_custom(|n| run(&rt, &ours, threads, n))
+        });
 
         group.finish();
     }
