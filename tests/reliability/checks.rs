@@ -411,8 +411,9 @@ fn basic_request(lines: &[HeaderValue]) -> (StatusCode, Vec<String>, Option<Stri
 /// - encoded: the rest is `name \0 password`, sent base64-encoded in one of
 ///   several spellings (`Basic`/`basic`, extra spaces, padding or not). The
 ///   store is asked for exactly the name RFC 7617 gives (text before the
-///   first colon, none if empty or if anything has a control character), and
-///   only `alice:wonderland` gets in.
+///   first colon; none if empty, if anything has a control character, or if
+///   the header is over pastry-auth's 4 KiB limit), and only
+///   `alice:wonderland` gets in.
 pub fn basic_auth(data: &[u8]) {
     let Some((&mode, rest)) = data.split_first() else {
         return;
@@ -451,7 +452,8 @@ pub fn basic_auth(data: &[u8]) {
     let Ok(value) = HeaderValue::from_str(&value) else {
         return;
     };
-    let expected = if credentials.chars().any(char::is_control) {
+    // pastry-auth refuses `Authorization` values over 4 KiB unread.
+    let expected = if value.len() > 4096 || credentials.chars().any(char::is_control) {
         None
     } else {
         let (n, _) = credentials.split_once(':').unwrap_or((&credentials, ""));
