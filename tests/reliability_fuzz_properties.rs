@@ -133,6 +133,9 @@ fn known_good_inputs_pass_every_check() {
     checks::basic_auth(&long);
     checks::normalise_path(b"/m/../m/./a%2e%2E/%7e");
     checks::file_record(JSON);
+    checks::file_record(
+        br#"{"format":1,"version":18446744073709551615,"created_at":0,"expires_at":99999999999999,"expiry":null,"data":{}}"#,
+    );
     checks::gzip_request(b"\x01\x03hello, gzip");
 }
 

@@ -655,11 +655,10 @@ pub fn file_record(data: &[u8]) {
         }
         store.delete(&key).await.expect("deleting works");
 
-        // Known bug, skipped so fuzzing goes on: see
-        // `file_store_record_at_max_version_does_not_panic`.
-        if decoded.as_ref().is_ok_and(|r| r.version == u64::MAX) {
-            return;
-        }
+        // A record whose version is exhausted cannot be saved over: the
+        // store reports it corrupt, so that request is a logged 500 (see
+        // `file_store_record_at_max_version_does_not_panic`).
+        let exhausted = decoded.as_ref().is_ok_and(|r| r.version == u64::MAX);
 
         // Through the layer: create a session, replace its file.
         let app = ServiceBuilder::new()
@@ -700,14 +699,9 @@ pub fn file_record(data: &[u8]) {
             .await
             .expect("a session request never fails");
         assert!(
-            res.status() == StatusCode::OK || res.status() == StatusCode::INTERNAL_SERVER_ERROR,
-            "{}",
+            res.status() == StatusCode::OK || exhausted,
+            "a stored record broke the request: {}",
             res.status()
-        );
-        assert_eq!(
-            res.status(),
-            StatusCode::OK,
-            "a stored record broke the request"
         );
         for file in std::fs::read_dir(&dir).expect("the store dir").flatten() {
             if file.path().extension().is_some_and(|x| x == "session") {
