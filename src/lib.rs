@@ -26,8 +26,10 @@
 //! }
 //! ```
 
+mod app;
 mod serve;
 
+pub use app::{BoxApp, BoxAppLayer, BoxBody};
 pub use pastry_core as core;
 pub use pastry_core::{
     BoxError, ClientAddr, EmptyPathInfo, Environ, HttpError, OriginalUri, RemoteUser, ScriptName,
