@@ -2,9 +2,10 @@
 //!
 //! Each middleware is its own crate, re-exported here as a module behind a
 //! cargo feature of the same name: [`gzip`], [`catch`], [`sessions`],
-//! [`auth`], [`urlmap`] (all on by default) and [`testkit`] (opt-in, for
-//! tests). The environ types of [`pastry_core`] are at the top level, and
-//! [`serve`] runs any conforming app on hyper.
+//! [`auth`], [`urlmap`] (all on by default) and `testkit` (opt-in: a test
+//! tool, so enable it in `[dev-dependencies]`). The environ types of
+//! [`pastry_core`] are at the top level, [`serve`] runs any conforming app
+//! on hyper, and [`BoxApp`] gives a whole stack one nameable type.
 //!
 //! A conforming app is any `tower::Service<http::Request<B>>` answering
 //! `http::Response<R>`, with bodies implementing `http_body::Body<Data =

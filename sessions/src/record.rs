@@ -45,8 +45,9 @@ pub struct Record {
 impl Record {
     /// The version this record gets when saved over itself. A record whose
     /// counter is exhausted can only come from a tampered or foreign store,
-    /// so it is reported as corrupt rather than wrapped back to 0.
-    pub(crate) fn next_version(&self) -> Result<u64, SessionError> {
+    /// so it is reported as corrupt rather than wrapped back to 0. Store
+    /// implementations call it when they write a record back.
+    pub fn next_version(&self) -> Result<u64, SessionError> {
         self.version
             .checked_add(1)
             .ok_or_else(|| SessionError::Corrupt("version counter exhausted".into()))
