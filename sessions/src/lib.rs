@@ -32,6 +32,16 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Changes
+//!
+//! - **Memory store bounded by default** (issue 15): [`MemoryStore::new`]
+//!   and the `memory:` URL hold at most [`DEFAULT_MAX_ENTRIES`] (100 000)
+//!   sessions; before, they were unbounded. Change the cap with
+//!   [`MemoryStore::max_entries`] or `memory:?max_entries=N`
+//!   (`usize::MAX` for no cap). A full store evicts sessions whose client
+//!   never came back with the cookie first, then those closest to expiry.
+//!   New: [`DEFAULT_MAX_ENTRIES`].
 
 mod body;
 mod clock;
@@ -63,7 +73,7 @@ pub use store::cleanup::spawn_cleanup;
 #[cfg(feature = "file")]
 pub use store::file::FileStore;
 #[cfg(feature = "memory")]
-pub use store::memory::MemoryStore;
+pub use store::memory::{DEFAULT_MAX_ENTRIES, MemoryStore};
 #[cfg(feature = "sqlite")]
 pub use store::sqlite::{SqliteStore, SqliteStoreBuilder, Synchronous};
 pub use store::{SaveOutcome, SessionStore};

@@ -20,7 +20,7 @@ use crate::{SqliteStore, Synchronous};
 ///
 /// | URL | store |
 /// |---|---|
-/// | `memory:` or `memory:?max_entries=10000` | [`MemoryStore`] |
+/// | `memory:` (at most [`DEFAULT_MAX_ENTRIES`](crate::DEFAULT_MAX_ENTRIES) sessions) or `memory:?max_entries=10000` | [`MemoryStore`] |
 /// | `file:/var/lib/app/sessions` (also `file:///…`; `?fsync=false`) | [`FileStore`] |
 /// | `sqlite:/var/lib/app/sessions.db` (also `sqlite:///…`; `?synchronous=full`, `?pool=4`) | [`SqliteStore`] |
 ///

@@ -1,4 +1,5 @@
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::SystemTime;
 
 use dashmap::DashMap;
@@ -7,38 +8,86 @@ use dashmap::mapref::entry::Entry;
 use crate::store::{SaveOutcome, SessionStore};
 use crate::{Record, SessionError, SessionKey};
 
+/// How many sessions [`MemoryStore::new`] (and the `memory:` URL of
+/// [`AnyStore`](crate::AnyStore)) holds at most unless told otherwise: about
+/// 100 MiB with small sessions, so a client creating sessions as fast as it
+/// can never grows the process past that.
+pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
+
 /// Sessions in process memory: fast, lost on restart, not shared between
 /// processes.
 ///
-/// Expired records are evicted when a request touches them and by
-/// [`delete_expired`](SessionStore::delete_expired) (run it with
-/// [`spawn_cleanup`](crate::spawn_cleanup)). With
-/// [`max_entries`](Self::max_entries), a save that would go past the limit
-/// first evicts the records closest to expiry. Clones share the same map.
+/// **Bounded by default**: at most [`DEFAULT_MAX_ENTRIES`] sessions
+/// (change it with [`max_entries`](Self::max_entries), or
+/// `memory:?max_entries=N`). A save that would go past the limit first
+/// evicts about 1/64 of the records: sessions whose client never came back
+/// with the cookie go first (a flood of anonymous, cookie-less requests
+/// evicts only its own sessions), then those closest to expiry. A session
+/// counts as *returned* once a request has loaded it by its cookie.
+///
+/// **Expired records stay in memory until something removes them**: a
+/// request that presents their cookie, eviction when the store is full,
+/// or [`delete_expired`](SessionStore::delete_expired), which
+/// [`spawn_cleanup`](crate::spawn_cleanup) runs periodically. Start it
+/// beside the layer:
 ///
 /// ```
-/// use pastry_sessions::{MemoryStore, SessionLayer};
+/// use std::time::Duration;
+/// use pastry_sessions::{MemoryStore, SessionLayer, spawn_cleanup};
 ///
-/// let store = MemoryStore::new().max_entries(100_000);
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let store = MemoryStore::new().max_entries(50_000);
+/// let _cleanup = spawn_cleanup(store.clone(), Duration::from_secs(5 * 60));
 /// let layer = SessionLayer::new(store.clone());
 /// assert_eq!(store.len(), 0);
 /// # let _ = layer;
+/// # }
 /// ```
-#[derive(Clone, Debug, Default)]
+///
+/// Clones share the same map.
+#[derive(Clone, Debug)]
 pub struct MemoryStore {
-    map: Arc<DashMap<SessionKey, Record>>,
-    max_entries: Option<usize>,
+    map: Arc<DashMap<SessionKey, Slot>>,
+    max_entries: usize,
+}
+
+#[derive(Debug)]
+struct Slot {
+    record: Record,
+    /// A request has loaded this session by its cookie since it was
+    /// created: its client keeps cookies, so it is evicted last.
+    returned: AtomicBool,
+}
+
+impl Slot {
+    fn new(record: Record, returned: bool) -> Self {
+        Self {
+            record,
+            returned: AtomicBool::new(returned),
+        }
+    }
+}
+
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self {
+            map: Arc::default(),
+            max_entries: DEFAULT_MAX_ENTRIES,
+        }
+    }
 }
 
 impl MemoryStore {
-    /// An empty store with no size limit.
+    /// An empty store holding at most [`DEFAULT_MAX_ENTRIES`] sessions.
     pub fn new() -> Self {
         Self::default()
     }
 
-    /// Caps the number of stored sessions (at least 1).
+    /// Caps the number of stored sessions (at least 1; default
+    /// [`DEFAULT_MAX_ENTRIES`]). `usize::MAX` removes the cap.
     pub fn max_entries(mut self, max: usize) -> Self {
-        self.max_entries = Some(max.max(1));
+        self.max_entries = max.max(1);
         self
     }
 
@@ -52,13 +101,21 @@ impl MemoryStore {
         self.map.is_empty()
     }
 
-    /// Evicts about 1/64 of the records (at least one), those closest to
-    /// expiry first, so a full store pays for a scan once per many inserts.
+    /// Evicts about 1/64 of the records (at least enough to get under
+    /// `max`): sessions never returned first, then those closest to expiry,
+    /// so a full store pays for a scan once per many inserts.
     fn make_room(&self, max: usize) {
-        let mut all: Vec<(SystemTime, SessionKey)> = self
+        let mut all: Vec<(bool, SystemTime, SessionKey)> = self
             .map
             .iter()
-            .map(|e| (e.value().expires_at, *e.key()))
+            .map(|e| {
+                let slot = e.value();
+                (
+                    slot.returned.load(Ordering::Relaxed),
+                    slot.record.expires_at,
+                    *e.key(),
+                )
+            })
             .collect();
         if all.len() < max {
             return;
@@ -67,10 +124,10 @@ impl MemoryStore {
         if evict < all.len() {
             all.select_nth_unstable(evict - 1);
         }
-        for (_, key) in all.iter().take(evict) {
+        for (_, _, key) in all.iter().take(evict) {
             self.map.remove(key);
         }
-        tracing::debug!(target: "pastry_sessions", evicted = evict, "memory store full, evicted the sessions closest to expiry");
+        tracing::debug!(target: "pastry_sessions", evicted = evict, "memory store full, evicted sessions never returned, then those closest to expiry");
     }
 }
 
@@ -82,32 +139,34 @@ impl SessionStore for MemoryStore {
     ) -> Result<Option<Record>, SessionError> {
         let found = match self.map.get(key) {
             None => return Ok(None),
-            Some(entry) if !entry.is_expired(now) => return Ok(Some(entry.value().clone())),
-            Some(entry) => entry.version,
+            Some(slot) if !slot.record.is_expired(now) => {
+                slot.returned.store(true, Ordering::Relaxed);
+                return Ok(Some(slot.record.clone()));
+            }
+            Some(slot) => slot.record.version,
         };
         // Expired: evict, unless a save replaced it meanwhile.
-        self.map
-            .remove_if(key, |_, r| r.version == found && r.is_expired(now));
+        self.map.remove_if(key, |_, slot| {
+            slot.record.version == found && slot.record.is_expired(now)
+        });
         Ok(None)
     }
 
     async fn save(&self, key: &SessionKey, record: &Record) -> Result<SaveOutcome, SessionError> {
-        if let Some(max) = self.max_entries
-            && record.version == 0
-            && self.map.len() >= max
-        {
-            self.make_room(max);
+        if record.version == 0 && self.map.len() >= self.max_entries {
+            self.make_room(self.max_entries);
         }
         let mut stored = record.clone();
         stored.version = record.next_version()?;
         match self.map.entry(*key) {
-            Entry::Occupied(mut e) if e.get().version == record.version => {
-                e.insert(stored);
+            Entry::Occupied(mut e) if e.get().record.version == record.version => {
+                let returned = e.get().returned.load(Ordering::Relaxed);
+                e.insert(Slot::new(stored, returned));
                 Ok(SaveOutcome::Saved)
             }
             Entry::Occupied(_) => Ok(SaveOutcome::Conflict),
             Entry::Vacant(e) if record.version == 0 => {
-                e.insert(stored);
+                e.insert(Slot::new(stored, false));
                 Ok(SaveOutcome::Saved)
             }
             Entry::Vacant(_) => Ok(SaveOutcome::Conflict),
@@ -121,8 +180,8 @@ impl SessionStore for MemoryStore {
 
     async fn delete_expired(&self, now: SystemTime) -> Result<u64, SessionError> {
         let mut removed = 0u64;
-        self.map.retain(|_, r| {
-            let keep = !r.is_expired(now);
+        self.map.retain(|_, slot| {
+            let keep = !slot.record.is_expired(now);
             removed += u64::from(!keep);
             keep
         });
@@ -186,5 +245,61 @@ mod tests {
             SaveOutcome::Saved
         );
         assert_eq!(store.len(), 3);
+    }
+    #[tokio::test]
+    async fn a_new_store_is_capped_at_the_default() {
+        let store = MemoryStore::new();
+        for n in 0..(DEFAULT_MAX_ENTRIES as u32 + 10) {
+            let mut bytes = [0; 32];
+            bytes[..4].copy_from_slice(&n.to_le_bytes());
+            let saved = store
+                .save(&SessionKey::from_bytes(bytes), &record(100))
+                .await;
+            assert_eq!(saved.unwrap(), SaveOutcome::Saved);
+        }
+        assert!(store.len() <= DEFAULT_MAX_ENTRIES, "{} held", store.len());
+    }
+
+    #[tokio::test]
+    async fn sessions_loaded_by_their_cookie_are_evicted_last() {
+        let store = MemoryStore::new().max_entries(3);
+        let now = UNIX_EPOCH + Duration::from_secs(1_000);
+        // The closest to expiry, but its client came back.
+        assert_eq!(
+            store.save(&key(1), &record(100)).await.unwrap(),
+            SaveOutcome::Saved
+        );
+        assert!(store.load(&key(1), now).await.unwrap().is_some());
+        for n in 2..10 {
+            assert_eq!(
+                store
+                    .save(&key(n), &record(200 + u64::from(n)))
+                    .await
+                    .unwrap(),
+                SaveOutcome::Saved
+            );
+        }
+        assert_eq!(store.len(), 3);
+        assert!(
+            store.load(&key(1), now).await.unwrap().is_some(),
+            "returned session kept"
+        );
+        // A save keeps the mark.
+        let mut existing = store.load(&key(1), now).await.unwrap().unwrap();
+        existing.data.insert("k".into(), 1.into());
+        assert_eq!(
+            store.save(&key(1), &existing).await.unwrap(),
+            SaveOutcome::Saved
+        );
+        for n in 10..20 {
+            assert_eq!(
+                store.save(&key(n), &record(300)).await.unwrap(),
+                SaveOutcome::Saved
+            );
+        }
+        assert!(
+            store.load(&key(1), now).await.unwrap().is_some(),
+            "still kept after its save"
+        );
     }
 }

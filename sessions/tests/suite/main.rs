@@ -4,6 +4,7 @@
 
 mod common;
 
+mod bounds;
 mod cleanup;
 mod concurrency;
 mod cookies;
