@@ -42,7 +42,18 @@
 //!   (`usize::MAX` for no cap). A full store evicts sessions whose client
 //!   never came back with the cookie first, then those closest to expiry.
 //!   New: [`DEFAULT_MAX_ENTRIES`].
+//! - **axum feature** (issue 27): with `features = ["axum"]`, [`Session`]
+//!   is an axum extractor (`FromRequestParts`; without a [`SessionLayer`]
+//!   the rejection `MissingSessionLayer` answers 500 and logs the fix) and
+//!   [`SessionError`] implements `IntoResponse` (500 with an `x-error-id`,
+//!   the error logged with that id, never shown). Depends on `axum-core`
+//!   0.5 (axum 0.8). New: `MissingSessionLayer`.
+//! - Docs: every store says expired records stay until
+//!   [`spawn_cleanup`] (or [`delete_expired`](SessionStore::delete_expired))
+//!   removes them, with an example.
 
+#[cfg(feature = "axum")]
+mod axum_glue;
 mod body;
 mod clock;
 mod error;
@@ -56,6 +67,8 @@ mod service;
 mod session;
 mod store;
 
+#[cfg(feature = "axum")]
+pub use axum_glue::MissingSessionLayer;
 pub use body::SessionBody;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use cookie::SameSite;

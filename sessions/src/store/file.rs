@@ -27,14 +27,26 @@ const LOCK_DIR: &str = ".locks";
 ///   crash more than an hour earlier.
 /// - All file I/O runs on tokio's blocking pool.
 ///
-/// ```
-/// use pastry_sessions::{FileStore, SessionLayer};
+/// **Expired sessions stay on disk until a sweep removes them**: a load
+/// ignores an expired file but does not delete it, so a directory grows by
+/// one file per abandoned session until
+/// [`delete_expired`](SessionStore::delete_expired) runs. Run it
+/// periodically with [`spawn_cleanup`](crate::spawn_cleanup), started
+/// beside the layer:
 ///
+/// ```
+/// use std::time::Duration;
+/// use pastry_sessions::{FileStore, SessionLayer, spawn_cleanup};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let dir = tempfile::tempdir()?;
 /// let store = FileStore::new(dir.path())?;
+/// let _cleanup = spawn_cleanup(store.clone(), Duration::from_secs(10 * 60));
 /// let layer = SessionLayer::new(store);
 /// # let _ = layer;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone, Debug)]
 pub struct FileStore {

@@ -47,16 +47,28 @@ pub enum Synchronous {
 /// per connection and cached. Queries run on tokio's blocking pool over a
 /// small pool of connections.
 ///
-/// ```
-/// use pastry_sessions::{SessionLayer, SqliteStore, Synchronous};
+/// **Expired sessions stay in the table until a sweep removes them**: a
+/// load ignores an expired row but does not delete it, so the database
+/// grows by one row per abandoned session until
+/// [`delete_expired`](SessionStore::delete_expired) runs. Run it
+/// periodically with [`spawn_cleanup`](crate::spawn_cleanup), started
+/// beside the layer:
 ///
+/// ```
+/// use std::time::Duration;
+/// use pastry_sessions::{SessionLayer, SqliteStore, Synchronous, spawn_cleanup};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let dir = tempfile::tempdir()?;
 /// let store = SqliteStore::builder()
 ///     .synchronous(Synchronous::Full)
 ///     .open(dir.path().join("sessions.db"))?;
+/// let _cleanup = spawn_cleanup(store.clone(), Duration::from_secs(10 * 60));
 /// let layer = SessionLayer::new(store);
 /// # let _ = layer;
-/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # Ok(())
+/// # }
 /// ```
 #[derive(Clone)]
 pub struct SqliteStore {

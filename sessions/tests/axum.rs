@@ -1,0 +1,111 @@
+//! The `axum` feature: `Session` extracted in an axum handler, the
+//! rejection without a `SessionLayer`, and `SessionError` as a response,
+//! all through the test kit.
+
+use std::io;
+use std::sync::{Arc, Mutex};
+
+use axum::Router;
+use axum::routing::get;
+use pastry_sessions::{MemoryStore, Session, SessionError, SessionLayer};
+use pastry_testkit::TestClient;
+
+async fn visits(session: Session) -> Result<String, SessionError> {
+    let n = session.get::<u64>("visits").await?.unwrap_or(0) + 1;
+    session.insert("visits", &n).await?;
+    Ok(format!("visit {n}"))
+}
+
+/// Reads `visits` as a string: a stored number makes `get` fail.
+async fn wrong_type(session: Session) -> Result<String, SessionError> {
+    Ok(session.get::<String>("visits").await?.unwrap_or_default())
+}
+
+fn app() -> Router {
+    Router::new()
+        .route("/", get(visits))
+        .route("/wrong-type", get(wrong_type))
+        .layer(SessionLayer::new(MemoryStore::new()))
+}
+
+/// Everything logged while `f` runs, as text.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Logs {
+    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
+        let logs = self.clone();
+        tracing_subscriber::fmt()
+            .with_writer(move || logs.clone())
+            .with_ansi(false)
+            .with_max_level(tracing::Level::ERROR)
+            .finish()
+    }
+
+    fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+}
+
+#[tokio::test]
+async fn the_session_extractor_works_in_an_axum_handler() {
+    let client = TestClient::new(app());
+    client
+        .get("https://localhost/")
+        .await
+        .assert_text_contains("visit 1");
+    client
+        .get("https://localhost/")
+        .await
+        .assert_text_contains("visit 2");
+}
+
+#[test]
+fn without_a_session_layer_the_extractor_answers_500_naming_the_layer() {
+    let logs = Logs::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let bare: Router = Router::new().route("/", get(visits));
+    let res = TestClient::new(bare)
+        .get("https://localhost/")
+        .expect_status(500)
+        .send_blocking();
+    res.assert_text_contains("no SessionLayer wraps this route");
+    let logged = logs.text();
+    assert!(logged.contains("ERROR"), "{logged}");
+    assert!(logged.contains("SessionLayer"), "{logged}");
+}
+
+#[test]
+fn a_session_error_is_a_500_with_an_error_id_and_no_internals() {
+    let logs = Logs::default();
+    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let client = TestClient::new(app());
+    client.get("https://localhost/").send_blocking();
+    let res = client
+        .get("https://localhost/wrong-type")
+        .expect_status(500)
+        .send_blocking();
+    let id = res
+        .header("x-error-id")
+        .expect("x-error-id header")
+        .to_owned();
+    let body = res.text();
+    assert!(body.contains(&id), "{body}");
+    for internal in ["visits", "convert", "invalid type", "String"] {
+        assert!(!body.contains(internal), "body leaks {internal:?}: {body}");
+    }
+    let logged = logs.text();
+    assert!(logged.contains("ERROR"), "{logged}");
+    assert!(logged.contains(&format!("error_id={id}")), "{logged}");
+    assert!(logged.contains("visits"), "the log has the cause: {logged}");
+}
