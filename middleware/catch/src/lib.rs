@@ -5,6 +5,11 @@
 //! page in production, developers to see the panic and backtrace in debug
 //! mode, and the server to keep running either way.
 //!
+//! In the `pastry` facade this crate is `pastry::catch` (feature `catch`, on by
+//! default): `pastry_catch::CatchLayer` is `pastry::catch::CatchLayer`, and
+//! `pastry_core::X` is `pastry::X`. The examples use the crate paths, so each
+//! crate stays usable alone.
+//!
 //! ```
 //! use std::convert::Infallible;
 //! use bytes::Bytes;

@@ -6,6 +6,10 @@
 //! read through the [`Environ`] trait, plus the small header helpers that more
 //! than one middleware needs.
 //!
+//! In the `pastry` facade these items stand at the top level:
+//! `pastry_core::Environ` is `pastry::Environ`, `pastry_core::header` is
+//! `pastry::header`.
+//!
 //! ```
 //! use http::Request;
 //! use pastry_core::{Environ, RemoteUser, ScriptName};

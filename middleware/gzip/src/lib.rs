@@ -6,6 +6,11 @@
 //! Bodies known up front are compressed in one libdeflate call; the rest are
 //! streamed with zlib-rs, with compressors pooled across responses.
 //!
+//! In the `pastry` facade this crate is `pastry::gzip` (feature `gzip`, on by
+//! default): `pastry_gzip::GzipLayer` is `pastry::gzip::GzipLayer`, and
+//! `pastry_core::X` is `pastry::X`. The examples use the crate paths, so each
+//! crate stays usable alone.
+//!
 //! ```
 //! use bytes::Bytes;
 //! use http::{Request, Response, header};

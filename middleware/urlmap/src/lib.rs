@@ -3,6 +3,11 @@
 //! no spelling of a URL can slip past. For anyone serving a blog, a forum
 //! and an API from one process, each unaware of where it is mounted.
 //!
+//! In the `pastry` facade this crate is `pastry::urlmap` (feature `urlmap`, on
+//! by default): `pastry_urlmap::UrlMap` is `pastry::urlmap::UrlMap`, and
+//! `pastry_core::X` is `pastry::X`. The examples use the crate paths, so each
+//! crate stays usable alone.
+//!
 //! ```
 //! use std::convert::Infallible;
 //!
