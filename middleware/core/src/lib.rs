@@ -25,6 +25,7 @@
 //! assert_eq!(req.url_for("/posts/2"), "/blog/posts/2");
 //! ```
 
+mod accessors;
 mod environ;
 mod error;
 pub mod header;
