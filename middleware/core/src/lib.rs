@@ -30,9 +30,11 @@ mod environ;
 mod error;
 pub mod header;
 mod html;
+mod origin;
 
 pub use environ::{
     ClientAddr, EmptyPathInfo, Environ, OriginalUri, RemoteUser, ScriptName, UrlScheme,
 };
 pub use error::{BoxError, HttpError};
 pub use html::html_escape;
+pub use origin::{CrossOrigin, check_cross_origin};
