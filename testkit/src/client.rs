@@ -11,6 +11,7 @@ use tower::Service;
 
 use crate::app::{App, Holder};
 use crate::jar::CookieJar;
+use crate::target::Base;
 use crate::validate::ValidateLayer;
 use crate::{Body, RequestBuilder};
 
@@ -47,6 +48,7 @@ pub struct TestClient {
     pub(crate) jar: Arc<Mutex<CookieJar>>,
     pub(crate) clock: Arc<Mutex<Duration>>,
     pub(crate) runtime: Arc<OnceLock<BlockingRuntime>>,
+    pub(crate) base: Base,
 }
 
 /// The runtime `send_blocking` runs requests on: one per client (shared by
@@ -89,6 +91,7 @@ impl TestClient {
             jar: Arc::new(Mutex::new(CookieJar::default())),
             clock: Arc::new(Mutex::new(Duration::ZERO)),
             runtime: Arc::new(OnceLock::new()),
+            base: Base::default(),
         }
     }
 
@@ -130,10 +133,50 @@ impl TestClient {
         self
     }
 
+    /// This client sending origin-form URIs (`client.get("/x")`) to `url`,
+    /// `http://host[:port]` or `https://host[:port]` (default
+    /// `http://localhost`): the host becomes the `Host` header and the
+    /// cookie jar's host, and the scheme the
+    /// [`UrlScheme`](pastry_core::UrlScheme) extension and whether `Secure`
+    /// cookies are sent. Absolute URIs still go where they say. Clones made
+    /// before share the jar but keep their own base URL.
+    ///
+    /// Plain `http` to a loopback host (`localhost`, `*.localhost`,
+    /// `127.0.0.0/8`, `[::1]`) keeps and sends `Secure` cookies, as browsers
+    /// do, so the default needs no change for a `Secure` session cookie;
+    /// set an `https` base URL to test another host.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use http::Response;
+    /// use pastry_core::UrlScheme;
+    /// use pastry_testkit::{Body, TestClient};
+    ///
+    /// let app = tower::service_fn(|req: http::Request<Body>| async move {
+    ///     let scheme = req.extensions().get::<UrlScheme>().copied();
+    ///     let host = req.headers()["host"].to_str().unwrap().to_owned();
+    ///     Ok::<_, Infallible>(Response::new(format!("{scheme:?} {host}")))
+    /// });
+    /// let client = TestClient::new(app).base_url("https://shop.example");
+    /// assert_eq!(client.get("/cart").send_blocking().text(), "Some(Https) shop.example");
+    /// ```
+    ///
+    /// # Panics
+    /// If `url` is not `http://` or `https://` with a host and no path.
+    #[track_caller]
+    pub fn base_url(mut self, url: &str) -> Self {
+        match Base::parse(url) {
+            Ok(base) => self.base = base,
+            Err(e) => panic!("{e}"),
+        }
+        self
+    }
+
     /// A request with `method` to `uri`, either origin-form (`/path?q`,
-    /// sent with `Host: localhost`) or absolute (`https://host/path`, which
-    /// the app sees as origin-form plus a `Host` header and, for `https`,
-    /// the [`UrlScheme::Https`](pastry_core::UrlScheme) extension).
+    /// sent to the [`base_url`](Self::base_url), by default with
+    /// `Host: localhost` over `http`) or absolute (`https://host/path`,
+    /// which the app sees as origin-form plus a `Host` header and, for
+    /// `https`, the [`UrlScheme::Https`](pastry_core::UrlScheme) extension).
     pub fn request(&self, method: Method, uri: impl Into<String>) -> RequestBuilder {
         RequestBuilder::new(self.clone(), method, uri.into())
     }

@@ -86,7 +86,9 @@
 //! - an origin-form URI (`/path?query`). An absolute URI
 //!   (`https://api.example.com/x`) is split into that path, a `Host`
 //!   header and, for `https`, the [`UrlScheme::Https`](pastry_core::UrlScheme)
-//!   extension; a relative one is sent with `Host: localhost`;
+//!   extension; a relative one goes to the client's
+//!   [`base_url`](crate::TestClient::base_url), by default `http://localhost`
+//!   (`Host: localhost`);
 //! - a `Content-Length` for whole bodies (`body`, `form`, `json`,
 //!   `multipart`, and `0` for a bodiless `POST`/`PUT`/`PATCH`), none for
 //!   `chunks`, whose frames arrive one at a time;
@@ -108,10 +110,31 @@
 //!
 //! The jar follows RFC 6265: cookies without `Domain` go back only to the
 //! host that set them, `Domain` cookies to it and its subdomains, `Path`
-//! matches on whole segments, `Secure` cookies travel only over `https`, and
-//! a cookie deleted with `Max-Age=0` or an `Expires` in the past is gone.
+//! matches on whole segments, and a cookie deleted with `Max-Age=0` or an
+//! `Expires` in the past is gone.
 //! [`advance_time`](crate::TestClient::advance_time) moves the jar's clock to
 //! test expiry without sleeping. Clones of a client share its jar.
+//!
+//! `Secure` cookies are kept from and sent to secure contexts only, as
+//! browsers decide them: `https`, or plain `http` to a loopback host
+//! (`localhost`, `*.localhost`, `127.0.0.0/8`, `[::1]`). So a `Secure`
+//! session cookie works with the default `http://localhost` target; to test
+//! another host, give the client an `https` base URL with
+//! [`base_url`](crate::TestClient::base_url)
+//! (`TestClient::new(app).base_url("https://shop.example")`).
+//!
+//! When a request fails, its message ends with what the jar did not do and
+//! why: each cookie held back from the request (`Secure` over plain `http`
+//! to another host, another host or path, expired) and each `Set-Cookie` it
+//! refused; [`TestResponse::cookie_notes`](crate::TestResponse::cookie_notes)
+//! gives the same lines.
+//!
+//! # Failures point at the test
+//!
+//! A failed request (`.await`, `send_blocking`, `stream`) or assertion
+//! (`assert_status`, `text`, `json`, …) panics with the location of the
+//! test's own line: the assertions are `#[track_caller]`, and awaiting a
+//! request polls a [`TestFuture`](crate::TestFuture) whose `poll` is too.
 //!
 //! # Streaming
 //!

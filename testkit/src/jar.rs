@@ -33,12 +33,21 @@ impl Entry {
         self.name == other.name && self.domain == other.domain && self.path == other.path
     }
 
-    fn matches(&self, target: &Target, now: SystemTime) -> bool {
+    /// Why this cookie does not go with a request to `target`, if it does
+    /// not.
+    fn held_back(&self, target: &Target, now: SystemTime) -> Option<String> {
+        let name = &self.name;
         if self.expired(now) {
-            return false;
+            return Some(format!(
+                "`{name}` expired (its Max-Age or Expires has passed on the jar's clock)"
+            ));
         }
-        if self.secure && target.scheme != UrlScheme::Https {
-            return false;
+        if self.secure && !secure_context(target) {
+            return Some(format!(
+                "`{name}` is Secure and {} is neither https nor a loopback host; \
+                 send the request to an https:// URL or set TestClient::base_url(\"https://...\")",
+                target.origin()
+            ));
         }
         let host = target.host();
         let domain_ok = match &self.domain {
@@ -46,8 +55,40 @@ impl Entry {
             Some(domain) if self.host_only => host == domain,
             Some(domain) => domain_matches(host, domain),
         };
-        domain_ok && path_matches(target.path(), &self.path)
+        if !domain_ok {
+            let scope = match &self.domain {
+                Some(domain) if self.host_only => format!("host {domain} only"),
+                Some(domain) => format!("Domain={domain}"),
+                None => "any host".to_owned(),
+            };
+            return Some(format!("`{name}` is for {scope}, not {host}"));
+        }
+        if !path_matches(target.path(), &self.path) {
+            return Some(format!(
+                "`{name}` has Path={}, which does not match {}",
+                self.path,
+                target.path()
+            ));
+        }
+        None
     }
+}
+
+/// Whether `target` is a secure context, as browsers decide: `https`, or
+/// a loopback host (`localhost`, `*.localhost`, `127.0.0.0/8`, `[::1]`)
+/// over plain `http`. `Secure` cookies are kept from and sent to these.
+pub(crate) fn secure_context(target: &Target) -> bool {
+    target.scheme == UrlScheme::Https || is_loopback(target.host())
+}
+
+/// `localhost`, `*.localhost`, `127.0.0.0/8` or `::1`.
+pub(crate) fn is_loopback(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    host == "localhost"
+        || host.ends_with(".localhost")
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback())
 }
 
 /// Cookies kept across requests.
@@ -59,18 +100,26 @@ pub(crate) struct CookieJar {
 
 impl CookieJar {
     /// Stores (or removes) the cookies of every `Set-Cookie` in `headers`,
-    /// received from `target`.
-    pub(crate) fn store(&mut self, headers: &HeaderMap, target: &Target, now: SystemTime) {
+    /// received from `target`; returns why any of them was refused.
+    pub(crate) fn store(
+        &mut self,
+        headers: &HeaderMap,
+        target: &Target,
+        now: SystemTime,
+    ) -> Vec<String> {
+        let mut refused = Vec::new();
         for value in headers.get_all(SET_COOKIE) {
-            let Ok(text) = value.to_str() else { continue };
-            let Ok(cookie) = Cookie::parse(text) else {
+            let text = String::from_utf8_lossy(value.as_bytes());
+            let Ok(cookie) = Cookie::parse(&*text) else {
+                refused.push(format!("Set-Cookie `{text}` does not parse"));
                 continue;
             };
-            if let Some(entry) = self.entry_from(&cookie, target, now) {
-                self.insert(entry, now);
+            match self.entry_from(&cookie, target, now) {
+                Ok(entry) => self.insert(entry, now),
+                Err(why) => refused.push(format!("Set-Cookie `{text}` was refused: {why}")),
             }
         }
-        self.entries.retain(|e| !e.expired(now));
+        refused
     }
 
     fn entry_from(
@@ -78,15 +127,27 @@ impl CookieJar {
         cookie: &Cookie<'_>,
         target: &Target,
         now: SystemTime,
-    ) -> Option<Entry> {
+    ) -> Result<Entry, String> {
         let host = target.host().to_ascii_lowercase();
+        let secure = cookie.secure().unwrap_or(false);
+        // RFC 6265bis section 5.7: a Secure cookie from a page that is not a
+        // secure context is ignored, as browsers do.
+        if secure && !secure_context(target) {
+            return Err(format!(
+                "it is Secure and {} is neither https nor a loopback host",
+                target.origin()
+            ));
+        }
         let (domain, host_only) = match cookie.domain().map(str::to_ascii_lowercase) {
             Some(domain) if !domain.is_empty() => {
                 // A single-label Domain (`com`) other than the host itself
                 // would reach every site under it: refused, as browsers
                 // refuse public suffixes.
-                if !domain_matches(&host, &domain) || (!domain.contains('.') && domain != host) {
-                    return None;
+                if !domain_matches(&host, &domain) {
+                    return Err(format!("Domain={domain} does not cover the host {host}"));
+                }
+                if !domain.contains('.') && domain != host {
+                    return Err(format!("Domain={domain} is a top-level domain"));
                 }
                 (domain, false)
             }
@@ -117,13 +178,13 @@ impl CookieJar {
             })
         };
         self.counter += 1;
-        Some(Entry {
+        Ok(Entry {
             name: cookie.name().to_owned(),
             value: cookie.value().to_owned(),
             domain: Some(domain),
             host_only,
             path,
-            secure: cookie.secure().unwrap_or(false),
+            secure,
             expires,
             created: self.counter,
         })
@@ -156,16 +217,27 @@ impl CookieJar {
     }
 
     /// The `Cookie` header value for a request to `target`, if any cookie
-    /// applies: longer paths first, then older cookies first.
-    pub(crate) fn header_for(&mut self, target: &Target, now: SystemTime) -> Option<String> {
-        self.entries.retain(|e| !e.expired(now));
-        let mut matching: Vec<&Entry> = self
-            .entries
-            .iter()
-            .filter(|e| e.matches(target, now))
-            .collect();
+    /// applies (longer paths first, then older cookies first), and why each
+    /// other cookie in the jar stays behind.
+    ///
+    /// Cookies that expired by the clock stay in the jar (to be reported
+    /// here) until replaced or cleared; a cookie the app deletes with
+    /// `Max-Age=0` or a past `Expires` is removed at once.
+    pub(crate) fn header_for(
+        &mut self,
+        target: &Target,
+        now: SystemTime,
+    ) -> (Option<String>, Vec<String>) {
+        let mut matching: Vec<&Entry> = Vec::new();
+        let mut held_back = Vec::new();
+        for entry in &self.entries {
+            match entry.held_back(target, now) {
+                None => matching.push(entry),
+                Some(why) => held_back.push(why),
+            }
+        }
         if matching.is_empty() {
-            return None;
+            return (None, held_back);
         }
         matching.sort_by(|a, b| {
             b.path
@@ -177,7 +249,7 @@ impl CookieJar {
             .iter()
             .map(|e| format!("{}={}", e.name, e.value))
             .collect();
-        Some(pairs.join("; "))
+        (Some(pairs.join("; ")), held_back)
     }
 
     /// The value of a live cookie called `name`.
@@ -253,6 +325,32 @@ mod tests {
         assert!(!domain_matches("badexample.com", "example.com"));
         assert!(!domain_matches("example.com", "www.example.com"));
         assert!(!domain_matches("10.0.0.1", "0.0.1"));
+    }
+
+    #[test]
+    fn loopback_hosts_are_the_browsers_secure_contexts() {
+        for host in [
+            "localhost",
+            "LOCALHOST",
+            "localhost.",
+            "app.localhost",
+            "127.0.0.1",
+            "127.255.0.9",
+            "::1",
+        ] {
+            assert!(is_loopback(host), "{host}");
+        }
+        for host in [
+            "example.com",
+            "localhost.example.com",
+            "mylocalhost",
+            "127.0.0.1.example",
+            "128.0.0.1",
+            "::2",
+            "10.0.0.1",
+        ] {
+            assert!(!is_loopback(host), "{host}");
+        }
     }
 
     #[test]

@@ -21,11 +21,32 @@
 //! assert_eq!(res.text(), "hello pastry");
 //! # }
 //! ```
+//!
+//! # Changes
+//!
+//! - **`Secure` cookies on loopback** (issue 27): the jar treats `https` and
+//!   plain `http` to `localhost`, `*.localhost`, `127.0.0.0/8` and `[::1]`
+//!   as secure contexts, like browsers: `Secure` cookies are kept from and
+//!   sent to them. A `Secure` cookie set over plain `http` by another host
+//!   is now refused (it was stored but never sent).
+//! - New [`TestClient::base_url`]: where origin-form requests go, scheme
+//!   and host (default `http://localhost`).
+//! - Failure messages end with the cookies the jar held back from the
+//!   request and the `Set-Cookie`s it refused, with the reason; new
+//!   [`TestResponse::cookie_notes`] returns them. Cookies expired by the
+//!   clock stay in the jar (unsent) so they can be reported.
+//! - Failures point at the test (issue 27): `.await` on a request returns a
+//!   [`TestFuture`] (was `Pin<Box<dyn Future>>`) whose `poll` is
+//!   `#[track_caller]`; [`RequestBuilder::stream`] (was an `async fn`),
+//!   [`TestStream::next_frame`] and [`TestStream::next_data`] return one
+//!   too. `send_blocking`, `basic_auth` and every assertion report the
+//!   caller's line.
 
 mod app;
 mod body;
 mod client;
 mod error;
+mod future;
 pub mod guide;
 mod jar;
 mod multipart;
@@ -39,6 +60,7 @@ pub use body::Body;
 pub use client::TestClient;
 pub use cookie::Cookie;
 pub use error::TestError;
+pub use future::TestFuture;
 pub use multipart::Multipart;
 pub use request::{DEFAULT_MAX_REDIRECTS, RequestBuilder};
 pub use response::{IntoStatus, TestResponse};

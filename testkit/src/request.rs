@@ -1,9 +1,8 @@
 //! `RequestBuilder`: one synthetic request, sent by awaiting it.
 
 use std::fmt;
-use std::future::{Future, IntoFuture};
+use std::future::IntoFuture;
 use std::net::SocketAddr;
-use std::pin::Pin;
 
 use base64::Engine as _;
 use bytes::Bytes;
@@ -13,9 +12,9 @@ use pastry_core::{ClientAddr, RemoteUser, ScriptName, UrlScheme};
 use serde::Serialize;
 
 use crate::error::TestError;
-use crate::response::{Expect, IntoStatus};
+use crate::response::{Expect, IntoStatus, describe_cookie_notes};
 use crate::target::Target;
-use crate::{Body, Multipart, TestClient, TestResponse, TestStream};
+use crate::{Body, Multipart, TestClient, TestFuture, TestResponse, TestStream};
 
 /// How many redirects `.follow_redirects()` follows before giving up.
 pub const DEFAULT_MAX_REDIRECTS: usize = 10;
@@ -93,12 +92,14 @@ impl RequestBuilder {
         V: TryInto<HeaderValue>,
         V::Error: fmt::Debug,
     {
-        let name = name
-            .try_into()
-            .unwrap_or_else(|e| panic!("invalid header name: {e:?}"));
-        let value = value
-            .try_into()
-            .unwrap_or_else(|e| panic!("invalid value for header {name}: {e:?}"));
+        let name = match name.try_into() {
+            Ok(name) => name,
+            Err(e) => panic!("invalid header name: {e:?}"),
+        };
+        let value = match value.try_into() {
+            Ok(value) => value,
+            Err(e) => panic!("invalid value for header {name}: {e:?}"),
+        };
         self.headers.append(name, value);
         self
     }
@@ -141,8 +142,10 @@ impl RequestBuilder {
     /// If `value` cannot be serialised.
     #[track_caller]
     pub fn json<T: Serialize + ?Sized>(self, value: &T) -> Self {
-        let bytes = serde_json::to_vec(value)
-            .unwrap_or_else(|e| panic!("cannot serialise the JSON body: {e}"));
+        let bytes = match serde_json::to_vec(value) {
+            Ok(bytes) => bytes,
+            Err(e) => panic!("cannot serialise the JSON body: {e}"),
+        };
         self.typed_body("application/json", Bytes::from(bytes))
     }
 
@@ -209,6 +212,7 @@ impl RequestBuilder {
     }
 
     /// Sends `Authorization: Basic` with these credentials.
+    #[track_caller]
     pub fn basic_auth(self, user: &str, password: &str) -> Self {
         let encoded =
             base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
@@ -228,8 +232,9 @@ impl RequestBuilder {
     }
 
     /// Sets the scheme the request came over (the [`UrlScheme`] extension,
-    /// which decides whether `Secure` cookies are sent). By default it is
-    /// the absolute URI's scheme, else `http`.
+    /// which with the host decides whether `Secure` cookies are sent). By
+    /// default it is the absolute URI's scheme, else the client's
+    /// [`base_url`](TestClient::base_url) scheme (`http`).
     pub fn scheme(mut self, scheme: UrlScheme) -> Self {
         self.scheme = Some(scheme);
         self
@@ -313,7 +318,7 @@ impl RequestBuilder {
         let mut body = self.body.clone();
         let mut history = Vec::new();
         loop {
-            let req = self.build(&method, &target, body.clone())?;
+            let (req, mut cookie_notes) = self.build(&method, &target, body.clone())?;
             let head_method = method.clone();
             let res = self
                 .client
@@ -321,10 +326,13 @@ impl RequestBuilder {
                 .call(req, self.client.validate.as_ref())
                 .await
                 .map_err(TestError::from_app)?;
-            self.client
+            let refused = self
+                .client
                 .jar()
                 .store(res.headers(), &target, self.client.now());
+            cookie_notes.extend(refused);
             let mut res = TestResponse::collect(res, &head_method, target.to_string()).await?;
+            res.cookie_notes = cookie_notes;
             let location = res.header(header::LOCATION.as_str()).map(str::to_owned);
             match (self.max_redirects, location) {
                 (Some(limit), Some(location)) if res.status().is_redirection() => {
@@ -381,45 +389,54 @@ impl RequestBuilder {
             "send_blocking() was called inside an async runtime; use `.await` instead"
         );
         let client = self.client.clone();
-        client.blocking_runtime().block_on(self.into_future())
+        let what = self.what();
+        match client.blocking_runtime().block_on(self.try_send()) {
+            Ok(res) => res,
+            Err(e) => panic!("{what}: {e}"),
+        }
     }
 
     /// Sends the request and returns as soon as the response head arrives;
     /// the body is then read one frame at a time. Redirects are not
     /// followed. The status expectation is checked against the head.
-    pub async fn stream(self) -> TestStream {
-        let target = match self.target() {
-            Ok(target) => target,
-            Err(e) => panic!("{e}"),
-        };
-        let req = match self.build(&self.method, &target, self.body.clone()) {
-            Ok(req) => req,
-            Err(e) => panic!("{} {}: {e}", self.method, self.uri),
-        };
-        let res = match self
-            .client
-            .app
-            .call(req, self.client.validate.as_ref())
-            .await
-        {
-            Ok(res) => res,
-            Err(e) => panic!("{} {target}: {}", self.method, TestError::from_app(e)),
-        };
-        self.client
-            .jar()
-            .store(res.headers(), &target, self.client.now());
-        let stream = TestStream::new(res, format!("{} {target}", self.method));
-        if let Err(e) = self.expect.check_head(stream.status(), stream.headers()) {
-            panic!("{e}");
-        }
-        stream
+    ///
+    /// # Panics
+    /// Where it is awaited, like `.await` on the request.
+    pub fn stream(self) -> TestFuture<'static, TestStream> {
+        TestFuture::new(async move {
+            let target = self.target()?;
+            let (req, mut cookie_notes) = self
+                .build(&self.method, &target, self.body.clone())
+                .map_err(|e| format!("{}: {e}", self.what()))?;
+            let res = self
+                .client
+                .app
+                .call(req, self.client.validate.as_ref())
+                .await
+                .map_err(|e| format!("{} {target}: {}", self.method, TestError::from_app(e)))?;
+            let refused = self
+                .client
+                .jar()
+                .store(res.headers(), &target, self.client.now());
+            cookie_notes.extend(refused);
+            let stream = TestStream::new(res, format!("{} {target}", self.method));
+            self.expect
+                .check_head(stream.status(), stream.headers())
+                .map_err(|e| format!("{e}{}", describe_cookie_notes(&cookie_notes)))?;
+            Ok(stream)
+        })
+    }
+
+    /// `METHOD uri`, for failure messages.
+    fn what(&self) -> String {
+        format!("{} {}", self.method, self.uri)
     }
 
     /// Where the request goes: the URI plus query pairs, the scheme set
     /// with `.scheme()`, and for an origin-form URI the host of an explicit
     /// `Host` header (so the cookie jar scopes cookies to it).
     fn target(&self) -> Result<Target, String> {
-        let mut target = Target::parse(&self.uri)?;
+        let mut target = Target::parse_from(&self.uri, &self.client.base)?;
         target.append_query(&self.query);
         if let Some(scheme) = self.scheme {
             target.scheme = scheme;
@@ -437,7 +454,7 @@ impl RequestBuilder {
         method: &Method,
         target: &Target,
         body: Option<(Vec<Bytes>, bool)>,
-    ) -> Result<Request<Body>, TestError> {
+    ) -> Result<(Request<Body>, Vec<String>), TestError> {
         let uri: http::Uri = target.path_and_query.parse().map_err(|e| {
             TestError::Request(format!(
                 "{:?} is not a valid request target: {e}",
@@ -478,7 +495,7 @@ impl RequestBuilder {
         if sends_length && !headers.contains_key(header::CONTENT_LENGTH) {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(req.body().len()));
         }
-        let jar_cookies = self.client.jar().header_for(target, self.client.now());
+        let (jar_cookies, held_back) = self.client.jar().header_for(target, self.client.now());
         if let Some(cookies) = jar_cookies {
             let merged = match headers.get(header::COOKIE).and_then(|v| v.to_str().ok()) {
                 Some(own) => format!("{own}; {cookies}"),
@@ -491,21 +508,20 @@ impl RequestBuilder {
         *req.headers_mut() = headers;
         req.extensions_mut().extend(self.extensions.clone());
         req.extensions_mut().insert(target.scheme);
-        Ok(req)
+        Ok((req, held_back))
     }
 }
 
+/// `.await` sends the request; a failure panics at the `.await` in the
+/// test (see [`TestFuture`]).
 impl IntoFuture for RequestBuilder {
     type Output = TestResponse;
-    type IntoFuture = Pin<Box<dyn Future<Output = TestResponse> + Send>>;
+    type IntoFuture = TestFuture<'static, TestResponse>;
 
     fn into_future(self) -> Self::IntoFuture {
-        Box::pin(async move {
-            let what = format!("{} {}", self.method, self.uri);
-            match self.try_send().await {
-                Ok(res) => res,
-                Err(e) => panic!("{what}: {e}"),
-            }
+        TestFuture::new(async move {
+            let what = self.what();
+            self.try_send().await.map_err(|e| format!("{what}: {e}"))
         })
     }
 }

@@ -32,17 +32,23 @@ impl IntoStatus for StatusCode {
 impl IntoStatus for u16 {
     #[track_caller]
     fn into_status(self) -> StatusCode {
-        StatusCode::from_u16(self).unwrap_or_else(|_| panic!("{self} is not an HTTP status"))
+        match StatusCode::from_u16(self) {
+            Ok(status) => status,
+            Err(_) => panic!("{self} is not an HTTP status"),
+        }
     }
 }
 
 impl IntoStatus for i32 {
     #[track_caller]
     fn into_status(self) -> StatusCode {
-        u16::try_from(self)
+        match u16::try_from(self)
             .ok()
             .and_then(|n| StatusCode::from_u16(n).ok())
-            .unwrap_or_else(|| panic!("{self} is not an HTTP status"))
+        {
+            Some(status) => status,
+            None => panic!("{self} is not an HTTP status"),
+        }
     }
 }
 
@@ -129,6 +135,9 @@ pub struct TestResponse {
     trailers: Option<HeaderMap>,
     url: String,
     pub(crate) history: Vec<TestResponse>,
+    /// Why the jar held cookies back from this request or refused the
+    /// response's `Set-Cookie`s.
+    pub(crate) cookie_notes: Vec<String>,
 }
 
 impl TestResponse {
@@ -175,6 +184,7 @@ impl TestResponse {
             trailers,
             url,
             history: Vec::new(),
+            cookie_notes: Vec::new(),
         })
     }
 
@@ -338,8 +348,10 @@ impl TestResponse {
     /// Asserts that the decoded body is JSON equal to `expected`.
     #[track_caller]
     pub fn assert_json<T: Serialize + ?Sized>(&self, expected: &T) -> &Self {
-        let expected = serde_json::to_value(expected)
-            .unwrap_or_else(|e| panic!("cannot serialise the expected JSON: {e}"));
+        let expected = match serde_json::to_value(expected) {
+            Ok(expected) => expected,
+            Err(e) => panic!("cannot serialise the expected JSON: {e}"),
+        };
         let actual: serde_json::Value = self.json();
         if actual != expected {
             panic!(
@@ -350,8 +362,32 @@ impl TestResponse {
         self
     }
 
-    /// A failure message: what went wrong, then status, headers and the
-    /// start of the body.
+    /// Why the cookie jar held cookies back from this request (`Secure`
+    /// over plain `http` to a host that is not loopback, another host or
+    /// path, expired) or refused this response's `Set-Cookie`s, one line
+    /// each; empty when every cookie went and every `Set-Cookie` was kept.
+    /// Failure messages end with these lines.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use http::Response;
+    /// use pastry_testkit::{Body, TestClient};
+    ///
+    /// let app = tower::service_fn(|_req: http::Request<Body>| async {
+    ///     let res = Response::builder().header("set-cookie", "id=1; Secure").body(String::new());
+    ///     Ok::<_, Infallible>(res.unwrap())
+    /// });
+    /// let client = TestClient::new(app);
+    /// client.get("https://shop.example/").send_blocking();
+    /// let res = client.get("http://shop.example/").send_blocking();
+    /// assert!(res.cookie_notes()[0].contains("`id` is Secure"));
+    /// ```
+    pub fn cookie_notes(&self) -> &[String] {
+        &self.cookie_notes
+    }
+
+    /// A failure message: what went wrong, then status, headers, the
+    /// start of the body and what the cookie jar held back.
     pub(crate) fn failure(&self, what: &str) -> String {
         let body = match &self.decoded {
             Ok(bytes) => bytes,
@@ -364,11 +400,12 @@ impl TestResponse {
             ""
         };
         format!(
-            "{what}\n  for {}\n{}\n  body ({} bytes): {}{more}",
+            "{what}\n  for {}\n{}\n  body ({} bytes): {}{more}{}",
             self.url,
             describe_head(self.status, &self.headers),
             body.len(),
-            String::from_utf8_lossy(preview)
+            String::from_utf8_lossy(preview),
+            describe_cookie_notes(&self.cookie_notes),
         )
     }
 }
@@ -382,6 +419,19 @@ impl fmt::Debug for TestResponse {
             .field("body_len", &self.raw.len())
             .finish_non_exhaustive()
     }
+}
+
+/// The cookie jar's notes as the last lines of a failure message.
+pub(crate) fn describe_cookie_notes(notes: &[String]) -> String {
+    let mut out = String::new();
+    if !notes.is_empty() {
+        out.push_str("\n  cookie jar:");
+    }
+    for note in notes {
+        out.push_str("\n    ");
+        out.push_str(note);
+    }
+    out
 }
 
 pub(crate) fn describe_head(status: StatusCode, headers: &HeaderMap) -> String {

@@ -7,6 +7,7 @@ use http::{HeaderMap, Response, StatusCode};
 use http_body::Frame;
 use http_body_util::BodyExt;
 
+use crate::TestFuture;
 use crate::app::AppBody;
 use crate::error::TestError;
 
@@ -70,13 +71,14 @@ impl TestStream {
     /// the end of the body.
     ///
     /// # Panics
-    /// If the body fails (including a [`Validate`](crate::Validate)
-    /// violation such as a time-out).
-    pub async fn next_frame(&mut self) -> Option<Frame<Bytes>> {
-        match self.try_next_frame().await {
-            Ok(frame) => frame,
-            Err(e) => panic!("{}: {e}", self.what),
-        }
+    /// Where it is awaited, if the body fails (including a
+    /// [`Validate`](crate::Validate) violation such as a time-out).
+    pub fn next_frame(&mut self) -> TestFuture<'_, Option<Frame<Bytes>>> {
+        TestFuture::new(async move {
+            self.try_next_frame()
+                .await
+                .map_err(|e| format!("{}: {e}", self.what))
+        })
     }
 
     /// The next frame, or the body's error.
@@ -89,13 +91,23 @@ impl TestStream {
     }
 
     /// The next data frame, skipping trailers; `None` at the end.
-    pub async fn next_data(&mut self) -> Option<Bytes> {
-        while let Some(frame) = self.next_frame().await {
-            if let Ok(data) = frame.into_data() {
-                return Some(data);
+    ///
+    /// # Panics
+    /// Like [`next_frame`](Self::next_frame).
+    pub fn next_data(&mut self) -> TestFuture<'_, Option<Bytes>> {
+        TestFuture::new(async move {
+            loop {
+                match self.try_next_frame().await {
+                    Ok(None) => return Ok(None),
+                    Ok(Some(frame)) => {
+                        if let Ok(data) = frame.into_data() {
+                            return Ok(Some(data));
+                        }
+                    }
+                    Err(e) => return Err(format!("{}: {e}", self.what)),
+                }
             }
-        }
-        None
+        })
     }
 }
 

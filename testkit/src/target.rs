@@ -19,13 +19,59 @@ pub(crate) struct Target {
     pub(crate) path_and_query: String,
 }
 
+/// Where origin-form URIs (`/path`) go: a scheme and an authority, set
+/// client-wide with `TestClient::base_url`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Base {
+    pub(crate) scheme: UrlScheme,
+    pub(crate) authority: String,
+}
+
+impl Default for Base {
+    fn default() -> Self {
+        Self {
+            scheme: UrlScheme::Http,
+            authority: DEFAULT_HOST.to_owned(),
+        }
+    }
+}
+
+impl Base {
+    /// Parses `http://host[:port]` or `https://host[:port]` (a trailing `/`
+    /// allowed, nothing more).
+    pub(crate) fn parse(url: &str) -> Result<Self, String> {
+        if url.starts_with('/') {
+            return Err(format!(
+                "base URL {url:?} must be absolute: `http://host` or `https://host`"
+            ));
+        }
+        let target = Target::parse(url)?;
+        if target.path_and_query != "/" {
+            return Err(format!(
+                "base URL {url:?} must have no path or query (only `scheme://host[:port]`)"
+            ));
+        }
+        Ok(Self {
+            scheme: target.scheme,
+            authority: target.authority,
+        })
+    }
+}
+
 impl Target {
-    /// Parses what the user passed to `client.get(...)`.
+    /// Parses what the user passed to `client.get(...)`, sending an
+    /// origin-form URI to `http://localhost`.
     pub(crate) fn parse(uri: &str) -> Result<Self, String> {
+        Self::parse_from(uri, &Base::default())
+    }
+
+    /// Parses what the user passed to `client.get(...)`, sending an
+    /// origin-form URI to `base`.
+    pub(crate) fn parse_from(uri: &str, base: &Base) -> Result<Self, String> {
         if uri.starts_with('/') || uri == "*" {
             return Ok(Self {
-                scheme: UrlScheme::Http,
-                authority: DEFAULT_HOST.to_owned(),
+                scheme: base.scheme,
+                authority: base.authority.clone(),
                 path_and_query: uri.to_owned(),
             });
         }
@@ -56,6 +102,11 @@ impl Target {
             authority: authority.as_str().to_ascii_lowercase(),
             path_and_query,
         })
+    }
+
+    /// `scheme://authority`, for messages.
+    pub(crate) fn origin(&self) -> String {
+        format!("{}://{}", self.scheme, self.authority)
     }
 
     /// The host without the port (brackets kept off IPv6 literals).
@@ -262,6 +313,21 @@ mod tests {
         let mut t = Target::parse("/x").unwrap();
         t.append_query("b=2");
         assert_eq!(t.path_and_query, "/x?b=2");
+    }
+
+    #[test]
+    fn base_urls_are_scheme_and_authority_only() {
+        let base = Base::parse("https://App.Example:8443/").unwrap();
+        assert_eq!(base.scheme, UrlScheme::Https);
+        assert_eq!(base.authority, "app.example:8443");
+        let t = Target::parse_from("/x?y", &base).unwrap();
+        assert_eq!(t.to_string(), "https://app.example:8443/x?y");
+        let absolute = Target::parse_from("http://other/z", &base).unwrap();
+        assert_eq!(absolute.to_string(), "http://other/z");
+        assert!(Base::parse("https://a.example/app").is_err());
+        assert!(Base::parse("https://a.example/?q").is_err());
+        assert!(Base::parse("/x").is_err());
+        assert!(Base::parse("ftp://a.example").is_err());
     }
 
     #[test]

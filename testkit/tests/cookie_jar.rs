@@ -229,3 +229,126 @@ async fn explicit_host_header_scopes_cookies_of_a_relative_uri() {
     assert_eq!(sent(&c, "/").await, "");
     assert_eq!(sent(&c, "http://shop.example/").await, "cart=1");
 }
+
+#[tokio::test]
+async fn secure_cookies_are_kept_and_sent_over_plain_http_to_loopback_hosts() {
+    for origin in [
+        "http://localhost",
+        "http://localhost:8080",
+        "http://app.localhost",
+        "http://127.0.0.1:3000",
+        "http://127.8.9.10",
+        "http://[::1]:8080",
+    ] {
+        let c = client();
+        set(&c, &format!("{origin}/"), "sec=1; Secure; Path=/").await;
+        assert_eq!(c.cookie("sec").as_deref(), Some("1"), "kept from {origin}");
+        assert_eq!(
+            sent(&c, &format!("{origin}/x")).await,
+            "sec=1",
+            "sent to {origin}"
+        );
+    }
+    // The default, origin-form target is http://localhost.
+    let c = client();
+    set(&c, "/", "sec=1; Secure").await;
+    assert_eq!(sent(&c, "/").await, "sec=1");
+}
+
+#[tokio::test]
+async fn a_secure_cookie_from_plain_http_to_another_host_is_refused_and_said() {
+    let c = client();
+    for origin in [
+        "http://example.com",
+        "http://localhost.example.com",
+        "http://127.0.0.1.example",
+    ] {
+        let res = c
+            .get(format!("{origin}/"))
+            .query(&[("set", "sec=1; Secure")])
+            .await;
+        assert_eq!(c.cookie("sec"), None, "{origin}");
+        let notes = res.cookie_notes().join("\n");
+        assert!(notes.contains("was refused"), "{origin}: {notes}");
+        assert!(
+            notes.contains("neither https nor a loopback host"),
+            "{notes}"
+        );
+    }
+}
+
+/// The failure message of a request that expects 201 from `url`.
+async fn failure(c: &TestClient, url: &str) -> String {
+    c.get(url)
+        .expect_status(201)
+        .try_send()
+        .await
+        .expect_err("the app answers 200")
+        .to_string()
+}
+
+#[tokio::test]
+async fn failure_output_says_which_cookies_the_jar_held_back_and_why() {
+    let c = client();
+    set(&c, "https://example.com/", "sec=1; Secure").await;
+    set(&c, "https://example.com/", "adm=1; Path=/admin").await;
+    set(&c, "https://example.com/", "short=1; Max-Age=60").await;
+    set(&c, "https://other.example/", "there=1").await;
+    c.advance_time(Duration::from_secs(61));
+
+    let message = failure(&c, "http://example.com/").await;
+    assert!(message.contains("cookie jar:"), "{message}");
+    assert!(
+        message.contains(
+            "`sec` is Secure and http://example.com is neither https nor a loopback host"
+        ),
+        "{message}"
+    );
+    assert!(
+        message.contains("TestClient::base_url"),
+        "the fix is named: {message}"
+    );
+    assert!(
+        message.contains("`adm` has Path=/admin, which does not match /"),
+        "{message}"
+    );
+    assert!(message.contains("`short` expired"), "{message}");
+    assert!(
+        message.contains("`there` is for host other.example only, not example.com"),
+        "{message}"
+    );
+
+    // The same lines end a failed assertion on the response.
+    let res = c.get("http://example.com/").await;
+    let panic = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        res.assert_status(201);
+    }))
+    .expect_err("assert_status fails");
+    let text = panic.downcast_ref::<String>().expect("a formatted message");
+    assert!(text.contains("`sec` is Secure"), "{text}");
+}
+
+#[tokio::test]
+async fn a_refused_set_cookie_is_said_in_failure_output() {
+    let c = client();
+    let res = c
+        .get("http://a.example/")
+        .query(&[("set", "x=1; Domain=b.example")])
+        .expect_status(201)
+        .try_send()
+        .await
+        .expect_err("the app answers 200")
+        .to_string();
+    assert!(
+        res.contains("Set-Cookie `x=1; Domain=b.example` was refused: Domain=b.example does not cover the host a.example"),
+        "{res}"
+    );
+}
+
+#[tokio::test]
+async fn a_request_that_sends_every_cookie_has_no_notes() {
+    let c = client();
+    set(&c, "/", "a=1").await;
+    let res = c.get("/").await;
+    assert!(res.cookie_notes().is_empty(), "{:?}", res.cookie_notes());
+}

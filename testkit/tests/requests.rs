@@ -312,3 +312,70 @@ async fn a_client_used_blocking_can_be_dropped_in_async_code() {
     client.get("/").await;
     drop(client);
 }
+
+mod base_url {
+    use std::convert::Infallible;
+
+    use http::{Request, Response};
+    use pastry_core::UrlScheme;
+    use pastry_testkit::{Body, TestClient};
+
+    /// Answers `scheme host cookie`, and sets a Secure cookie on `/login`.
+    async fn app(req: Request<Body>) -> Result<Response<String>, Infallible> {
+        let scheme = req.extensions().get::<UrlScheme>().copied();
+        let host = req.headers()["host"].to_str().unwrap().to_owned();
+        let cookie = req
+            .headers()
+            .get("cookie")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let mut res = Response::builder();
+        if req.uri().path() == "/login" {
+            res = res.header("set-cookie", "id=42; Path=/; Secure; HttpOnly");
+        }
+        Ok(res.body(format!("{scheme:?} {host} {cookie}")).unwrap())
+    }
+
+    #[tokio::test]
+    async fn origin_form_requests_go_to_the_base_url() {
+        let c = TestClient::new(tower::service_fn(app)).base_url("https://shop.example:8443");
+        c.get("/login").await;
+        let res = c.get("/cart").await;
+        assert_eq!(res.text(), "Some(Https) shop.example:8443 id=42");
+        assert_eq!(res.url(), "https://shop.example:8443/cart");
+        // Absolute URIs still go where they say.
+        let res = c.get("http://other.example/").await;
+        assert_eq!(res.text(), "Some(Http) other.example ");
+    }
+
+    #[tokio::test]
+    async fn the_default_base_is_plain_http_localhost_and_keeps_secure_cookies() {
+        let c = TestClient::new(tower::service_fn(app));
+        c.get("/login").await;
+        assert_eq!(c.get("/cart").await.text(), "Some(Http) localhost id=42");
+    }
+
+    #[tokio::test]
+    async fn a_plain_http_base_on_another_host_refuses_secure_cookies_and_says_why() {
+        let c = TestClient::new(tower::service_fn(app)).base_url("http://shop.example");
+        let res = c.get("/login").await;
+        assert!(
+            res.cookie_notes()[0].contains("neither https nor a loopback host"),
+            "{:?}",
+            res.cookie_notes()
+        );
+        assert_eq!(c.get("/cart").await.text(), "Some(Http) shop.example ");
+    }
+
+    #[test]
+    #[should_panic(expected = "must have no path")]
+    fn a_base_url_with_a_path_is_refused() {
+        let _ = TestClient::new(tower::service_fn(app)).base_url("https://shop.example/app");
+    }
+
+    #[test]
+    #[should_panic(expected = "must be absolute")]
+    fn a_relative_base_url_is_refused() {
+        let _ = TestClient::new(tower::service_fn(app)).base_url("/app");
+    }
+}
