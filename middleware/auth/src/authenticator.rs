@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::cache::CredentialCache;
-use crate::throttle::{Throttle, ThrottleConfig};
+use crate::throttle::{MAX_NAME_LEN, Refusal, Throttle, ThrottleConfig};
 use crate::{AuthError, Clock, PasswordHasher, SystemClock, User, UserStore};
 
 /// Checks user names and passwords against a [`UserStore`], shared by
@@ -14,18 +14,34 @@ use crate::{AuthError, Clock, PasswordHasher, SystemClock, User, UserStore};
 /// [`LoginForm`](crate::LoginForm).
 ///
 /// Each check, in order:
-/// 1. refuses names locked out for the client address after repeated
-///    failures ([`AuthError::LockedOut`]);
-/// 2. accepts credentials verified within the cache TTL against the user's
+/// 1. refuses names longer than [`MAX_NAME_LEN`](crate::MAX_NAME_LEN) bytes
+///    as wrong credentials, before any other work;
+/// 2. refuses names locked out for the client address after repeated
+///    failures, and accounts past their failure rate from all addresses
+///    ([`AuthError::LockedOut`]);
+/// 3. accepts credentials verified within the cache TTL against the user's
 ///    current hash (the cache is keyed by an HMAC of name and password under
 ///    a random per-process key; an entry made for an older hash is dropped);
-/// 3. otherwise runs argon2 on a blocking thread within the hasher's bound,
+/// 4. otherwise runs argon2 on a blocking thread within the hasher's bound,
 ///    against a dummy hash when the user does not exist, so unknown names
 ///    take as long as known ones;
-/// 4. on success rehashes a password stored with outdated parameters and
+/// 5. on success rehashes a password stored with outdated parameters and
 ///    saves it through the store when the store allows.
 ///
-/// Cheap to clone; clones share the cache and the throttle records.
+/// Cheap to clone; clones share the cache and the throttle records, so
+/// give every login path of an app (a login form, Basic auth on an admin
+/// area) clones of one `Authenticator`: a name locked out on one is locked
+/// out on all.
+///
+/// Throttling keeps two tables, both keyed by a keyed digest of the name
+/// (fixed size whatever the client sends) and both bounded by
+/// [`throttle_capacity`](Self::throttle_capacity) (oldest evicted):
+/// failures per name and client address (IPv6 clients grouped by /64) lock
+/// that pair out for a growing time; failures per account from any address
+/// are limited to [`account_limit`](Self::account_limit) (100 an hour by
+/// default, OWASP ASVS V2.2.1). The account limit lets an attacker keep a
+/// known name locked for as long as they keep failing; that is the price
+/// of stopping a distributed guess.
 ///
 /// ```
 /// use pastry_auth::{AuthError, Authenticator, MemoryUsers, PasswordHasher, User};
@@ -93,7 +109,9 @@ const DEFAULT_CACHE_CAPACITY: usize = 4096;
 impl<U: UserStore> Authenticator<U> {
     /// Checks against `users` with the defaults: OWASP argon2 parameters, a
     /// 30 s credential cache of up to 4096 entries, lockout after 5 failures
-    /// for 1 s doubling up to 15 min, and rehashing on.
+    /// per name and address for 1 s doubling up to 15 min, at most 100
+    /// failures an hour per account, 100 000 throttle records, and
+    /// rehashing on.
     pub fn new(users: U) -> Self {
         let throttle_config = ThrottleConfig::default();
         Self {
@@ -157,6 +175,32 @@ impl<U: UserStore> Authenticator<U> {
         self
     }
 
+    /// How many throttle records each table keeps at most (default
+    /// [`DEFAULT_THROTTLE_CAPACITY`](crate::DEFAULT_THROTTLE_CAPACITY));
+    /// past it forgotten records are swept and then the oldest evicted.
+    pub fn throttle_capacity(mut self, records: usize) -> Self {
+        self.throttle_config.capacity = records.max(1);
+        self.throttle = Arc::new(Throttle::new(self.throttle_config));
+        self
+    }
+
+    /// At most `failures` failed logins per account, from all client
+    /// addresses together, within `window` (default 100 an hour); further
+    /// attempts are [`AuthError::LockedOut`] until the count drains (one
+    /// more every `window / failures`). Zero turns the limit off.
+    pub fn account_limit(mut self, failures: u32, window: Duration) -> Self {
+        self.throttle_config.account_failures = failures;
+        self.throttle_config.account_window = window;
+        self.throttle = Arc::new(Throttle::new(self.throttle_config));
+        self
+    }
+
+    /// How many throttle records are held (both tables): for monitoring
+    /// and tests of the bound.
+    pub fn throttle_len(&self) -> usize {
+        self.throttle.len()
+    }
+
     /// Whether a password stored with outdated parameters is rehashed and
     /// saved at a successful login (default true).
     pub fn rehash(mut self, rehash: bool) -> Self {
@@ -176,8 +220,9 @@ impl<U: UserStore> Authenticator<U> {
 
     /// Checks `name` and `password` from `client`; the user on success.
     ///
-    /// Errors: [`AuthError::InvalidCredentials`] for an unknown name or a
-    /// wrong password alike, [`AuthError::LockedOut`], [`AuthError::Busy`]
+    /// Errors: [`AuthError::InvalidCredentials`] for an unknown name, a name
+    /// over [`MAX_NAME_LEN`](crate::MAX_NAME_LEN) bytes or a wrong password
+    /// alike, [`AuthError::LockedOut`], [`AuthError::Busy`]
     /// when the hasher's bound is exhausted, [`AuthError::Store`] when the
     /// store fails.
     pub async fn authenticate(
@@ -186,10 +231,20 @@ impl<U: UserStore> Authenticator<U> {
         password: &str,
         client: Option<IpAddr>,
     ) -> Result<User, AuthError> {
+        if name.len() > MAX_NAME_LEN {
+            tracing::info!(target: "pastry_auth", name_len = name.len(), ?client, "login refused: user name too long");
+            return Err(AuthError::InvalidCredentials);
+        }
         let now = self.clock.now();
-        if let Some(retry_after) = self.throttle.locked(name, client, now) {
-            tracing::info!(target: "pastry_auth", user = name, ?client, "login refused: locked out");
-            return Err(AuthError::LockedOut { retry_after });
+        if let Some(refusal) = self.throttle.locked(name, client, now) {
+            let reason = match refusal {
+                Refusal::Lockout(_) => "too many failures from this address",
+                Refusal::Account(_) => "too many failures for this account",
+            };
+            tracing::info!(target: "pastry_auth", user = name, ?client, reason, "login refused: locked out");
+            return Err(AuthError::LockedOut {
+                retry_after: refusal.retry_after(),
+            });
         }
         let found = self.users.find(name).await?;
         let key = self.cache.enabled().then(|| self.cache.key(name, password));

@@ -58,12 +58,17 @@ pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AuthError;
 pub use future::ResponseFuture;
 pub use login::{
-    FINGERPRINT_KEY, LoginForm, RequireLogin, RequireLoginLayer, RequireRole, RequireRoleLayer,
-    SessionAuth, SessionAuthLayer, USER_KEY, login, logout, safe_next,
+    AuthChecked, FINGERPRINT_KEY, LoginForm, Logout, MAX_FORM, RequireLogin, RequireLoginLayer,
+    RequireRole, RequireRoleLayer, SessionAuth, SessionAuthLayer, USER_KEY, login, logout,
+    logout_keeping, safe_next,
 };
 pub use password::{
     HasherBuilder, OWASP_ITERATIONS, OWASP_MEMORY_KIB, OWASP_PARALLELISM, PasswordHasher,
+    SLOW_DEBUG_HASH,
 };
 pub use store::file::{LineProblem, UsersFile, parse_users};
 pub use store::memory::MemoryUsers;
+pub use throttle::{
+    DEFAULT_ACCOUNT_FAILURES, DEFAULT_ACCOUNT_WINDOW, DEFAULT_THROTTLE_CAPACITY, MAX_NAME_LEN,
+};
 pub use user::{Roles, RolesExt, User, UserStore};

@@ -119,6 +119,7 @@ pub struct User {
     name: Arc<str>,
     password_hash: Arc<str>,
     roles: Roles,
+    version: Option<u64>,
 }
 
 impl fmt::Debug for User {
@@ -126,6 +127,7 @@ impl fmt::Debug for User {
         f.debug_struct("User")
             .field("name", &self.name)
             .field("roles", &self.roles)
+            .field("version", &self.version)
             .finish_non_exhaustive()
     }
 }
@@ -137,7 +139,42 @@ impl User {
             name: name.into(),
             password_hash: password_hash.into(),
             roles: Roles::default(),
+            version: None,
         }
+    }
+
+    /// This user with a credential version: sessions logged in as this user
+    /// stay logged in as long as the version stays the same, whatever the
+    /// password hash looks like. Bump it whenever the password changes.
+    ///
+    /// Without a version, a session is bound to a fingerprint of the stored
+    /// hash, which is right when the hash is stored (a users file, a
+    /// database): it changes exactly when the password does. It is wrong for
+    /// users built in code at start-up with
+    /// [`hash_blocking`](crate::PasswordHasher::hash_blocking): each process
+    /// draws a new salt, so every restart, and every other instance of a
+    /// fleet, would log everybody out. Give such users a version (from the
+    /// same config as the password). A deterministic salt would make the
+    /// hash stable too, but it lets an attacker precompute guesses for a
+    /// known name before any leak; a version costs nothing and says what it
+    /// means.
+    ///
+    /// ```
+    /// use pastry_auth::{PasswordHasher, User};
+    ///
+    /// let hasher = PasswordHasher::builder().memory_kib(64).iterations(1).build().unwrap();
+    /// let alice = User::new("alice", hasher.hash_blocking("wonderland").unwrap()).credential_version(1);
+    /// assert_eq!(alice.version(), Some(1));
+    /// ```
+    pub fn credential_version(mut self, version: u64) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    /// The credential version set with
+    /// [`credential_version`](Self::credential_version), if any.
+    pub fn version(&self) -> Option<u64> {
+        self.version
     }
 
     /// This user with `roles`.
@@ -165,12 +202,14 @@ impl User {
         &self.roles
     }
 
-    /// This user with another password hash (after a rehash or a change).
+    /// This user with another password hash (after a rehash or a change),
+    /// keeping the credential version: after a change, bump it too.
     pub fn with_password_hash(&self, password_hash: impl Into<Arc<str>>) -> Self {
         Self {
             name: Arc::clone(&self.name),
             password_hash: password_hash.into(),
             roles: self.roles.clone(),
+            version: self.version,
         }
     }
 }

@@ -124,20 +124,148 @@ async fn unknown_user_and_wrong_password_get_the_same_401() {
 }
 
 #[tokio::test]
-async fn logout_keeps_other_session_keys() {
+async fn logout_clears_the_session_so_the_next_user_sees_nothing() {
     let hasher = hasher();
     let client = TestClient::new(site(users(&hasher), hasher));
-    client.get("/set").await;
     login(&client, "alice", "wonderland").await;
+    client.get("/set").await;
+    assert_eq!(client.get("/cart").await.text(), "3 eggs");
     let logged_in_id = client.cookie("id").unwrap();
-    client.get("/logout").await;
+    client.post("/logout").expect_status(303).await;
     assert_ne!(
-        client.cookie("id").unwrap(),
-        logged_in_id,
-        "logout cycles the id"
+        client.cookie("id"),
+        Some(logged_in_id),
+        "the logged-in id is gone"
     );
     assert_eq!(client.get("/whoami").await.text(), "user=-;roles=");
+    assert_eq!(client.get("/cart").await.text(), "", "alice's cart is gone");
+
+    // The next person on this browser logs in and sees none of it.
+    login(&client, "bob", "builder").await;
+    assert_eq!(client.get("/whoami").await.text(), "user=bob;roles=");
+    assert_eq!(client.get("/cart").await.text(), "");
+}
+
+#[tokio::test]
+async fn logout_keeping_keeps_only_the_named_keys_under_a_new_id() {
+    let hasher = hasher();
+    let client = TestClient::new(site(users(&hasher), hasher));
+    login(&client, "alice", "wonderland").await;
+    client.get("/set").await;
+    let logged_in_id = client.cookie("id").unwrap();
+    client.get("/logout-keeping-cart").await;
+    assert_ne!(client.cookie("id").unwrap(), logged_in_id, "a new id");
+    assert_eq!(client.get("/whoami").await.text(), "user=-;roles=");
     assert_eq!(client.get("/cart").await.text(), "3 eggs");
+}
+
+#[tokio::test]
+async fn old_id_is_worthless_after_logout() {
+    let hasher = hasher();
+    let app = site(users(&hasher), hasher);
+    let client = TestClient::new(app.clone());
+    login(&client, "alice", "wonderland").await;
+    let stolen = client.cookie("id").unwrap();
+    client.post("/logout").expect_status(303).await;
+    let thief = TestClient::new(app);
+    thief.set_cookie("id", &stolen);
+    assert_eq!(thief.get("/whoami").await.text(), "user=-;roles=");
+}
+
+#[tokio::test]
+async fn logout_service_answers_only_post() {
+    let hasher = hasher();
+    let client = TestClient::new(site(users(&hasher), hasher));
+    login(&client, "alice", "wonderland").await;
+    for res in [
+        client.get("/logout").expect_status(405).await,
+        client.put("/logout").expect_status(405).await,
+    ] {
+        res.assert_header("allow", "POST");
+    }
+    assert_eq!(
+        client.get("/whoami").await.text(),
+        "user=alice;roles=admin,staff",
+        "still logged in"
+    );
+}
+
+#[tokio::test]
+async fn logout_service_refuses_cross_origin_posts() {
+    let hasher = hasher();
+    let client = TestClient::new(site(users(&hasher), hasher));
+    login(&client, "alice", "wonderland").await;
+    client
+        .post("/logout")
+        .header("sec-fetch-site", "cross-site")
+        .expect_status(403)
+        .await;
+    client
+        .post("/logout")
+        .header("host", "localhost")
+        .header("origin", "https://evil.example")
+        .expect_status(403)
+        .await;
+    assert_eq!(
+        client.get("/whoami").await.text(),
+        "user=alice;roles=admin,staff",
+        "a forged logout changes nothing"
+    );
+    client
+        .post("/logout")
+        .header("sec-fetch-site", "same-origin")
+        .header("origin", "http://localhost")
+        .expect_status(303)
+        .await;
+    assert_eq!(client.get("/whoami").await.text(), "user=-;roles=");
+}
+
+#[tokio::test]
+async fn logout_service_checks_next_like_login() {
+    let hasher = hasher();
+    let client = TestClient::new(site(users(&hasher), hasher));
+    let res = client
+        .post("/logout")
+        .form(&[("next", "/bye")])
+        .expect_status(303)
+        .await;
+    res.assert_header("location", "/bye");
+    for evil in [
+        "//evil.example",
+        "https://evil.example/",
+        "/%2F/evil.example",
+    ] {
+        let res = client
+            .post("/logout")
+            .form(&[("next", evil)])
+            .expect_status(303)
+            .await;
+        res.assert_header("location", "/");
+        let res = client
+            .post(format!("/logout?next={}", evil.replace('/', "%2F")))
+            .expect_status(303)
+            .await;
+        res.assert_header("location", "/");
+    }
+    let res = client
+        .post("/logout")
+        .script_name("/app")
+        .expect_status(303)
+        .await;
+    res.assert_header("location", "/app/");
+}
+
+#[tokio::test]
+async fn login_form_refuses_cross_origin_posts() {
+    let hasher = hasher();
+    let client = TestClient::new(site(users(&hasher), hasher));
+    client
+        .post("/login")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("username", "alice"), ("password", "wonderland")])
+        .expect_status(403)
+        .await;
+    assert_eq!(client.get("/whoami").await.text(), "user=-;roles=");
 }
 
 #[tokio::test]

@@ -91,6 +91,7 @@ where
                 Ok(user) => {
                     req.extensions_mut().insert(RemoteUser::new(user.name()));
                     req.extensions_mut().insert(user.role_list().clone());
+                    req.extensions_mut().insert(crate::AuthChecked);
                     Ok(req)
                 }
                 Err(AuthError::InvalidCredentials) => Err(unauthorized(&challenge)),

@@ -6,7 +6,7 @@ use futures_util::future::BoxFuture;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
-use pastry_core::{BoxError, Environ, html_escape};
+use pastry_core::{BoxError, CrossOrigin, Environ, check_cross_origin, html_escape};
 use pastry_sessions::SessionExt;
 use tower_service::Service;
 
@@ -14,8 +14,9 @@ use super::{login, safe_next};
 use crate::body::{html_response, internal_error, retry_after, text_response};
 use crate::{AuthError, Authenticator, UserStore};
 
-/// The largest login form body read.
-const MAX_FORM: usize = 16 * 1024;
+/// The largest login (or logout) form body read, in bytes; larger bodies
+/// get a 413.
+pub const MAX_FORM: usize = 16 * 1024;
 
 /// The one message for an unknown user name and a wrong password alike.
 const INVALID: &str = "Invalid user name or password.";
@@ -28,8 +29,10 @@ const INVALID: &str = "Invalid user name or password.";
 /// [`safe_next`]), else to the default (`/` below the mount prefix).
 /// Failure is a 401 with the form and one message, the same for an unknown
 /// user and a wrong password; a lockout is a 429, an exhausted verification
-/// bound a 503. Everything echoed is HTML-escaped. Needs a
-/// `pastry_sessions::SessionLayer` in front (without one, a logged 500).
+/// bound a 503. Everything echoed is HTML-escaped. A `POST` refused by
+/// [`check_cross_origin`](pastry_core::check_cross_origin) (login CSRF) is
+/// a 403. Needs a `pastry_sessions::SessionLayer` outside it: without one
+/// every request is a 500 with an error-level log naming the fix.
 ///
 /// ```
 /// use pastry_auth::{Authenticator, LoginForm, MemoryUsers};
@@ -85,6 +88,35 @@ impl<U: UserStore> LoginForm<U> {
     }
 }
 
+/// The answer when a service that needs a session finds none: a 500 and an
+/// error-level log naming the fix.
+pub(crate) fn no_session<B>(service: &str, req: &Request<B>) -> Response<Bytes> {
+    tracing::error!(
+        target: "pastry_auth",
+        service,
+        method = %req.method(),
+        path = %req.uri().path(),
+        fix = "ServiceBuilder::new().layer(SessionLayer::new(store)) outside it",
+        "no session on the request: this service needs SessionLayer outside it"
+    );
+    internal_error()
+}
+
+/// The 403 for a request [`check_cross_origin`] refused.
+pub(crate) fn cross_origin_refused<B>(req: &Request<B>, why: CrossOrigin) -> Response<Bytes> {
+    tracing::info!(
+        target: "pastry_auth",
+        method = %req.method(),
+        path = %req.uri().path(),
+        reason = %why,
+        "cross-origin request refused"
+    );
+    text_response(
+        StatusCode::FORBIDDEN,
+        "403 Forbidden: cross-origin request\n",
+    )
+}
+
 struct Page<'a> {
     next: &'a str,
     username: &'a str,
@@ -111,7 +143,7 @@ fn form_response(status: StatusCode, page: &Page<'_>) -> Response<Bytes> {
     response
 }
 
-fn query_next(query: Option<&str>) -> String {
+pub(crate) fn query_next(query: Option<&str>) -> String {
     query
         .into_iter()
         .flat_map(|q| form_urlencoded::parse(q.as_bytes()))
@@ -121,7 +153,7 @@ fn query_next(query: Option<&str>) -> String {
         .unwrap_or_default()
 }
 
-fn is_form(headers: &http::HeaderMap) -> bool {
+pub(crate) fn is_form(headers: &http::HeaderMap) -> bool {
     headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -150,6 +182,9 @@ where
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let this = self.clone();
         Box::pin(async move {
+            if req.session().is_none() {
+                return Ok(no_session("LoginForm", &req).map(Full::new));
+            }
             let response = match *req.method() {
                 Method::GET | Method::HEAD => {
                     let next = query_next(req.uri().query());
@@ -194,9 +229,11 @@ impl<U: UserStore> LoginForm<U> {
                 "415 Unsupported Media Type\n",
             );
         }
+        if let Err(refused) = check_cross_origin(req.method(), req.uri(), req.headers()) {
+            return cross_origin_refused(&req, refused);
+        }
         let Some(session) = req.session().cloned() else {
-            tracing::error!(target: "pastry_auth", "LoginForm needs a SessionLayer in front of it");
-            return internal_error();
+            return no_session("LoginForm", &req);
         };
         let client = req.client_addr().map(|addr| addr.ip());
         let default_next = req.url_for(&self.default_next);

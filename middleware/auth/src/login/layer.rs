@@ -8,7 +8,7 @@ use subtle::ConstantTimeEq;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{FINGERPRINT_KEY, USER_KEY, fingerprint};
+use super::{AuthChecked, FINGERPRINT_KEY, USER_KEY, binding};
 use crate::UserStore;
 use crate::body::{AuthBody, internal_error};
 use crate::future::ResponseFuture;
@@ -16,11 +16,16 @@ use crate::future::ResponseFuture;
 /// Reads the logged-in user from the session on every request and sets
 /// [`RemoteUser`] and [`Roles`](crate::Roles) for the wrapped app.
 ///
-/// Goes inside a `pastry_sessions::SessionLayer`. A session whose stored
-/// password fingerprint no longer matches the user's hash (the password
-/// changed) or whose user is gone counts as logged out, and its auth keys
-/// are removed. Requests without a session, or with nobody logged in, pass
-/// through unchanged; a failing session or user store is a logged 500.
+/// Goes inside a `pastry_sessions::SessionLayer` (the `SessionLayer` is
+/// added to the `ServiceBuilder` first). A session whose stored binding no
+/// longer matches the user (the password hash or the
+/// [credential version](crate::User::credential_version) changed) or whose
+/// user is gone counts as logged out, its auth keys are removed, and the
+/// reason is logged at info level (warn for a changed hash, with the hint
+/// for users built in code). Requests with nobody logged in pass through
+/// with [`AuthChecked`](crate::AuthChecked) set; a failing session or user
+/// store is a logged 500, and so is a request without a session (the
+/// layers are in the wrong order), with an error-level log naming the fix.
 ///
 /// ```
 /// use pastry_auth::{MemoryUsers, SessionAuthLayer};
@@ -68,6 +73,18 @@ impl<S, U> Layer<S> for SessionAuthLayer<U> {
             inner,
             users: Arc::clone(&self.users),
         }
+    }
+}
+
+const HASH_CHANGED: &str = "password hash changed since login";
+
+/// Why a stored binding does not match the user's current one.
+fn mismatch_reason(stored: &str, has_version: bool) -> &'static str {
+    match (stored.starts_with("v:"), has_version) {
+        (true, true) => "credential version changed since login",
+        (true, false) => "credential version removed since login",
+        (false, true) => "credential version set since login",
+        (false, false) => HASH_CHANGED,
     }
 }
 
@@ -127,9 +144,16 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         let Some(session) = req.session().cloned() else {
-            tracing::debug!(target: "pastry_auth", "no session on the request; is SessionLayer outside SessionAuthLayer?");
-            return ResponseFuture::inner(self.inner.call(req));
+            tracing::error!(
+                target: "pastry_auth",
+                method = %req.method(),
+                path = %req.uri().path(),
+                fix = "ServiceBuilder::new().layer(SessionLayer::new(store)).layer(SessionAuthLayer::new(users))",
+                "SessionAuthLayer found no session on the request: it needs SessionLayer outside it; add SessionLayer to the ServiceBuilder before SessionAuthLayer"
+            );
+            return ResponseFuture::answer(internal_error());
         };
+        req.extensions_mut().insert(AuthChecked);
         let clone = self.inner.clone();
         let inner = std::mem::replace(&mut self.inner, clone);
         let users = Arc::clone(&self.users);
@@ -152,22 +176,36 @@ where
                     return Err(internal_error());
                 }
             };
-            let valid = user.filter(|user| {
-                stored.as_deref().is_some_and(|stored| {
-                    bool::from(
-                        stored
-                            .as_bytes()
-                            .ct_eq(fingerprint(user.password_hash()).as_bytes()),
-                    )
-                })
-            });
-            match valid {
-                Some(user) => {
+            let verdict = match (&user, stored.as_deref()) {
+                (None, _) => Err("user removed"),
+                (Some(_), None) => Err("no credential binding in the session"),
+                (Some(user), Some(stored)) => {
+                    let current = binding(user);
+                    if bool::from(stored.as_bytes().ct_eq(current.as_bytes())) {
+                        Ok(())
+                    } else {
+                        Err(mismatch_reason(stored, user.version().is_some()))
+                    }
+                }
+            };
+            match (verdict, user) {
+                (Ok(()), Some(user)) => {
                     req.extensions_mut().insert(RemoteUser::new(user.name()));
                     req.extensions_mut().insert(user.role_list().clone());
                 }
-                None => {
-                    tracing::info!(target: "pastry_auth", user = %name, "session login no longer valid (password changed or user removed)");
+                (verdict, _) => {
+                    let reason = verdict.err().unwrap_or("user removed");
+                    if reason == HASH_CHANGED {
+                        tracing::warn!(
+                            target: "pastry_auth",
+                            user = %name,
+                            reason,
+                            hint = "users built in code with hash_blocking get a new salt in every process: give them User::credential_version",
+                            "session login no longer valid: logged out"
+                        );
+                    } else {
+                        tracing::info!(target: "pastry_auth", user = %name, reason, "session login no longer valid: logged out");
+                    }
                     let _ = session.remove(USER_KEY).await;
                     let _ = session.remove(FINGERPRINT_KEY).await;
                 }

@@ -3,11 +3,13 @@
 
 mod form;
 mod layer;
+mod logout;
 mod next;
 mod require;
 
-pub use form::LoginForm;
+pub use form::{LoginForm, MAX_FORM};
 pub use layer::{SessionAuth, SessionAuthLayer};
+pub use logout::Logout;
 pub use next::safe_next;
 pub use require::{RequireLogin, RequireLoginLayer, RequireRole, RequireRoleLayer};
 
@@ -18,11 +20,41 @@ use crate::{AuthError, User};
 
 /// The session key holding the logged-in user's name.
 pub const USER_KEY: &str = "pastry_auth.user";
-/// The session key holding the fingerprint of the user's password hash.
+/// The session key holding what binds the login to the user's credential:
+/// `v:N` for a user with a [credential version](crate::User::credential_version),
+/// else the fingerprint of their password hash.
 pub const FINGERPRINT_KEY: &str = "pastry_auth.pw";
+
+/// A marker every auth layer ([`SessionAuthLayer`], [`BasicAuthLayer`](crate::BasicAuthLayer))
+/// puts in the extensions of each request it lets through, logged in or
+/// not: [`RequireLoginLayer`], [`RequireRoleLayer`] and the axum
+/// extractors answer a logged 500 when a request carries neither it nor a
+/// [`RemoteUser`](pastry_core::RemoteUser), because then no auth layer ran
+/// before them (a wrong layer order). An auth layer of your own inserts
+/// it too.
+///
+/// ```
+/// use http::Request;
+/// use pastry_auth::AuthChecked;
+///
+/// let mut req = Request::new(());
+/// req.extensions_mut().insert(AuthChecked);
+/// assert!(req.extensions().get::<AuthChecked>().is_some());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct AuthChecked;
 
 fn session_error(err: SessionError) -> AuthError {
     AuthError::Session(err.into())
+}
+
+/// What the session stores to bind a login to `user`'s credential: its
+/// credential version when it has one, else the fingerprint of its hash.
+pub(crate) fn binding(user: &User) -> String {
+    match user.version() {
+        Some(version) => format!("v:{version}"),
+        None => fingerprint(user.password_hash()),
+    }
 }
 
 /// A short fingerprint of a password hash: the first 16 bytes of its
@@ -40,10 +72,12 @@ pub(crate) fn fingerprint(password_hash: &str) -> String {
 }
 
 /// Logs `user` in to `session`: gives the session a new id (so an id
-/// planted before login is worthless) and stores the user's name and a
-/// fingerprint of their password hash, so that changing the password logs
-/// out every other session. After changing a user's password, call `login`
-/// again in the session that changed it.
+/// planted before login is worthless) and stores the user's name and what
+/// binds the login to their credential (the user's
+/// [credential version](User::credential_version) if set, else a
+/// fingerprint of their password hash), so that changing the password
+/// logs out every other session. After changing a user's password, call
+/// `login` again in the session that changed it.
 ///
 /// ```
 /// use http::{Request, Response};
@@ -73,15 +107,18 @@ pub async fn login(session: &Session, user: &User) -> Result<(), AuthError> {
         .await
         .map_err(session_error)?;
     session
-        .insert(FINGERPRINT_KEY, &fingerprint(user.password_hash()))
+        .insert(FINGERPRINT_KEY, &binding(user))
         .await
         .map_err(session_error)?;
     tracing::info!(target: "pastry_auth", user = user.name(), "logged in");
     Ok(())
 }
 
-/// Logs the session's user out: removes only the keys [`login`] stored and
-/// gives the session a new id; everything else in the session stays.
+/// Logs the session's user out and clears the session: every value goes
+/// (a cart, notes, anything the app kept for that user), the stored record
+/// is deleted and the cookie expired when the request is answered, so
+/// nothing is left to the next person who logs in on that browser. Use
+/// [`logout_keeping`] to keep named keys, or the ready [`Logout`] service.
 ///
 /// ```
 /// use http::{Request, Response};
@@ -95,27 +132,77 @@ pub async fn login(session: &Session, user: &User) -> Result<(), AuthError> {
 ///     .layer(SessionLayer::new(MemoryStore::new()))
 ///     .service(service_fn(|req: Request<()>| async move {
 ///         let session = req.session().expect("behind a SessionLayer");
-///         session.insert("cart", &3).await?;
+///         session.insert("notes", &["private"]).await?;
 ///         logout(session).await?;
-///         let cart: Option<u32> = session.get("cart").await?;
-///         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Response::new(format!("{cart:?}")))
+///         let notes: Option<Vec<String>> = session.get("notes").await?;
+///         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Response::new(format!("{notes:?}")))
 ///     }));
 /// let res = app.oneshot(Request::new(())).await?;
 /// let body = http_body_util::BodyExt::collect(res.into_body()).await?.to_bytes();
-/// assert_eq!(&body[..], b"Some(3)");
+/// assert_eq!(&body[..], b"None");
 /// # Ok(())
 /// # }
 /// ```
 pub async fn logout(session: &Session) -> Result<(), AuthError> {
+    logout_keeping(session, std::iter::empty::<&str>()).await
+}
+
+/// Like [`logout`], but the values under `keep` (a language choice, a
+/// cart meant to outlive the login) move to the new session, under a new
+/// id. The login keys are never kept.
+///
+/// ```
+/// use http::{Request, Response};
+/// use pastry_auth::logout_keeping;
+/// use pastry_sessions::{MemoryStore, SessionExt, SessionLayer};
+/// use tower::{ServiceBuilder, ServiceExt, service_fn};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// let app = ServiceBuilder::new()
+///     .layer(SessionLayer::new(MemoryStore::new()))
+///     .service(service_fn(|req: Request<()>| async move {
+///         let session = req.session().expect("behind a SessionLayer");
+///         session.insert("lang", "fr").await?;
+///         session.insert("notes", "private").await?;
+///         logout_keeping(session, ["lang"]).await?;
+///         let keys = session.keys().await?;
+///         Ok::<_, Box<dyn std::error::Error + Send + Sync>>(Response::new(keys.join(",")))
+///     }));
+/// let res = app.oneshot(Request::new(())).await?;
+/// let body = http_body_util::BodyExt::collect(res.into_body()).await?.to_bytes();
+/// assert_eq!(&body[..], b"lang");
+/// # Ok(())
+/// # }
+/// ```
+pub async fn logout_keeping<I, K>(session: &Session, keep: I) -> Result<(), AuthError>
+where
+    I: IntoIterator<Item = K>,
+    K: AsRef<str>,
+{
     let name: Option<String> = session.get(USER_KEY).await.unwrap_or(None);
-    session.remove(USER_KEY).await.map_err(session_error)?;
-    session
-        .remove(FINGERPRINT_KEY)
-        .await
-        .map_err(session_error)?;
-    session.cycle_id().await.map_err(session_error)?;
-    if let Some(name) = name {
-        tracing::info!(target: "pastry_auth", user = %name, "logged out");
+    let mut kept = Vec::new();
+    for key in keep {
+        let key = key.as_ref();
+        if key == USER_KEY || key == FINGERPRINT_KEY {
+            continue;
+        }
+        let value: Option<serde_json::Value> = session.get(key).await.map_err(session_error)?;
+        if let Some(value) = value {
+            kept.push((key.to_owned(), value));
+        }
+    }
+    session.destroy().await.map_err(session_error)?;
+    for (key, value) in &kept {
+        session.insert(key, value).await.map_err(session_error)?;
+    }
+    match name {
+        Some(name) => {
+            tracing::info!(target: "pastry_auth", user = %name, kept = kept.len(), "logged out");
+        }
+        None => {
+            tracing::debug!(target: "pastry_auth", kept = kept.len(), "session cleared by logout")
+        }
     }
     Ok(())
 }

@@ -8,9 +8,28 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::body::{AuthBody, text_response};
+use crate::body::{AuthBody, internal_error, text_response};
 use crate::future::ResponseFuture;
-use crate::{AuthError, RolesExt};
+use crate::{AuthChecked, AuthError, RolesExt};
+
+/// Whether an auth layer ran before: a [`RemoteUser`](pastry_core::RemoteUser)
+/// or an [`AuthChecked`] marker is on the request. When neither is, the
+/// guard named `guard` logs an error naming the fix and the caller
+/// answers 500.
+pub(crate) fn auth_layer_ran<B>(req: &Request<B>, guard: &str) -> bool {
+    if req.remote_user().is_some() || req.extensions().get::<AuthChecked>().is_some() {
+        return true;
+    }
+    tracing::error!(
+        target: "pastry_auth",
+        guard,
+        method = %req.method(),
+        path = %req.uri().path(),
+        fix = "ServiceBuilder::new().layer(SessionLayer::new(store)).layer(SessionAuthLayer::new(users)) outside the guard",
+        "no auth layer ran before this guard: put SessionAuthLayer (or BasicAuthLayer) outside it, so every request reaches it with RemoteUser or AuthChecked set"
+    );
+    false
+}
 
 /// What `next=` values keep unescaped: path and query characters that need
 /// no escaping inside a query value.
@@ -23,9 +42,13 @@ const NEXT_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 
 /// Sends anonymous requests to the login page.
 ///
-/// A request without [`RemoteUser`](pastry_core::RemoteUser) (set by
-/// [`SessionAuthLayer`](crate::SessionAuthLayer) or
-/// [`BasicAuthLayer`](crate::BasicAuthLayer)) gets, when it prefers JSON
+/// Goes inside an auth layer ([`SessionAuthLayer`](crate::SessionAuthLayer)
+/// or [`BasicAuthLayer`](crate::BasicAuthLayer)): a request that reaches it
+/// with neither [`RemoteUser`](pastry_core::RemoteUser) nor
+/// [`AuthChecked`](crate::AuthChecked) means no auth layer ran (a wrong
+/// layer order), and gets a 500 with an error-level log naming the fix.
+///
+/// An anonymous request (the auth layer ran and found nobody) gets, when it prefers JSON
 /// over HTML (`Accept`), a 401 with a JSON error; otherwise a 303 to the
 /// login path joined onto the request's `ScriptName` (so it works under a
 /// mount prefix), with `next=` the path the client asked for.
@@ -158,6 +181,9 @@ where
         if req.remote_user().is_some() {
             return ResponseFuture::inner(self.inner.call(req));
         }
+        if !auth_layer_ran(&req, "RequireLoginLayer") {
+            return ResponseFuture::answer(internal_error());
+        }
         tracing::debug!(target: "pastry_auth", method = %req.method(), path = %req.uri().path(), "login required");
         if prefers_json(req.headers()) {
             ResponseFuture::answer(json_unauthorized())
@@ -169,7 +195,8 @@ where
 
 /// Lets through only users with a role: others get 403 (anonymous
 /// requests too; put [`RequireLoginLayer`] outside it to send those to the
-/// login page instead).
+/// login page instead). Like [`RequireLoginLayer`], it answers a logged
+/// 500 when no auth layer ran before it.
 ///
 /// ```
 /// use pastry_auth::{RequireLoginLayer, RequireRoleLayer};
@@ -242,6 +269,9 @@ where
     fn call(&mut self, req: Request<B>) -> Self::Future {
         if req.remote_user().is_some() && req.has_role(&self.role) {
             return ResponseFuture::inner(self.inner.call(req));
+        }
+        if !auth_layer_ran(&req, "RequireRoleLayer") {
+            return ResponseFuture::answer(internal_error());
         }
         tracing::info!(
             target: "pastry_auth",

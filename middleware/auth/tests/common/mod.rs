@@ -71,7 +71,8 @@ fn text(status: u16, body: String) -> Response<BoxBody> {
 }
 
 /// A small site behind `SessionLayer` and `SessionAuthLayer`:
-/// `/login` (the form), `/logout`, `/private` (login required), `/admin`
+/// `/login` (the form), `/logout` (the `Logout` service), `/logout-keeping-cart`
+/// (`logout_keeping(["cart"])`), `/private` (login required), `/admin`
 /// (role admin), `/set` and `/cart` (a session value), `/whoami`.
 pub fn site(
     users: MemoryUsers,
@@ -84,10 +85,26 @@ pub fn site(
 > + Clone
 + Send
 + 'static {
+    site_on(users, hasher, pastry_sessions::MemoryStore::new())
+}
+
+/// [`site`] over a session store of the caller's.
+pub fn site_on(
+    users: MemoryUsers,
+    hasher: PasswordHasher,
+    store: impl pastry_sessions::SessionStore,
+) -> impl tower::Service<
+    Request<Body>,
+    Response = Response<pastry_sessions::SessionBody<pastry_auth::AuthBody<BoxBody>>>,
+    Error = pastry_core::BoxError,
+    Future = impl Future + Send,
+> + Clone
++ Send
++ 'static {
     use pastry_auth::{
         Authenticator, LoginForm, RequireLoginLayer, RequireRoleLayer, SessionAuthLayer,
     };
-    use pastry_sessions::{MemoryStore, SessionExt, SessionLayer};
+    use pastry_sessions::{SessionExt, SessionLayer};
     use tower::{ServiceBuilder, ServiceExt};
 
     let form = LoginForm::new(Authenticator::new(users.clone()).hasher(hasher))
@@ -96,20 +113,23 @@ pub fn site(
     let private = ServiceBuilder::new()
         .layer(RequireLoginLayer::new("/login").unwrap())
         .service(whoami());
+    let logout = pastry_auth::Logout::new();
     let admin = ServiceBuilder::new()
         .layer(RequireLoginLayer::new("/login").unwrap())
         .layer(RequireRoleLayer::new("admin"))
         .service(whoami());
     let router = tower::service_fn(move |req: Request<Body>| {
-        let (form, private, admin) = (form.clone(), private.clone(), admin.clone());
+        let (form, private, admin, logout) =
+            (form.clone(), private.clone(), admin.clone(), logout.clone());
         async move {
             let res: Response<BoxBody> = match req.uri().path() {
                 "/login" => boxed(form.oneshot(req).await?),
                 "/private" => boxed(private.oneshot(req).await?),
                 "/admin" => boxed(admin.oneshot(req).await?),
                 "/whoami" => boxed(whoami().oneshot(req).await?),
-                "/logout" => {
-                    pastry_auth::logout(req.session().unwrap()).await?;
+                "/logout" => boxed(logout.oneshot(req).await?),
+                "/logout-keeping-cart" => {
+                    pastry_auth::logout_keeping(req.session().unwrap(), ["cart"]).await?;
                     text(200, "bye".into())
                 }
                 "/set" => {
@@ -126,7 +146,57 @@ pub fn site(
         }
     });
     ServiceBuilder::new()
-        .layer(SessionLayer::new(MemoryStore::new()).secure(false))
+        .layer(SessionLayer::new(store).secure(false))
         .layer(SessionAuthLayer::new(users))
         .service(router)
+}
+
+/// Log lines captured from the current thread (a `current_thread` test
+/// runtime runs everything there).
+#[derive(Clone, Default)]
+pub struct Logs(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Logs {
+    /// Captures every event at debug level and above until the guard drops.
+    pub fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
+        let logs = Logs::default();
+        let subscriber = tracing_subscriber::fmt()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(logs.clone())
+            .with_ansi(false)
+            .finish();
+        (logs, tracing::subscriber::set_default(subscriber))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
+    }
+
+    /// The captured lines at `level` (`"ERROR"`, `"WARN"`, `"INFO"`).
+    pub fn lines_at(&self, level: &str) -> Vec<String> {
+        self.text()
+            .lines()
+            .filter(|line| line.contains(level))
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Logs {
+    type Writer = Logs;
+
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
 }

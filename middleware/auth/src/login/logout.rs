@@ -1,0 +1,177 @@
+use std::convert::Infallible;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use bytes::Bytes;
+use futures_util::future::BoxFuture;
+use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http_body::Body;
+use http_body_util::{BodyExt, Full, Limited};
+use pastry_core::{BoxError, Environ, check_cross_origin};
+use pastry_sessions::SessionExt;
+use tower_service::Service;
+
+use super::form::{MAX_FORM, cross_origin_refused, is_form, no_session, query_next};
+use super::{logout_keeping, safe_next};
+use crate::AuthError;
+use crate::body::{internal_error, text_response};
+
+/// A ready logout endpoint, beside [`LoginForm`](crate::LoginForm): a
+/// `POST` logs the user out with [`logout_keeping`] (the whole session is
+/// cleared, except the keys named with [`keep`](Self::keep)) and answers a
+/// 303 to `next` (from the form body or the query) when it is a safe local
+/// path (see [`safe_next`]), else to the default (`/` below the mount
+/// prefix).
+///
+/// Other methods get a 405 with `Allow: POST` (a link or an image must not
+/// log anyone out), and a `POST` refused by
+/// [`check_cross_origin`](pastry_core::check_cross_origin) (another site
+/// posting a form) a 403. Needs a `pastry_sessions::SessionLayer` outside
+/// it: without one, a 500 with an error-level log naming the fix.
+///
+/// ```
+/// use http::Request;
+/// use pastry_auth::Logout;
+/// use pastry_sessions::{MemoryStore, SessionLayer};
+/// use tower::{ServiceBuilder, ServiceExt};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+/// let logout = ServiceBuilder::new()
+///     .layer(SessionLayer::new(MemoryStore::new()))
+///     .service(Logout::new().default_next("/bye")?.keep(["lang"]));
+///
+/// let res = logout.clone().oneshot(Request::post("/logout").body(String::new())?).await?;
+/// assert_eq!(res.status(), 303);
+/// assert_eq!(res.headers()["location"], "/bye");
+///
+/// let res = logout.oneshot(Request::get("/logout").body(String::new())?).await?;
+/// assert_eq!(res.status(), 405);
+/// assert_eq!(res.headers()["allow"], "POST");
+/// # Ok(())
+/// # }
+/// ```
+#[derive(Clone, Debug)]
+pub struct Logout {
+    default_next: String,
+    keep: Arc<[String]>,
+}
+
+impl Default for Logout {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Logout {
+    /// Logs out, clears the whole session and goes to `/`.
+    pub fn new() -> Self {
+        Self {
+            default_next: "/".to_owned(),
+            keep: Arc::from(Vec::new()),
+        }
+    }
+
+    /// Where to go when the request carries no usable `next`: a path below
+    /// the mount prefix (default `/`). Anything but a local path is
+    /// [`AuthError::InvalidPath`].
+    pub fn default_next(mut self, path: &str) -> Result<Self, AuthError> {
+        if safe_next(path).is_none() {
+            return Err(AuthError::InvalidPath(path.to_owned()));
+        }
+        self.default_next = path.to_owned();
+        Ok(self)
+    }
+
+    /// Session keys that survive the logout (moved to the new session).
+    pub fn keep<I, K>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        self.keep = keys.into_iter().map(|k| k.as_ref().to_owned()).collect();
+        self
+    }
+
+    async fn post<B>(&self, req: Request<B>) -> Response<Bytes>
+    where
+        B: Body + Send + 'static,
+        B::Data: Send,
+        B::Error: Into<BoxError>,
+    {
+        if let Err(refused) = check_cross_origin(req.method(), req.uri(), req.headers()) {
+            return cross_origin_refused(&req, refused);
+        }
+        let Some(session) = req.session().cloned() else {
+            return no_session("Logout", &req);
+        };
+        let mut next = query_next(req.uri().query());
+        let default_next = req.url_for(&self.default_next);
+        if is_form(req.headers()) {
+            let body = match Limited::new(req.into_body(), MAX_FORM).collect().await {
+                Ok(body) => body.to_bytes(),
+                Err(err) => {
+                    return if err.is::<http_body_util::LengthLimitError>() {
+                        text_response(StatusCode::PAYLOAD_TOO_LARGE, "413 Payload Too Large\n")
+                    } else {
+                        text_response(StatusCode::BAD_REQUEST, "400 Bad Request\n")
+                    };
+                }
+            };
+            if let Some((_, value)) = form_urlencoded::parse(&body).find(|(key, _)| key == "next")
+                && safe_next(&value).is_some()
+            {
+                next = value.into_owned();
+            }
+        }
+        if let Err(err) = logout_keeping(&session, self.keep.iter()).await {
+            tracing::error!(target: "pastry_auth", error = %err, "logging out failed");
+            return internal_error();
+        }
+        let target = if next.is_empty() { default_next } else { next };
+        let mut response = text_response(StatusCode::SEE_OTHER, "");
+        response.headers_mut().remove(header::CONTENT_TYPE);
+        match HeaderValue::try_from(target) {
+            Ok(location) => {
+                response.headers_mut().insert(header::LOCATION, location);
+                response
+            }
+            Err(_) => internal_error(),
+        }
+    }
+}
+
+impl<B> Service<Request<B>> for Logout
+where
+    B: Body + Send + 'static,
+    B::Data: Send,
+    B::Error: Into<BoxError>,
+{
+    type Response = Response<Full<Bytes>>;
+    type Error = Infallible;
+    type Future = BoxFuture<'static, Result<Response<Full<Bytes>>, Infallible>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request<B>) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move {
+            if req.session().is_none() {
+                return Ok(no_session("Logout", &req).map(Full::new));
+            }
+            let response = if req.method() == Method::POST {
+                this.post(req).await
+            } else {
+                let mut response =
+                    text_response(StatusCode::METHOD_NOT_ALLOWED, "405 Method Not Allowed\n");
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                response
+            };
+            Ok(response.map(Full::new))
+        })
+    }
+}
