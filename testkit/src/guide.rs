@@ -126,7 +126,9 @@
 //! When a request fails, its message ends with what the jar did not do and
 //! why: each cookie held back from the request (`Secure` over plain `http`
 //! to another host, another host or path, expired) and each `Set-Cookie` it
-//! refused; [`TestResponse::cookie_notes`](crate::TestResponse::cookie_notes)
+//! refused (also on later requests to that host, until the app sets a cookie
+//! of that name the jar keeps);
+//! [`TestResponse::cookie_notes`](crate::TestResponse::cookie_notes)
 //! gives the same lines.
 //!
 //! # Failures point at the test

@@ -96,6 +96,20 @@ pub(crate) fn is_loopback(host: &str) -> bool {
 pub(crate) struct CookieJar {
     entries: Vec<Entry>,
     counter: u64,
+    /// Recently refused cookies, reported on later requests to their host
+    /// until one of the same name is stored there.
+    refused: Vec<Refused>,
+}
+
+/// How many refused cookies the jar remembers for its reports.
+const REMEMBER_REFUSED: usize = 32;
+
+/// A `Set-Cookie` the jar did not store.
+#[derive(Clone, Debug)]
+struct Refused {
+    name: String,
+    host: String,
+    why: String,
 }
 
 impl CookieJar {
@@ -114,9 +128,22 @@ impl CookieJar {
                 refused.push(format!("Set-Cookie `{text}` does not parse"));
                 continue;
             };
+            let host = target.host().to_ascii_lowercase();
+            self.refused
+                .retain(|r| !(r.name == cookie.name() && r.host == host));
             match self.entry_from(&cookie, target, now) {
                 Ok(entry) => self.insert(entry, now),
-                Err(why) => refused.push(format!("Set-Cookie `{text}` was refused: {why}")),
+                Err(why) => {
+                    refused.push(format!("Set-Cookie `{text}` was refused: {why}"));
+                    if self.refused.len() >= REMEMBER_REFUSED {
+                        self.refused.remove(0);
+                    }
+                    self.refused.push(Refused {
+                        name: cookie.name().to_owned(),
+                        host,
+                        why: format!("{why} (from {target})"),
+                    });
+                }
             }
         }
         refused
@@ -229,7 +256,13 @@ impl CookieJar {
         now: SystemTime,
     ) -> (Option<String>, Vec<String>) {
         let mut matching: Vec<&Entry> = Vec::new();
-        let mut held_back = Vec::new();
+        let host = target.host().to_ascii_lowercase();
+        let mut held_back: Vec<String> = self
+            .refused
+            .iter()
+            .filter(|r| r.host == host)
+            .map(|r| format!("`{}` was refused when set: {}", r.name, r.why))
+            .collect();
         for entry in &self.entries {
             match entry.held_back(target, now) {
                 None => matching.push(entry),
@@ -271,6 +304,7 @@ impl CookieJar {
 
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
+        self.refused.clear();
     }
 }
 

@@ -32,7 +32,8 @@
 //! - New [`TestClient::base_url`]: where origin-form requests go, scheme
 //!   and host (default `http://localhost`).
 //! - Failure messages end with the cookies the jar held back from the
-//!   request and the `Set-Cookie`s it refused, with the reason; new
+//!   request and the `Set-Cookie`s it refused (on that response and on
+//!   later requests to the same host), with the reason; new
 //!   [`TestResponse::cookie_notes`] returns them. Cookies expired by the
 //!   clock stay in the jar (unsent) so they can be reported.
 //! - Failures point at the test (issue 27): `.await` on a request returns a

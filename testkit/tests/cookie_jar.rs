@@ -275,6 +275,16 @@ async fn a_secure_cookie_from_plain_http_to_another_host_is_refused_and_said() {
             "{notes}"
         );
     }
+    // Later requests to that host say so too, until the app sets a cookie
+    // of that name the jar keeps.
+    let message = failure(&c, "http://example.com/account").await;
+    assert!(
+        message.contains("`sec` was refused when set: it is Secure and http://example.com is neither https nor a loopback host (from http://example.com/?set="),
+        "{message}"
+    );
+    assert!(!failure(&c, "http://other.example/").await.contains("`sec`"));
+    set(&c, "http://example.com/", "sec=2").await;
+    assert!(!failure(&c, "http://example.com/").await.contains("refused"));
 }
 
 /// The failure message of a request that expects 201 from `url`.

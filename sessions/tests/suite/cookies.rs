@@ -9,7 +9,8 @@ use crate::common::{Env, client, url};
 crate::store_suite!(
     default_cookie_is_secure_httponly_lax_with_max_age,
     cookie_follows_layer_settings,
-    several_cookies_of_the_same_name_find_the_live_session
+    several_cookies_of_the_same_name_find_the_live_session,
+    default_secure_cookie_keeps_the_session_over_plain_http_localhost
 );
 
 async fn default_cookie_is_secure_httponly_lax_with_max_age<S: SessionStore + Clone>(
@@ -83,4 +84,38 @@ async fn several_cookies_of_the_same_name_find_the_live_session<S: SessionStore 
         .header("cookie", format!("theme=x; id={live}").as_str())
         .await;
     assert_eq!(res.text(), "live");
+}
+
+/// Issue 27: the default `Secure` cookie with the test kit's default
+/// `http://localhost` target keeps the session, as a browser would; on
+/// another host over plain `http` the failure says why it is lost.
+async fn default_secure_cookie_keeps_the_session_over_plain_http_localhost<
+    S: SessionStore + Clone,
+>(
+    store: S,
+    env: Env,
+) {
+    let client = client(env.layer(store));
+    client.get("/set?user=alice").await;
+    client.get("/get?user").await.assert_text_contains("alice");
+
+    let elsewhere = crate::common::client(env.layer(pastry_sessions::MemoryStore::new()))
+        .base_url("http://app.example");
+    let res = elsewhere.get("/set?user=bob").await;
+    let notes = res.cookie_notes().join("\n");
+    assert!(
+        notes.contains("neither https nor a loopback host"),
+        "{notes}"
+    );
+    let failure = elsewhere
+        .get("/get?user")
+        .expect_status(201)
+        .try_send()
+        .await
+        .expect_err("the app answers 200")
+        .to_string();
+    assert!(
+        failure.contains("`id` was refused when set: it is Secure"),
+        "{failure}"
+    );
 }
