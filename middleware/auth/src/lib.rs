@@ -44,6 +44,8 @@ mod body;
 mod cache;
 mod clock;
 mod error;
+#[cfg(feature = "axum")]
+mod extract;
 mod future;
 mod login;
 mod password;
@@ -56,6 +58,8 @@ pub use basic::{BasicAuth, BasicAuthLayer};
 pub use body::AuthBody;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AuthError;
+#[cfg(feature = "axum")]
+pub use extract::{AuthRejection, CurrentUser};
 pub use future::ResponseFuture;
 pub use login::{
     AuthChecked, FINGERPRINT_KEY, LoginForm, Logout, MAX_FORM, RequireLogin, RequireLoginLayer,
