@@ -9,9 +9,12 @@ use crate::store::{SaveOutcome, SessionStore};
 use crate::{Record, SessionError, SessionKey};
 
 /// How many sessions [`MemoryStore::new`] (and the `memory:` URL of
-/// [`AnyStore`](crate::AnyStore)) holds at most unless told otherwise: about
-/// 100 MiB with small sessions, so a client creating sessions as fast as it
-/// can never grows the process past that.
+/// [`AnyStore`](crate::AnyStore)) holds at most unless told otherwise, so a
+/// client creating sessions as fast as it can never grows the process past
+/// a fixed size: about 100 MiB of RSS with small sessions (measured: +102
+/// MiB after 200 000 or 1 000 000 cookie-less requests each storing one
+/// key, against +160 MiB for 200 000 with no cap; the `anonymous_flood`
+/// example of this crate reproduces it). Scale it to your sessions' size.
 pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
 
 /// Sessions in process memory: fast, lost on restart, not shared between
