@@ -105,10 +105,127 @@ async fn login_flow_changes_the_session_id_and_shows_the_user() {
 
     client.post("/logout").expect_status(303).await;
     client.get("/private").expect_status(303).await;
+    // Logout cleared the whole session: the counter starts again.
     client
         .get("/counter")
         .await
-        .assert_text_contains("<strong id=\"count\">3</strong>");
+        .assert_text_contains("<strong id=\"count\">1</strong>");
+}
+
+#[tokio::test]
+async fn the_next_user_on_the_browser_sees_nothing_of_the_last() {
+    let client = client();
+    log_in(&client, "alice", "wonderland").await;
+    for _ in 0..3 {
+        client.get("/counter").await;
+    }
+    client
+        .get("/")
+        .await
+        .assert_text_contains("<tr><th>session[counter]</th><td>3</td></tr>");
+    client.post("/logout").expect_status(303).await;
+    log_in(&client, "bob", "builder").await;
+    let page = client.get("/").await;
+    page.assert_text_contains("<tr><th>remote user</th><td>bob</td></tr>");
+    assert!(!page.text().contains("session[counter]"), "{}", page.text());
+    client
+        .get("/counter")
+        .await
+        .assert_text_contains("<strong id=\"count\">1</strong>");
+}
+
+#[tokio::test]
+async fn logout_is_post_only_and_refuses_other_sites() {
+    let client = client();
+    log_in(&client, "alice", "wonderland").await;
+    client
+        .get("/logout")
+        .expect_status(405)
+        .await
+        .assert_header("allow", "POST");
+    client
+        .post("/logout")
+        .header("sec-fetch-site", "cross-site")
+        .expect_status(403)
+        .await;
+    client
+        .post("/logout")
+        .header("host", "127.0.0.1:8080")
+        .header("origin", "http://evil.example")
+        .expect_status(403)
+        .await;
+    client
+        .get("/private")
+        .await
+        .assert_text_contains("<strong id=\"user\">alice</strong>");
+    client
+        .post("/logout")
+        .header("sec-fetch-site", "same-origin")
+        .form(&[("next", "//evil.example")])
+        .expect_status(303)
+        .await
+        .assert_header("location", "/");
+    client.get("/private").expect_status(303).await;
+}
+
+#[tokio::test]
+async fn a_name_locked_out_on_the_login_form_is_locked_out_on_admin() {
+    let client = client();
+    for _ in 0..5 {
+        client
+            .post("/login")
+            .form(&[("username", "alice"), ("password", "guess")])
+            .expect_status(401)
+            .await;
+    }
+    client
+        .post("/login")
+        .form(&[("username", "alice"), ("password", "wonderland")])
+        .expect_status(429)
+        .await;
+    client
+        .get("/admin/")
+        .basic_auth("alice", "wonderland")
+        .expect_status(429)
+        .await;
+}
+
+#[tokio::test]
+async fn the_cleanup_task_sweeps_expired_sessions() {
+    use pastry::sessions::{Record, SessionKey, SessionStore};
+    use std::time::{Duration, SystemTime};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = AnyStore::from_url(&format!("file:{}", dir.path().display())).unwrap();
+    let past = SystemTime::now() - Duration::from_secs(3600);
+    let key = SessionKey::from_bytes([7; 32]);
+    let saved = store
+        .save(&key, &Record::new(past, past + Duration::from_secs(1)))
+        .await
+        .unwrap();
+    assert!(matches!(saved, pastry::sessions::SaveOutcome::Saved));
+    let on_disk = || {
+        std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(Result::ok)
+            .any(|entry| {
+                entry
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with(&key.to_hex())
+            })
+    };
+    assert!(on_disk(), "the expired record is on disk");
+    let cleanup = app::spawn_cleanup(&store);
+    // The first sweep runs at once; wait for it (no timing assertion).
+    for _ in 0..500 {
+        if !on_disk() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    cleanup.abort();
+    assert!(!on_disk(), "the cleanup task deleted the expired record");
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::path::PathBuf;
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
@@ -11,8 +12,8 @@ use http_body::Body;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use pastry::auth::{
-    Authenticator, BasicAuthLayer, LoginForm, PasswordHasher, RequireLoginLayer, RequireRoleLayer,
-    SessionAuthLayer, UsersFile, logout,
+    Authenticator, BasicAuthLayer, LoginForm, Logout, PasswordHasher, RequireLoginLayer,
+    RequireRoleLayer, SessionAuthLayer, UsersFile,
 };
 use pastry::catch::CatchLayer;
 use pastry::gzip::GzipLayer;
@@ -23,6 +24,17 @@ use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
 
 /// The most paragraphs `/lorem?n=` answers.
 pub const MAX_PARAGRAPHS: usize = 200;
+
+/// How often the demo deletes expired sessions from its store (every store
+/// kind: memory, file and SQLite).
+pub const CLEANUP_EVERY: Duration = Duration::from_secs(5 * 60);
+
+/// Starts the task that deletes expired sessions from `store` every
+/// [`CLEANUP_EVERY`], the first time at once; `main` runs it for whatever
+/// `--sessions` names. Needs a tokio runtime.
+pub fn spawn_cleanup(store: &AnyStore) -> tokio::task::JoinHandle<()> {
+    pastry::sessions::spawn_cleanup(store.clone(), CLEANUP_EVERY)
+}
 
 /// The response body every handler of the demo answers with.
 pub type DemoBody = BoxBody<Bytes, BoxError>;
@@ -139,18 +151,6 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response<DemoBody> {
     text(status, "text/html; charset=utf-8", page)
 }
 
-fn see_other(location: &str) -> Response<DemoBody> {
-    let mut res = text(
-        StatusCode::SEE_OTHER,
-        "text/plain; charset=utf-8",
-        "See other\n",
-    );
-    if let Ok(value) = header::HeaderValue::from_str(location) {
-        res.headers_mut().insert(header::LOCATION, value);
-    }
-    res
-}
-
 fn boxed<B>(res: Response<B>) -> Response<DemoBody>
 where
     B: Body<Data = Bytes> + Send + Sync + 'static,
@@ -265,10 +265,10 @@ fn lorem<B>(req: &Request<B>) -> Response<DemoBody> {
     html(StatusCode::OK, "Lorem ipsum", &body)
 }
 
-/// The app mounted at `/`.
+/// The app mounted at `/`; `authenticator` is the one `/admin` uses too,
+/// so a name locked out on one is locked out on both.
 fn altdemo_app<B>(
-    config: &Config,
-    users: UsersFile,
+    authenticator: Authenticator<UsersFile>,
 ) -> impl Service<Request<B>, Response = Response<DemoBody>, Error = BoxError, Future: Send>
 + Clone
 + Send
@@ -277,24 +277,21 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    let login = LoginForm::new(Authenticator::new(users).hasher(config.hasher.clone()));
+    let login = LoginForm::new(authenticator);
+    let logout = Logout::new();
     let private = ServiceBuilder::new()
         .layer(RequireLoginLayer::new("/login").expect("a local login path"))
         .service(service_fn(private::<B>));
     service_fn(move |req: Request<B>| {
         let login = login.clone();
+        let logout = logout.clone();
         let private = private.clone();
         async move {
             let res = match (req.method(), req.path_info()) {
                 (_, "/login") => boxed(login.oneshot(req).await?),
                 (_, "/private") => boxed(private.oneshot(req).await?),
                 (&Method::GET | &Method::HEAD, "" | "/") => context_page(req).await?,
-                (&Method::POST, "/logout") => {
-                    if let Some(session) = req.session() {
-                        logout(session).await?;
-                    }
-                    see_other(&req.url_for("/"))
-                }
+                (_, "/logout") => boxed(logout.oneshot(req).await?),
                 (_, "/counter") => counter(req).await?,
                 (_, "/boom") => panic!("boom: the demo's deliberate panic"),
                 (&Method::GET | &Method::HEAD, "/lorem") => lorem(&req),
@@ -357,7 +354,9 @@ fn api() -> axum::Router {
 }
 
 /// The whole demo: catch, gzip, sessions, session auth and the URL map, from
-/// the outside in.
+/// the outside in. One `Authenticator` serves the login form and `/admin`'s
+/// Basic auth. Expired sessions are swept by [`spawn_cleanup`], which
+/// `main` starts beside it.
 pub fn stack<B>(
     config: Config,
 ) -> Result<
@@ -386,7 +385,7 @@ where
         .mount("/blog", hello_app::<B>("blog"))
         .mount("/forum", hello_app::<B>("forum"))
         .mount("/api", api())
-        .fallback(altdemo_app::<B>(&config, users.clone()))
+        .fallback(altdemo_app::<B>(authenticator))
         .build()?;
     let sessions = SessionLayer::new(config.store.clone()).secure(config.secure_cookies);
     Ok(ServiceBuilder::new()

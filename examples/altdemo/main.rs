@@ -75,6 +75,8 @@ fn main() -> ExitCode {
 async fn run(options: app::Options) -> Result<(), String> {
     let store = AnyStore::from_url(&options.sessions)
         .map_err(|error| format!("--sessions {}: {error}", options.sessions))?;
+    // Expired sessions are deleted in the background, whatever the store.
+    let _cleanup = app::spawn_cleanup(&store);
     let stack = app::stack(app::Config::new(
         store,
         options.debug,
