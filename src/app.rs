@@ -29,7 +29,8 @@ type Inner = BoxCloneSyncService<Request<BoxBody>, Response<BoxBody>, BoxError>;
 /// per request; a stack that needs none keeps its concrete type.
 ///
 /// ```
-/// /// use http::{Request, Response};
+/// use std::convert::Infallible;
+/// use http::{Request, Response};
 /// use pastry::BoxApp;
 /// use tower::{ServiceBuilder, ServiceExt, service_fn};
 ///

@@ -52,6 +52,6 @@ pub use pastry_testkit as testkit;
 pub use pastry_urlmap as urlmap;
 
 /// Keeps the README's Rust example compiling.
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "axum"))]
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
