@@ -37,6 +37,96 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Limits
+//!
+//! Every limit has a safe default and a setting:
+//!
+//! | limit | default | setting |
+//! |---|---|---|
+//! | user name length looked up | [`MAX_NAME_LEN`] = 256 bytes (longer: wrong credentials, no work) | fixed |
+//! | failures per name and address | 5, then 1 s doubling to 15 min | [`Authenticator::max_failures`], [`Authenticator::lockout`] |
+//! | failures per account, all addresses | [`DEFAULT_ACCOUNT_FAILURES`] = 100 per [`DEFAULT_ACCOUNT_WINDOW`] = 1 h | [`Authenticator::account_limit`] |
+//! | throttle records (each table) | [`DEFAULT_THROTTLE_CAPACITY`] = 100 000, oldest evicted | [`Authenticator::throttle_capacity`] |
+//! | concurrent argon2 runs, and argon2 memory buffers kept | one per CPU | [`HasherBuilder::max_concurrent`] |
+//! | argon2 runs waiting | 64, each at most 2 s | [`HasherBuilder::max_queue`], [`HasherBuilder::max_wait`] |
+//! | login / logout form body | [`MAX_FORM`] = 16 KiB (413) | fixed |
+//! | cached verified credentials | 4096 for 30 s | [`Authenticator::cache_capacity`], [`Authenticator::cache_ttl`] |
+//!
+//! # Debug builds
+//!
+//! argon2 is about 16 times slower unoptimised: a login takes ~0.4 s in a
+//! debug build of your app instead of ~0.03 s. Optimise argon2 (and its
+//! hash) even in debug builds, in your workspace `Cargo.toml`:
+//!
+//! ```toml
+//! [profile.dev.package.argon2]
+//! opt-level = 3
+//!
+//! [profile.dev.package.blake2]
+//! opt-level = 3
+//! ```
+//!
+//! In a debug build, an argon2 run slower than [`SLOW_DEBUG_HASH`] logs
+//! this advice once, as a warning.
+//!
+//! # Layer order
+//!
+//! From the outside in: `SessionLayer`, then [`SessionAuthLayer`] (or
+//! [`BasicAuthLayer`]), then the guards ([`RequireLoginLayer`],
+//! [`RequireRoleLayer`]) and the services ([`LoginForm`], [`Logout`]).
+//! A layer whose partner is missing answers 500 and logs, at error level,
+//! what to move where.
+//!
+//! # Features
+//!
+//! - `axum`: `CurrentUser`, an extractor of the logged-in user (401 when
+//!   anonymous; `Option<CurrentUser>` for pages that serve both), and
+//!   `IntoResponse` for [`AuthError`].
+//!
+//! # Changes
+//!
+//! Since 0.1.0:
+//!
+//! - **[`logout`] clears the whole session** (Django's and OWASP's rule),
+//!   deleting the record and expiring the cookie; it used to remove only the
+//!   login keys, leaving a cart or notes to the next user of the browser.
+//!   [`logout_keeping`] keeps named keys under a new id. New: [`Logout`],
+//!   a ready `POST`-only logout service (405 with `Allow: POST` otherwise,
+//!   403 for cross-origin requests, `next` checked by [`safe_next`]).
+//! - [`LoginForm`] refuses cross-origin `POST`s with a 403 (login CSRF),
+//!   by `pastry_core::check_cross_origin`, and answers every request with
+//!   a logged 500 when no `SessionLayer` is outside it (it used to render
+//!   the form on `GET`).
+//! - **Wrong layer order is a 500 with an error-level log**:
+//!   [`SessionAuthLayer`] without a session (it used to pass the request
+//!   on, anonymous, with a debug event), [`RequireLoginLayer`] and
+//!   [`RequireRoleLayer`] with no auth layer before them (they used to
+//!   redirect or 403). Auth layers now mark requests with [`AuthChecked`];
+//!   a custom auth layer should insert it too.
+//! - New [`User::credential_version`] / [`User::version`]: a session of a
+//!   user with a version is bound to it instead of the password hash's
+//!   fingerprint, so users built in code survive a restart. Sessions of
+//!   users without one are unchanged. The reason a session login stopped
+//!   counting is logged at info (warn for a changed hash).
+//! - Throttling: records are keyed by a keyed digest of the name (fixed
+//!   size) in tables bounded by [`Authenticator::throttle_capacity`] (new,
+//!   default [`DEFAULT_THROTTLE_CAPACITY`]; the old sweep past 10 000 idle
+//!   records is gone); names over [`MAX_NAME_LEN`] fail at once;
+//!   **failures per account across addresses are limited** (new
+//!   [`Authenticator::account_limit`], default 100 an hour: the 101st
+//!   failure in an hour is a 429 even from a new address); IPv6 clients
+//!   are throttled by /64. New [`Authenticator::throttle_len`].
+//! - [`PasswordHasher`] reuses at most `max_concurrent` argon2 memory
+//!   buffers (new [`PasswordHasher::memory_buffers`]), makes its dummy
+//!   hash when built, without running argon2 (new
+//!   [`PasswordHasher::dummy_hash`]), counts argon2 runs (new
+//!   [`PasswordHasher::argon2_runs`]), and warns once in slow debug builds
+//!   ([`SLOW_DEBUG_HASH`]). Results are compared with `subtle`.
+//! - New public constants: [`MAX_NAME_LEN`], [`DEFAULT_THROTTLE_CAPACITY`],
+//!   [`DEFAULT_ACCOUNT_FAILURES`], [`DEFAULT_ACCOUNT_WINDOW`],
+//!   [`MAX_FORM`], [`SLOW_DEBUG_HASH`]. New feature `axum`
+//!   (`CurrentUser`, `AuthRejection`, `IntoResponse for AuthError`).
 
 mod authenticator;
 mod basic;

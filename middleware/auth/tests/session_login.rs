@@ -307,3 +307,20 @@ async fn removed_user_is_logged_out() {
     users.remove("bob");
     assert_eq!(client.get("/whoami").await.text(), "user=-;roles=");
 }
+
+#[tokio::test]
+async fn oversized_logout_form_gets_413_and_logs_nobody_out() {
+    let hasher = hasher();
+    let client = TestClient::new(site(users(&hasher), hasher));
+    login(&client, "alice", "wonderland").await;
+    let next = "a".repeat(pastry_auth::MAX_FORM);
+    client
+        .post("/logout")
+        .form(&[("next", next.as_str())])
+        .expect_status(413)
+        .await;
+    assert_eq!(
+        client.get("/whoami").await.text(),
+        "user=alice;roles=admin,staff"
+    );
+}
