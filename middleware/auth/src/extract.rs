@@ -21,9 +21,15 @@ const ERROR_ID: HeaderName = HeaderName::from_static("x-error-id");
 /// too. Without any auth layer before the handler (a wrong layer order)
 /// both answer a 500 with an error-level log naming the fix.
 ///
+/// Put Pastry into an axum app with `Router::layer(ServiceBuilder…)` for
+/// the layers every route needs (sessions, session auth), and
+/// `Router::route_layer` for guards of some routes only
+/// ([`RequireLoginLayer`](crate::RequireLoginLayer) on the routes added
+/// before it, so unknown paths stay 404s):
+///
 /// ```
 /// use axum::{Router, routing::get};
-/// use pastry_auth::{CurrentUser, MemoryUsers, SessionAuthLayer};
+/// use pastry_auth::{CurrentUser, MemoryUsers, RequireLoginLayer, SessionAuthLayer};
 /// use pastry_sessions::{MemoryStore, SessionLayer};
 /// use tower::ServiceBuilder;
 ///
@@ -37,6 +43,7 @@ const ERROR_ID: HeaderName = HeaderName::from_static("x-error-id");
 ///
 /// let app: Router = Router::new()
 ///     .route("/me", get(me))
+///     .route_layer(RequireLoginLayer::new("/login").unwrap())
 ///     .route("/", get(hello))
 ///     .layer(
 ///         ServiceBuilder::new()

@@ -52,6 +52,8 @@ fn app(users: pastry_auth::MemoryUsers) -> Router {
         }
     };
     Router::new()
+        .route("/members", get(me))
+        .route_layer(pastry_auth::RequireLoginLayer::new("/login").unwrap())
         .route("/me", get(me))
         .route("/", get(hello))
         .route("/fail/{kind}", get(fails))
@@ -71,8 +73,15 @@ async fn current_user_is_401_when_anonymous_and_the_user_when_logged_in() {
     res.assert_header("content-type", "application/json");
     assert_eq!(client.get("/").await.text(), "hello stranger");
 
+    client
+        .get("/members")
+        .expect_status(303)
+        .await
+        .assert_header("location", "/login?next=/members");
+
     client.post("/login").expect_status(200).await;
     assert_eq!(client.get("/me").await.text(), "alice admin=true");
+    assert_eq!(client.get("/members").await.text(), "alice admin=true");
     assert_eq!(client.get("/").await.text(), "hello alice");
 }
 
