@@ -34,20 +34,7 @@ impl<S> SessionService<S> {
         }
     }
 
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Unwraps the inner service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    pastry_core::inner_accessors!(S);
 }
 
 impl<S: fmt::Debug> fmt::Debug for SessionService<S> {

@@ -63,20 +63,7 @@ impl<S> Validate<S> {
         }
     }
 
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Unwraps the service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    pastry_core::inner_accessors!(S);
 }
 
 /// A clone has not been polled ready, whatever the original's state.
