@@ -2,8 +2,11 @@ use std::fmt;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use http::Uri;
+#[cfg(doc)]
 use http::request::Parts;
-use http::{Extensions, Request, Uri};
+
+use crate::RequestHead;
 
 /// The path prefix an app is mounted at (WSGI's `SCRIPT_NAME`).
 ///
@@ -134,32 +137,8 @@ impl fmt::Display for UrlScheme {
     }
 }
 
-mod sealed {
-    pub trait Sealed {
-        fn env_uri(&self) -> &http::Uri;
-        fn env_extensions(&self) -> &http::Extensions;
-    }
-}
-
-impl<B> sealed::Sealed for Request<B> {
-    fn env_uri(&self) -> &Uri {
-        self.uri()
-    }
-    fn env_extensions(&self) -> &Extensions {
-        self.extensions()
-    }
-}
-
-impl sealed::Sealed for Parts {
-    fn env_uri(&self) -> &Uri {
-        &self.uri
-    }
-    fn env_extensions(&self) -> &Extensions {
-        &self.extensions
-    }
-}
-
-/// WSGI-style accessors on a request (or its [`Parts`]).
+/// WSGI-style accessors on a request (or its [`Parts`]): on any
+/// [`RequestHead`].
 ///
 /// Each falls back to what a request outside any Pastry middleware means:
 /// empty script name, the whole path as path info, no user, no address.
@@ -179,10 +158,10 @@ impl sealed::Sealed for Parts {
 /// req.extensions_mut().insert(ClientAddr(addr));
 /// assert_eq!(req.client_addr(), Some(addr));
 /// ```
-pub trait Environ: sealed::Sealed {
+pub trait Environ: RequestHead {
     /// The mount prefix (`SCRIPT_NAME`): `""` at the root, else `/a/b`.
     fn script_name(&self) -> &str {
-        self.env_extensions()
+        RequestHead::extensions(self)
             .get::<ScriptName>()
             .map_or("", ScriptName::as_str)
     }
@@ -190,8 +169,12 @@ pub trait Environ: sealed::Sealed {
     /// The path below the mount prefix (`PATH_INFO`): the URI path, or `""`
     /// when the request named exactly the prefix.
     fn path_info(&self) -> &str {
-        let path = self.env_uri().path();
-        if path == "/" && self.env_extensions().get::<EmptyPathInfo>().is_some() {
+        let path = RequestHead::uri(self).path();
+        if path == "/"
+            && RequestHead::extensions(self)
+                .get::<EmptyPathInfo>()
+                .is_some()
+        {
             ""
         } else {
             path
@@ -200,19 +183,21 @@ pub trait Environ: sealed::Sealed {
 
     /// The URI the client sent, before any prefix was stripped.
     fn original_uri(&self) -> &Uri {
-        self.env_extensions()
+        RequestHead::extensions(self)
             .get::<OriginalUri>()
-            .map_or_else(|| self.env_uri(), |original| &original.0)
+            .map_or_else(|| RequestHead::uri(self), |original| &original.0)
     }
 
     /// The peer address (`REMOTE_ADDR`), when the server or test set one.
     fn client_addr(&self) -> Option<SocketAddr> {
-        self.env_extensions().get::<ClientAddr>().map(|addr| addr.0)
+        RequestHead::extensions(self)
+            .get::<ClientAddr>()
+            .map(|addr| addr.0)
     }
 
     /// The authenticated user (`REMOTE_USER`), when auth middleware set one.
     fn remote_user(&self) -> Option<&str> {
-        self.env_extensions()
+        RequestHead::extensions(self)
             .get::<RemoteUser>()
             .map(RemoteUser::as_str)
     }
@@ -220,10 +205,10 @@ pub trait Environ: sealed::Sealed {
     /// The scheme the client used: the [`UrlScheme`] extension, else the
     /// URI's own scheme, else plain HTTP.
     fn url_scheme(&self) -> UrlScheme {
-        if let Some(scheme) = self.env_extensions().get::<UrlScheme>() {
+        if let Some(scheme) = RequestHead::extensions(self).get::<UrlScheme>() {
             return *scheme;
         }
-        if self.env_uri().scheme() == Some(&http::uri::Scheme::HTTPS) {
+        if RequestHead::uri(self).scheme() == Some(&http::uri::Scheme::HTTPS) {
             UrlScheme::Https
         } else {
             UrlScheme::Http
@@ -256,12 +241,12 @@ pub trait Environ: sealed::Sealed {
     }
 }
 
-impl<B> Environ for Request<B> {}
-impl Environ for Parts {}
+impl<T: RequestHead> Environ for T {}
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use http::Request;
     use proptest::prelude::*;
 
     #[test]

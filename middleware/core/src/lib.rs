@@ -26,15 +26,23 @@
 //! ```
 
 mod accessors;
+mod app;
+mod clock;
 mod environ;
 mod error;
+mod head;
 pub mod header;
 mod html;
 mod origin;
+mod response;
 
+pub use app::App;
+pub use clock::{Clock, ManualClock, SystemClock};
 pub use environ::{
     ClientAddr, EmptyPathInfo, Environ, OriginalUri, RemoteUser, ScriptName, UrlScheme,
 };
 pub use error::{BoxError, HttpError};
+pub use head::RequestHead;
 pub use html::html_escape;
 pub use origin::{CrossOrigin, check_cross_origin};
+pub use response::{text_response, text_response_for};
