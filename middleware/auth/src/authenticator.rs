@@ -158,8 +158,9 @@ impl<U: UserStore> Authenticator<U> {
         self
     }
 
-    /// Failures in a row, per name and client address, before a lockout
-    /// (default 5; zero turns throttling off).
+    /// Failures in a row, per name and client address (IPv6 addresses by
+    /// /64), before a lockout (default 5; zero turns this lockout off; the
+    /// per-account limit is [`account_limit`](Self::account_limit)'s).
     pub fn max_failures(mut self, failures: u32) -> Self {
         self.throttle_config.max_failures = failures;
         self.throttle = Arc::new(Throttle::new(self.throttle_config));
