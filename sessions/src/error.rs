@@ -71,10 +71,10 @@ pub enum SessionError {
 
 /// A [`SessionLayer`](crate::SessionLayer) setting that cannot work.
 ///
-/// Builder methods record the first bad setting;
-/// [`SessionLayer::validate`](crate::SessionLayer::validate) returns it, and
-/// applying an invalid layer to a service panics at start-up with this
-/// message (never on a request).
+/// Builder methods never fail: they record the first bad setting, and
+/// [`SessionLayer::validate`](crate::SessionLayer::validate) returns it (or
+/// the first rule broken across settings). Nothing panics: a layer applied
+/// with bad settings logs this error and answers every request with a 500.
 ///
 /// ```
 /// use pastry_sessions::{ConfigError, MemoryStore, SessionLayer};

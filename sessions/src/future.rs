@@ -17,8 +17,10 @@ pin_project! {
     /// the app's response, then, only if the handler used the session, the
     /// save.
     pub struct ResponseFuture<F: Future> {
+        // `None` when the layer's settings are invalid: the request is
+        // answered with a 500 without calling the app.
         #[pin]
-        inner: F,
+        inner: Option<F>,
         session: Option<Session>,
         commit: Option<CommitFuture>,
         // The app's response while the save runs.
@@ -29,8 +31,18 @@ pin_project! {
 impl<F: Future> ResponseFuture<F> {
     pub(crate) fn new(inner: F, session: Session) -> Self {
         Self {
-            inner,
+            inner: Some(inner),
             session: Some(session),
+            commit: None,
+            parked: None,
+        }
+    }
+
+    /// A future that answers an empty 500 at once.
+    pub(crate) fn refused() -> Self {
+        Self {
+            inner: None,
+            session: None,
             commit: None,
             parked: None,
         }
@@ -46,7 +58,10 @@ where
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
         if this.commit.is_none() {
-            let response = ready!(this.inner.poll(cx))?;
+            let Some(inner) = this.inner.as_pin_mut() else {
+                return Poll::Ready(Ok(server_error()));
+            };
+            let response = ready!(inner.poll(cx))?;
             let session = match this.session.take() {
                 Some(session) if session.touched() => session,
                 _ => return Poll::Ready(Ok(response.map(SessionBody::inner))),
@@ -80,12 +95,17 @@ fn finish<B>(
         Ok(None) => response.map(SessionBody::inner),
         Err(error) => {
             tracing::error!(target: "pastry_sessions", error = %error, "saving the session failed; answering 500");
-            let mut failed = Response::new(SessionBody::empty());
-            *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-            failed
-                .headers_mut()
-                .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
-            failed
+            server_error()
         }
     }
+}
+
+/// An empty 500, in place of the app's response.
+fn server_error<B>() -> Response<SessionBody<B>> {
+    let mut failed = Response::new(SessionBody::empty());
+    *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    failed
+        .headers_mut()
+        .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));
+    failed
 }

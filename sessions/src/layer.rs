@@ -49,7 +49,6 @@ const DEFAULT_RETRIES: u32 = 8;
 pub struct SessionLayer {
     store: Arc<dyn DynStore>,
     config: Arc<Config>,
-    error: Option<ConfigError>,
 }
 
 #[derive(Clone)]
@@ -68,6 +67,9 @@ pub(crate) struct Config {
     pub(crate) clock: Arc<dyn Clock>,
     /// `; Path=/; Secure; HttpOnly; SameSite=Lax`, built once.
     attributes: String,
+    /// The first bad setting; a service made from these settings answers
+    /// every request with a logged 500 instead of using the session store.
+    pub(crate) error: Option<ConfigError>,
 }
 
 impl SessionLayer {
@@ -87,19 +89,19 @@ impl SessionLayer {
             max_retries: DEFAULT_RETRIES,
             clock: Arc::new(SystemClock),
             attributes: String::new(),
+            error: None,
         };
         config.attributes = config.build_attributes();
         Self {
             store: Arc::new(store),
             config: Arc::new(config),
-            error: None,
         }
     }
 
     fn update(mut self, f: impl FnOnce(&mut Config) -> Result<(), ConfigError>) -> Self {
         let config = Arc::make_mut(&mut self.config);
         if let Err(e) = f(config) {
-            self.error.get_or_insert(e);
+            config.error.get_or_insert(e);
         }
         config.attributes = config.build_attributes();
         self
@@ -238,40 +240,34 @@ impl SessionLayer {
     }
 
     /// Checks the settings as a whole: `Ok(self)` if they can work, else the
-    /// first problem found.
+    /// first problem found. Call it where the app starts, so a bad setting
+    /// stops start-up with a typed error.
     pub fn validate(self) -> Result<Self, ConfigError> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        let c = &self.config;
-        if c.same_site == SameSite::None && !c.secure {
-            return Err(ConfigError::SameSiteNoneWithoutSecure);
-        }
-        if let Some(refresh) = c.refresh_interval {
-            let idle = match c.default_expiry {
-                Some(Expiry::Idle(d)) => d,
-                _ => c.idle_timeout,
-            };
-            if refresh >= idle {
-                return Err(ConfigError::RefreshInterval { refresh, idle });
-            }
-        }
-        Ok(self)
+        self.config.check().map(|()| self)
     }
 }
 
 impl<S> Layer<S> for SessionLayer {
     type Service = SessionService<S>;
 
-    /// # Panics
-    ///
-    /// When the settings are invalid (see [`SessionLayer::validate`]); this
-    /// happens while the service stack is built, never on a request.
+    /// Never panics. Settings that [`SessionLayer::validate`] rejects make a
+    /// service that logs the [`ConfigError`] and answers every request with
+    /// an empty 500, without calling the wrapped service or the store.
     fn layer(&self, inner: S) -> Self::Service {
-        if let Err(e) = self.clone().validate() {
-            panic!("invalid SessionLayer configuration: {e}");
-        }
-        SessionService::new(inner, Arc::clone(&self.store), Arc::clone(&self.config))
+        let config = match self.config.check() {
+            Ok(()) => Arc::clone(&self.config),
+            Err(error) => {
+                tracing::error!(
+                    target: "pastry_sessions",
+                    error = %error,
+                    "invalid SessionLayer settings; every request will be answered with 500"
+                );
+                let mut config = Config::clone(&self.config);
+                config.error = Some(error);
+                Arc::new(config)
+            }
+        };
+        SessionService::new(inner, Arc::clone(&self.store), config)
     }
 }
 
@@ -291,6 +287,27 @@ impl fmt::Debug for SessionLayer {
 }
 
 impl Config {
+    /// The first bad setting, per field (recorded by the setters) or across
+    /// fields.
+    fn check(&self) -> Result<(), ConfigError> {
+        if let Some(e) = &self.error {
+            return Err(e.clone());
+        }
+        if self.same_site == SameSite::None && !self.secure {
+            return Err(ConfigError::SameSiteNoneWithoutSecure);
+        }
+        if let Some(refresh) = self.refresh_interval {
+            let idle = match self.default_expiry {
+                Some(Expiry::Idle(d)) => d,
+                _ => self.idle_timeout,
+            };
+            if refresh >= idle {
+                return Err(ConfigError::RefreshInterval { refresh, idle });
+            }
+        }
+        Ok(())
+    }
+
     fn build_attributes(&self) -> String {
         let mut out = format!("; Path={}", self.path);
         if let Some(domain) = &self.domain {
@@ -463,9 +480,22 @@ mod tests {
     }
 
     #[test]
-    #[should_panic(expected = "invalid SessionLayer configuration")]
-    fn applying_an_invalid_layer_panics_at_build_time() {
+    fn applying_an_invalid_layer_does_not_panic_and_keeps_the_error() {
         let layer = SessionLayer::new(MemoryStore::new()).cookie_name("");
-        let _ = layer.layer(());
+        let service = layer.layer(());
+        assert!(matches!(
+            service.config.error,
+            Some(ConfigError::CookieName(_))
+        ));
+        let cross = SessionLayer::new(MemoryStore::new())
+            .same_site(SameSite::None)
+            .secure(false)
+            .layer(());
+        assert_eq!(
+            cross.config.error,
+            Some(ConfigError::SameSiteNoneWithoutSecure)
+        );
+        let valid = SessionLayer::new(MemoryStore::new()).layer(());
+        assert_eq!(valid.config.error, None);
     }
 }

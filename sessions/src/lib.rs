@@ -35,6 +35,11 @@
 //!
 //! # Changes
 //!
+//! - **No panic in `Layer::layer`** (issue 19): applying a [`SessionLayer`]
+//!   whose settings [`SessionLayer::validate`] rejects no longer panics;
+//!   the service logs the [`ConfigError`] and answers every request with an
+//!   empty 500, without calling the app or the store. Call
+//!   [`SessionLayer::validate`] at start-up to get the typed error there.
 //! - **Memory store bounded by default** (issue 15): [`MemoryStore::new`]
 //!   and the `memory:` URL hold at most [`DEFAULT_MAX_ENTRIES`] (100 000)
 //!   sessions; before, they were unbounded. Change the cap with

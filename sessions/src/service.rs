@@ -22,7 +22,7 @@ const MAX_CANDIDATES: usize = 4;
 pub struct SessionService<S> {
     inner: S,
     store: Arc<dyn DynStore>,
-    config: Arc<Config>,
+    pub(crate) config: Arc<Config>,
 }
 
 impl<S> SessionService<S> {
@@ -59,6 +59,16 @@ where
     }
 
     fn call(&mut self, mut req: Request<ReqBody>) -> Self::Future {
+        if let Some(error) = &self.config.error {
+            tracing::error!(
+                target: "pastry_sessions",
+                error = %error,
+                method = %req.method(),
+                path = req.uri().path(),
+                "invalid SessionLayer settings; answering 500"
+            );
+            return ResponseFuture::refused();
+        }
         let (candidates, had_cookie) = session_cookies(req.headers(), &self.config.cookie_name);
         let session = Session::new(
             Arc::clone(&self.store),

@@ -17,4 +17,5 @@ mod fixation;
 mod lazy_loading;
 mod round_trip;
 mod saving;
+mod settings;
 mod store_contract;
