@@ -46,123 +46,200 @@ const SINGLE_VALUED: [HeaderName; 4] = [
 ];
 
 /// Checks a response head; on success says what the body must satisfy.
+///
+/// The checks run in this order and the first broken rule is reported:
+/// status, header values, header counts, `Content-Length` syntax, framing,
+/// `Set-Cookie`, `Location`, then `Vary` for encoded responses.
 pub(crate) fn head(
     status: StatusCode,
     headers: &HeaderMap,
     info: &RequestInfo,
     config: &ValidateLayer,
 ) -> Result<BodyPlan, Violation> {
-    let on = |rule| config.checks(rule);
-    let fail = |rule, detail: String| Err(Violation::new(rule, detail));
+    check_final_status(status, info, config)?;
+    check_header_values(headers, config)?;
+    check_single_valued(headers, config)?;
+    let length = content_length(headers, config)?;
+    check_framing(status, headers, config)?;
+    check_set_cookies(headers, config)?;
+    check_location(headers, config)?;
+    let codings = content_codings(headers);
+    check_vary(headers, info, &codings, config)?;
+    Ok(body_plan(status, info, length, &codings, config))
+}
 
-    if on(Rule::FinalStatus)
+/// A final response must not have a 1xx status, except 101 answering an
+/// upgrade request.
+fn check_final_status(
+    status: StatusCode,
+    info: &RequestInfo,
+    config: &ValidateLayer,
+) -> Result<(), Violation> {
+    if config.checks(Rule::FinalStatus)
         && status.is_informational()
         && !(status == StatusCode::SWITCHING_PROTOCOLS && info.upgrade)
     {
-        return fail(
+        return Err(Violation::new(
             Rule::FinalStatus,
             format!("the final response has the informational status {status}"),
-        );
+        ));
     }
-    if on(Rule::HeaderValue) {
-        for (name, value) in headers {
-            if !header_value_ok(value.as_bytes()) {
-                return fail(
-                    Rule::HeaderValue,
-                    format!("header {name} holds a CR, LF or NUL byte"),
-                );
-            }
+    Ok(())
+}
+
+/// No header value holds CR, LF or NUL.
+fn check_header_values(headers: &HeaderMap, config: &ValidateLayer) -> Result<(), Violation> {
+    if !config.checks(Rule::HeaderValue) {
+        return Ok(());
+    }
+    match headers
+        .iter()
+        .find(|(_, value)| !header_value_ok(value.as_bytes()))
+    {
+        Some((name, _)) => Err(Violation::new(
+            Rule::HeaderValue,
+            format!("header {name} holds a CR, LF or NUL byte"),
+        )),
+        None => Ok(()),
+    }
+}
+
+/// The headers that may appear once appear at most once.
+fn check_single_valued(headers: &HeaderMap, config: &ValidateLayer) -> Result<(), Violation> {
+    if !config.checks(Rule::SingleValuedHeader) {
+        return Ok(());
+    }
+    for name in &SINGLE_VALUED {
+        let count = headers.get_all(name).iter().count();
+        if count > 1 {
+            return Err(Violation::new(
+                Rule::SingleValuedHeader,
+                format!("header {name} appears {count} times"),
+            ));
         }
     }
-    if on(Rule::SingleValuedHeader) {
-        for name in &SINGLE_VALUED {
-            let count = headers.get_all(name).iter().count();
-            if count > 1 {
-                return fail(
-                    Rule::SingleValuedHeader,
-                    format!("header {name} appears {count} times"),
-                );
-            }
-        }
-    }
-    let length = match headers.get(header::CONTENT_LENGTH) {
-        None => None,
-        Some(value) => match parse_content_length(value.as_bytes()) {
-            Some(n) => Some(n),
-            None if on(Rule::ContentLengthSyntax) => {
-                return fail(
-                    Rule::ContentLengthSyntax,
-                    format!(
-                        "Content-Length {:?} is not a decimal number",
-                        String::from_utf8_lossy(value.as_bytes())
-                    ),
-                );
-            }
-            None => None,
-        },
+    Ok(())
+}
+
+/// The announced `Content-Length`, if any and well-formed; a malformed one
+/// is a violation when that rule is on, else treated as absent.
+fn content_length(headers: &HeaderMap, config: &ValidateLayer) -> Result<Option<u64>, Violation> {
+    let Some(value) = headers.get(header::CONTENT_LENGTH) else {
+        return Ok(None);
     };
-    if on(Rule::ContentLengthWithTransferEncoding)
-        && headers.contains_key(header::CONTENT_LENGTH)
+    match parse_content_length(value.as_bytes()) {
+        Some(n) => Ok(Some(n)),
+        None if config.checks(Rule::ContentLengthSyntax) => Err(Violation::new(
+            Rule::ContentLengthSyntax,
+            format!(
+                "Content-Length {:?} is not a decimal number",
+                String::from_utf8_lossy(value.as_bytes())
+            ),
+        )),
+        None => Ok(None),
+    }
+}
+
+/// The message framing headers agree: no `Content-Length` beside
+/// `Transfer-Encoding`, none on a 204.
+fn check_framing(
+    status: StatusCode,
+    headers: &HeaderMap,
+    config: &ValidateLayer,
+) -> Result<(), Violation> {
+    let has_length = headers.contains_key(header::CONTENT_LENGTH);
+    if config.checks(Rule::ContentLengthWithTransferEncoding)
+        && has_length
         && headers.contains_key(header::TRANSFER_ENCODING)
     {
-        return fail(
+        return Err(Violation::new(
             Rule::ContentLengthWithTransferEncoding,
             "the response has both Content-Length and Transfer-Encoding".to_owned(),
-        );
+        ));
     }
-    if on(Rule::NoContentLengthOn204)
-        && status == StatusCode::NO_CONTENT
-        && headers.contains_key(header::CONTENT_LENGTH)
-    {
-        return fail(
+    if config.checks(Rule::NoContentLengthOn204) && status == StatusCode::NO_CONTENT && has_length {
+        return Err(Violation::new(
             Rule::NoContentLengthOn204,
             "a 204 response carries Content-Length".to_owned(),
-        );
+        ));
     }
-    if on(Rule::SetCookieParses) {
-        for value in headers.get_all(header::SET_COOKIE) {
-            let parses = value
-                .to_str()
-                .ok()
-                .is_some_and(|text| cookie::Cookie::parse(text).is_ok());
-            if !parses {
-                return fail(
-                    Rule::SetCookieParses,
-                    format!(
-                        "Set-Cookie {:?} does not parse",
-                        String::from_utf8_lossy(value.as_bytes())
-                    ),
-                );
-            }
+    Ok(())
+}
+
+/// Every `Set-Cookie` value parses as a cookie.
+fn check_set_cookies(headers: &HeaderMap, config: &ValidateLayer) -> Result<(), Violation> {
+    if !config.checks(Rule::SetCookieParses) {
+        return Ok(());
+    }
+    for value in headers.get_all(header::SET_COOKIE) {
+        let parses = value
+            .to_str()
+            .ok()
+            .is_some_and(|text| cookie::Cookie::parse(text).is_ok());
+        if !parses {
+            return Err(Violation::new(
+                Rule::SetCookieParses,
+                format!(
+                    "Set-Cookie {:?} does not parse",
+                    String::from_utf8_lossy(value.as_bytes())
+                ),
+            ));
         }
     }
-    if on(Rule::LocationSyntax)
+    Ok(())
+}
+
+/// A `Location` is a valid URI reference.
+fn check_location(headers: &HeaderMap, config: &ValidateLayer) -> Result<(), Violation> {
+    if config.checks(Rule::LocationSyntax)
         && let Some(value) = headers.get(header::LOCATION)
         && !uri_reference_ok(value.as_bytes())
     {
-        return fail(
+        return Err(Violation::new(
             Rule::LocationSyntax,
             format!(
                 "Location {:?} is not a valid URI reference",
                 String::from_utf8_lossy(value.as_bytes())
             ),
-        );
+        ));
     }
-    let codings = content_codings(headers);
-    if on(Rule::VaryAcceptEncoding)
+    Ok(())
+}
+
+/// A response encoded for a request with `Accept-Encoding` says
+/// `Vary: Accept-Encoding`.
+fn check_vary(
+    headers: &HeaderMap,
+    info: &RequestInfo,
+    codings: &[String],
+    config: &ValidateLayer,
+) -> Result<(), Violation> {
+    if config.checks(Rule::VaryAcceptEncoding)
         && info.accept_encoding
         && !codings.is_empty()
         && !varies_on_encoding(headers)
     {
-        return fail(
+        return Err(Violation::new(
             Rule::VaryAcceptEncoding,
             format!(
                 "the response is encoded ({}) for a request with Accept-Encoding but lacks Vary: Accept-Encoding",
                 codings.join(", ")
             ),
-        );
+        ));
     }
+    Ok(())
+}
 
+/// What the body of a response with this head must satisfy, for the rules
+/// that are on.
+fn body_plan(
+    status: StatusCode,
+    info: &RequestInfo,
+    length: Option<u64>,
+    codings: &[String],
+    config: &ValidateLayer,
+) -> BodyPlan {
+    let on = |rule| config.checks(rule);
     let no_body = if info.head {
         Some("a response to HEAD".to_owned())
     } else if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
@@ -174,7 +251,7 @@ pub(crate) fn head(
         && on(Rule::GzipDecodes)
         && codings.len() == 1
         && (codings[0] == "gzip" || codings[0] == "x-gzip");
-    Ok(BodyPlan {
+    BodyPlan {
         length: if no_body.is_none() && on(Rule::ContentLengthMatchesBody) {
             length
         } else {
@@ -184,7 +261,7 @@ pub(crate) fn head(
         no_body: no_body.filter(|_| on(Rule::NoBody)),
         gzip,
         end_stream: on(Rule::EndStream),
-    })
+    }
 }
 
 /// The content codings applied, lowercase, `identity` left out.
