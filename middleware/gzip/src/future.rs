@@ -20,6 +20,7 @@ use pin_project_lite::pin_project;
 use crate::codec::{StreamEncoder, compress_oneshot};
 use crate::layer::Config;
 use crate::negotiate::{is_event_stream, no_transform};
+use crate::pool::Pools;
 use crate::service::RequestContext;
 use crate::{GzipBody, Streaming, compressible_content_type};
 
@@ -84,29 +85,12 @@ where
     fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         loop {
             let mut this = self.as_mut().project();
-            match this.state.as_mut().project() {
+            let output = match this.state.as_mut().project() {
                 StateProj::Inner { future } => {
                     let result = ready!(future.poll(cx));
-                    if let Some(status) = this.ctx.decode.as_ref().and_then(|d| d.failure()) {
-                        this.state.set(State::Done);
-                        return Poll::Ready(Ok(failure_response(status)));
-                    }
-                    let response = match result {
-                        Ok(response) => response,
-                        Err(error) => {
-                            this.state.set(State::Done);
-                            return Poll::Ready(Err(error));
-                        }
-                    };
-                    let (mut parts, body) = response.into_parts();
-                    let body = match plan(&mut parts, &body, this.ctx, this.config) {
-                        Plan::Identity => GzipBody::identity(body),
-                        Plan::Empty => GzipBody::empty(),
-                        Plan::Stream { flush } => {
-                            let encoder = StreamEncoder::new(this.config.pools.stream());
-                            GzipBody::stream(body, encoder, flush)
-                        }
-                        Plan::Collect { len } => {
+                    match start(result, this.ctx, this.config) {
+                        Next::Ready(output) => output,
+                        Next::Collect { parts, body, len } => {
                             this.state.set(State::Collect {
                                 body,
                                 parts: Some(parts),
@@ -115,63 +99,135 @@ where
                             });
                             continue;
                         }
-                    };
-                    this.state.set(State::Done);
-                    return Poll::Ready(Ok(Response::from_parts(parts, body)));
+                    }
                 }
                 StateProj::Collect {
-                    mut body,
+                    body,
                     parts,
                     collected,
                     trailers,
                 } => {
-                    let error = loop {
-                        match ready!(body.as_mut().poll_frame(cx)) {
-                            Some(Ok(frame)) => match frame.into_data() {
-                                Ok(data) => collected.push(data),
-                                Err(frame) => {
-                                    if let Ok(map) = frame.into_trailers() {
-                                        *trailers = Some(map);
-                                    }
-                                }
-                            },
-                            Some(Err(error)) => break Some(error.into()),
-                            None => break None,
-                        }
-                    };
-                    let Some(mut parts) = parts.take() else {
+                    let error = ready!(poll_collect(body, collected, trailers, cx));
+                    let Some(parts) = parts.take() else {
                         panic!("ResponseFuture polled after completion");
                     };
-                    let trailers = trailers.take();
-                    let body = match error {
-                        Some(error) => Err(error),
-                        None => compress_oneshot(&this.config.pools, &collected.take())
-                            .map_err(BoxError::from),
-                    };
-                    let body = match body {
-                        Ok(gz) if trailers.is_none() => {
-                            parts
-                                .headers
-                                .insert(CONTENT_LENGTH, HeaderValue::from(gz.len()));
-                            GzipBody::full(gz, None)
-                        }
-                        Ok(gz) => {
-                            parts.headers.remove(CONTENT_LENGTH);
-                            GzipBody::full(gz, trailers)
-                        }
-                        Err(error) => {
-                            tracing::debug!(target: "pastry_gzip", %error, "inner body failed before compression");
-                            parts.headers.remove(CONTENT_LENGTH);
-                            GzipBody::failed(error)
-                        }
-                    };
-                    this.state.set(State::Done);
-                    return Poll::Ready(Ok(Response::from_parts(parts, body)));
+                    let body = compress_collected(collected.take(), error, &this.config.pools);
+                    Ok(collected_response(parts, body, trailers.take()))
                 }
                 StateProj::Done => panic!("ResponseFuture polled after completion"),
-            }
+            };
+            this.state.set(State::Done);
+            return Poll::Ready(output);
         }
     }
+}
+
+/// What to do once the inner service answered.
+// Lives on the stack for one poll; boxing a variant would allocate per
+// response.
+#[allow(clippy::large_enum_variant)]
+enum Next<B, E> {
+    /// The response is final: passed through, streamed, or an error.
+    Ready(Result<Response<GzipBody<B>>, E>),
+    /// The body is known up front: collect it, then compress it in one call.
+    Collect {
+        parts: response::Parts,
+        body: B,
+        len: u64,
+    },
+}
+
+/// Answers a failed request-body decode, passes errors on, and plans the
+/// response: every case but [`Plan::Collect`] is final here.
+fn start<B: Body, E>(
+    result: Result<Response<B>, E>,
+    ctx: &RequestContext,
+    config: &Config,
+) -> Next<B, E> {
+    if let Some(status) = ctx.decode.as_ref().and_then(|d| d.failure()) {
+        return Next::Ready(Ok(failure_response(status)));
+    }
+    let (mut parts, body) = match result {
+        Ok(response) => response.into_parts(),
+        Err(error) => return Next::Ready(Err(error)),
+    };
+    let body = match plan(&mut parts, &body, ctx, config) {
+        Plan::Identity => GzipBody::identity(body),
+        Plan::Empty => GzipBody::empty(),
+        Plan::Stream { flush } => {
+            let encoder = StreamEncoder::new(config.pools.stream());
+            GzipBody::stream(body, encoder, flush)
+        }
+        Plan::Collect { len } => return Next::Collect { parts, body, len },
+    };
+    Next::Ready(Ok(Response::from_parts(parts, body)))
+}
+
+/// Reads the body to its end, keeping its data in `collected` and its
+/// trailers in `trailers`; ready with the body's error, if it failed.
+fn poll_collect<B>(
+    mut body: Pin<&mut B>,
+    collected: &mut Collected,
+    trailers: &mut Option<HeaderMap>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<BoxError>>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    loop {
+        match ready!(body.as_mut().poll_frame(cx)) {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) => collected.push(data),
+                Err(frame) => {
+                    if let Ok(map) = frame.into_trailers() {
+                        *trailers = Some(map);
+                    }
+                }
+            },
+            Some(Err(error)) => return Poll::Ready(Some(error.into())),
+            None => return Poll::Ready(None),
+        }
+    }
+}
+
+/// The collected body compressed in one call, or the error that stopped it.
+fn compress_collected(
+    data: Bytes,
+    error: Option<BoxError>,
+    pools: &Pools,
+) -> Result<Bytes, BoxError> {
+    match error {
+        Some(error) => Err(error),
+        None => compress_oneshot(pools, &data).map_err(BoxError::from),
+    }
+}
+
+/// The response for a collected body: an exact `Content-Length` when no
+/// trailers follow, none when they do or when the body failed.
+fn collected_response<B>(
+    mut parts: response::Parts,
+    body: Result<Bytes, BoxError>,
+    trailers: Option<HeaderMap>,
+) -> Response<GzipBody<B>> {
+    let body = match body {
+        Ok(gz) if trailers.is_none() => {
+            parts
+                .headers
+                .insert(CONTENT_LENGTH, HeaderValue::from(gz.len()));
+            GzipBody::full(gz, None)
+        }
+        Ok(gz) => {
+            parts.headers.remove(CONTENT_LENGTH);
+            GzipBody::full(gz, trailers)
+        }
+        Err(error) => {
+            tracing::debug!(target: "pastry_gzip", %error, "inner body failed before compression");
+            parts.headers.remove(CONTENT_LENGTH);
+            GzipBody::failed(error)
+        }
+    };
+    Response::from_parts(parts, body)
 }
 
 /// The body of a response known up front, gathered without copying when it
@@ -237,45 +293,15 @@ fn plan<B: Body>(
     config: &Config,
 ) -> Plan {
     let status = parts.status;
-    let headers = &mut parts.headers;
     if status.is_informational() || status == StatusCode::NO_CONTENT {
         return Plan::Identity;
     }
     if status == StatusCode::NOT_MODIFIED {
-        // A 304 stands for the 200 the client cached: it carries the `Vary`
-        // that 200 had and, if that 200 was gzip, its weakened ETag.
-        let would_compress = !headers.contains_key(CONTENT_ENCODING)
-            && !no_transform(headers)
-            && (!headers.contains_key(CONTENT_TYPE) || compressible_content_type(headers));
-        if would_compress {
-            merge_vary(headers, &ACCEPT_ENCODING);
-            if ctx.accepts_gzip {
-                weaken_etag(headers);
-            }
-        }
+        mark_not_modified(&mut parts.headers, ctx);
         return Plan::Identity;
     }
-    let declared = headers
-        .get(CONTENT_LENGTH)
-        .and_then(|value| value.to_str().ok())
-        .and_then(|text| text.parse::<u64>().ok());
     let exact = body.size_hint().exact();
-    let size = if ctx.head {
-        declared
-    } else {
-        exact.or(declared)
-    };
-    let eligible = !headers.contains_key(CONTENT_ENCODING)
-        && status != StatusCode::PARTIAL_CONTENT
-        && !headers.contains_key(CONTENT_RANGE)
-        && !no_transform(headers)
-        && size.is_none_or(|size| size >= config.min_size);
-    let eligible = eligible
-        && match (&config.predicate, &ctx.request) {
-            (Some(predicate), Some(request)) => predicate(request, parts),
-            _ => compressible_content_type(&parts.headers),
-        };
-    if !eligible {
+    if !eligible(parts, exact, ctx, config) {
         return Plan::Identity;
     }
     let headers = &mut parts.headers;
@@ -283,9 +309,7 @@ fn plan<B: Body>(
     if !ctx.accepts_gzip {
         return Plan::Identity;
     }
-    headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
-    weaken_etag(headers);
-    headers.remove(ACCEPT_RANGES);
+    mark_gzip(headers);
     if ctx.head {
         headers.remove(CONTENT_LENGTH);
         return Plan::Empty;
@@ -298,6 +322,60 @@ fn plan<B: Body>(
             Plan::Stream { flush }
         }
     }
+}
+
+/// A 304 stands for the 200 the client cached: it carries the `Vary` that
+/// 200 had and, if that 200 was gzip, its weakened ETag.
+fn mark_not_modified(headers: &mut HeaderMap, ctx: &RequestContext) {
+    let would_compress = !headers.contains_key(CONTENT_ENCODING)
+        && !no_transform(headers)
+        && (!headers.contains_key(CONTENT_TYPE) || compressible_content_type(headers));
+    if would_compress {
+        merge_vary(headers, &ACCEPT_ENCODING);
+        if ctx.accepts_gzip {
+            weaken_etag(headers);
+        }
+    }
+}
+
+/// Whether the response may and should be compressed: not encoded, not a
+/// range, no `no-transform`, not known to be under the minimum size, and
+/// compressible by the predicate (or content type). `exact` is the body's
+/// exact size hint; a HEAD response goes by its declared length.
+fn eligible(
+    parts: &response::Parts,
+    exact: Option<u64>,
+    ctx: &RequestContext,
+    config: &Config,
+) -> bool {
+    let headers = &parts.headers;
+    let declared = headers
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse::<u64>().ok());
+    let size = if ctx.head {
+        declared
+    } else {
+        exact.or(declared)
+    };
+    let allowed = !headers.contains_key(CONTENT_ENCODING)
+        && parts.status != StatusCode::PARTIAL_CONTENT
+        && !headers.contains_key(CONTENT_RANGE)
+        && !no_transform(headers)
+        && size.is_none_or(|size| size >= config.min_size);
+    allowed
+        && match (&config.predicate, &ctx.request) {
+            (Some(predicate), Some(request)) => predicate(request, parts),
+            _ => compressible_content_type(headers),
+        }
+}
+
+/// The headers of a response about to be gzipped: the coding, a weak ETag,
+/// and no `Accept-Ranges` (ranges of the gzip bytes are not offered).
+fn mark_gzip(headers: &mut HeaderMap) {
+    headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+    weaken_etag(headers);
+    headers.remove(ACCEPT_RANGES);
 }
 
 /// `"x"` becomes `W/"x"`: the gzip bytes are not the bytes the strong
@@ -341,7 +419,6 @@ mod tests {
     use http_body_util::{Empty, Full};
 
     use super::*;
-    use crate::pool::Pools;
 
     fn config() -> Config {
         Config {
