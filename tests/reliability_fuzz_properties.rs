@@ -131,6 +131,13 @@ fn known_good_inputs_pass_every_check() {
     let mut long = b"\x01".to_vec();
     long.extend(std::iter::repeat_n(b'n', 3100));
     checks::basic_auth(&long);
+    // Names over pastry-auth's MAX_NAME_LEN (256 bytes) never reach the
+    // store; 256 bytes still do.
+    for len in [256, 257, 2000] {
+        let mut name = b"\x01".to_vec();
+        name.extend(std::iter::repeat_n(b'n', len));
+        checks::basic_auth(&name);
+    }
     checks::normalise_path(b"/m/../m/./a%2e%2E/%7e");
     checks::file_record(JSON);
     checks::file_record(

@@ -452,12 +452,13 @@ pub fn basic_auth(data: &[u8]) {
     let Ok(value) = HeaderValue::from_str(&value) else {
         return;
     };
-    // pastry-auth refuses `Authorization` values over 4 KiB unread.
+    // pastry-auth refuses `Authorization` values over 4 KiB unread, and
+    // names over `MAX_NAME_LEN` before any store lookup.
     let expected = if value.len() > 4096 || credentials.chars().any(char::is_control) {
         None
     } else {
         let (n, _) = credentials.split_once(':').unwrap_or((&credentials, ""));
-        (!n.is_empty()).then(|| n.to_owned())
+        (!n.is_empty() && n.len() <= pastry_auth::MAX_NAME_LEN).then(|| n.to_owned())
     };
     let (status, seen, user, challenged) = basic_request(&[value]);
     assert_eq!(
