@@ -339,10 +339,17 @@ async fn admin_page<B>(req: Request<B>) -> Result<Response<DemoBody>, Infallible
     ))
 }
 
-/// `/api`: an axum router, to show that any conforming app mounts.
+/// `/api`: an axum router, to show that any conforming app mounts. `/api`
+/// and `/api/` list its routes.
 fn api() -> axum::Router {
     use axum::routing::get;
     axum::Router::new()
+        .route(
+            "/",
+            get(|| async {
+                axum::Json(serde_json::json!({"routes": ["/api/health", "/api/echo/{word}"]}))
+            }),
+        )
         .route(
             "/health",
             get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
