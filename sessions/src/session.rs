@@ -2,6 +2,7 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::mem;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::SystemTime;
 
 use http::HeaderValue;
 use serde::Serialize;
@@ -361,85 +362,158 @@ impl Session {
             return Ok(None);
         }
         self.load().await?;
-        let config = Arc::clone(&self.inner.config);
-        let store = &*self.inner.store;
-        let now = config.clock.now();
-        let (current, changes, dirty, retire, destroyed) = {
-            let mut state = self.state();
-            let Some(current) = state.current.take() else {
-                return Ok(None);
-            };
-            (
-                current,
-                mem::take(&mut state.changes),
-                state.dirty,
-                mem::take(&mut state.retire),
-                state.destroyed,
-            )
+        let now = self.inner.config.clock.now();
+        let Some(pending) = self.take_pending() else {
+            return Ok(None);
         };
-        let Current {
-            id,
-            key,
-            mut record,
-        } = current;
-        let mut saved = false;
-        let mut lost = false;
+        let Pending {
+            current:
+                Current {
+                    id,
+                    key,
+                    mut record,
+                },
+            changes,
+            dirty,
+            retire,
+            destroyed,
+        } = pending;
         // A session never stored that holds nothing is not worth creating
         // (an anonymous visitor's logout removing a key it never had).
         let empty_new = record.version == 0 && record.data.is_empty();
-        if dirty && !empty_new {
-            let mut attempt = 0;
-            loop {
-                record.expires_at = config.expires_at(&record, now);
-                match store.save_dyn(&key, &record).await? {
-                    SaveOutcome::Saved => {
-                        saved = true;
-                        break;
-                    }
-                    SaveOutcome::Conflict
-                        if attempt >= config.max_retries || record.version == 0 =>
-                    {
-                        tracing::error!(target: "pastry_sessions", session = %key.short(), retries = attempt, "session save kept conflicting; changes not saved");
-                        return Err(SessionError::Conflict { retries: attempt });
-                    }
-                    SaveOutcome::Conflict => {
-                        attempt += 1;
-                        tracing::debug!(target: "pastry_sessions", session = %key.short(), attempt, "concurrent session update; replaying this request's changes");
-                        match store.load_dyn(&key, now).await? {
-                            Some(latest) => record = changes.apply(latest),
-                            None => {
-                                tracing::info!(target: "pastry_sessions", session = %key.short(), "session destroyed or expired by a concurrent request; changes dropped");
-                                lost = true;
-                                break;
-                            }
+        let outcome = if dirty && !empty_new {
+            self.save_with_replay(&key, &mut record, &changes, now)
+                .await?
+        } else {
+            self.refresh_expiry(&key, &mut record, now).await?
+        };
+        self.delete_retired(&retire).await?;
+        Ok(self.cookie_after(outcome, destroyed, &id, &record, now))
+    }
+
+    /// Takes this request's work out of the shared state; `None` when the
+    /// session was already committed.
+    fn take_pending(&self) -> Option<Pending> {
+        let mut state = self.state();
+        let current = state.current.take()?;
+        Some(Pending {
+            current,
+            changes: mem::take(&mut state.changes),
+            dirty: state.dirty,
+            retire: mem::take(&mut state.retire),
+            destroyed: state.destroyed,
+        })
+    }
+
+    /// Saves `record` with compare-and-swap; when a concurrent request saved
+    /// first, reloads the record and replays `changes` onto it, up to the
+    /// retry budget.
+    async fn save_with_replay(
+        &self,
+        key: &SessionKey,
+        record: &mut Record,
+        changes: &Changes,
+        now: SystemTime,
+    ) -> Result<Outcome, SessionError> {
+        let config = &*self.inner.config;
+        let store = &*self.inner.store;
+        let mut attempt = 0;
+        loop {
+            record.expires_at = config.expires_at(record, now);
+            match store.save_dyn(key, record).await? {
+                SaveOutcome::Saved => return Ok(Outcome::Saved),
+                SaveOutcome::Conflict if attempt >= config.max_retries || record.version == 0 => {
+                    tracing::error!(target: "pastry_sessions", session = %key.short(), retries = attempt, "session save kept conflicting; changes not saved");
+                    return Err(SessionError::Conflict { retries: attempt });
+                }
+                SaveOutcome::Conflict => {
+                    attempt += 1;
+                    tracing::debug!(target: "pastry_sessions", session = %key.short(), attempt, "concurrent session update; replaying this request's changes");
+                    match store.load_dyn(key, now).await? {
+                        Some(latest) => *record = changes.apply(latest),
+                        None => {
+                            tracing::info!(target: "pastry_sessions", session = %key.short(), "session destroyed or expired by a concurrent request; changes dropped");
+                            return Ok(Outcome::Lost);
                         }
                     }
                 }
             }
-        } else if record.version > 0
-            && let Some(expires_at) = config.refresh_due(&record, now)
-        {
-            let mut touched = record.clone();
-            touched.expires_at = expires_at;
-            if store.save_dyn(&key, &touched).await? == SaveOutcome::Saved {
-                record = touched;
-                saved = true;
-            }
         }
-        for old in &retire {
-            store.delete_dyn(old).await?;
+    }
+
+    /// Extends the idle expiry of an unchanged stored session when it is
+    /// due; a conflict (a concurrent save) leaves it as it is.
+    async fn refresh_expiry(
+        &self,
+        key: &SessionKey,
+        record: &mut Record,
+        now: SystemTime,
+    ) -> Result<Outcome, SessionError> {
+        if record.version == 0 {
+            return Ok(Outcome::Unchanged);
         }
-        if saved {
-            Ok(Some(config.cookie(&id, &record, now)))
-        } else if (destroyed || lost) && self.inner.had_cookie {
-            Ok(Some(config.removal_cookie()))
-        } else {
-            Ok(None)
+        let Some(expires_at) = self.inner.config.refresh_due(record, now) else {
+            return Ok(Outcome::Unchanged);
+        };
+        let mut touched = record.clone();
+        touched.expires_at = expires_at;
+        if self.inner.store.save_dyn(key, &touched).await? == SaveOutcome::Saved {
+            *record = touched;
+            return Ok(Outcome::Saved);
         }
+        Ok(Outcome::Unchanged)
+    }
+
+    /// Deletes the keys this request retired (old ids, destroyed sessions).
+    async fn delete_retired(&self, retire: &[SessionKey]) -> Result<(), SessionError> {
+        for old in retire {
+            self.inner.store.delete_dyn(old).await?;
+        }
+        Ok(())
+    }
+
+    /// The `Set-Cookie` to send: the saved session's cookie, a removal when
+    /// a session the client had is gone, else none.
+    fn cookie_after(
+        &self,
+        outcome: Outcome,
+        destroyed: bool,
+        id: &SessionId,
+        record: &Record,
+        now: SystemTime,
+    ) -> Option<HeaderValue> {
+        let config = &self.inner.config;
+        let gone = match outcome {
+            Outcome::Saved => return Some(config.cookie(id, record, now)),
+            Outcome::Lost => true,
+            Outcome::Unchanged => destroyed,
+        };
+        (gone && self.inner.had_cookie).then(|| config.removal_cookie())
     }
 }
 
-fn fresh(now: std::time::SystemTime) -> Current {
+/// One request's session work, taken out of the shared state to commit.
+struct Pending {
+    current: Current,
+    changes: Changes,
+    dirty: bool,
+    retire: Vec<SessionKey>,
+    destroyed: bool,
+}
+
+/// What committing did to the stored record.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Outcome {
+    /// The record was written; the client gets its cookie.
+    Saved,
+    /// Nothing was written.
+    Unchanged,
+    /// A concurrent request destroyed the session (or it expired) before
+    /// this request's changes could be replayed; they are dropped.
+    Lost,
+}
+
+fn fresh(now: SystemTime) -> Current {
     let id = SessionId::random();
     Current {
         id,
