@@ -96,7 +96,7 @@ fn html_document() -> Vec<u8> {
             "-o",
         ])
         .arg(dir.path())
-        .arg(workspace_root().join("middleware/core/src/html.rs"))
+        .arg(workspace_root().join("core/src/html.rs"))
         .status()
         .expect("rustdoc");
     assert!(status.success());
