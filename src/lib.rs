@@ -31,12 +31,18 @@ mod app;
 mod serve;
 
 pub use app::{BoxApp, BoxAppLayer, BoxBody};
-pub use pastry_core as core;
+// pastry-core's items stand at the top level rather than under a module
+// named `core`, which would shadow the language's `core`.
 pub use pastry_core::{
-    BoxError, ClientAddr, EmptyPathInfo, Environ, HttpError, OriginalUri, RemoteUser, ScriptName,
-    UrlScheme, header, html_escape,
+    App, BoxError, ClientAddr, Clock, CrossOrigin, EmptyPathInfo, Environ, HttpError,
+    ManualClock, OriginalUri, RemoteUser, RequestHead, ScriptName, SystemClock, UrlScheme,
+    check_cross_origin, header, html_escape, inner_accessors, text_response, text_response_for,
 };
-pub use serve::{DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, Listen, Serve, serve};
+pub use serve::{
+    DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
+    DEFAULT_KEEP_ALIVE_INTERVAL, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, FD_RESERVE,
+    Listen, MIN_MAX_CONNECTIONS, Serve, default_max_connections, serve,
+};
 
 #[cfg(feature = "auth")]
 pub use pastry_auth as auth;
