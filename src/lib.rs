@@ -34,9 +34,9 @@ pub use app::{BoxApp, BoxAppLayer, BoxBody};
 // pastry-core's items stand at the top level rather than under a module
 // named `core`, which would shadow the language's `core`.
 pub use pastry_core::{
-    App, BoxError, ClientAddr, Clock, CrossOrigin, EmptyPathInfo, Environ, HttpError,
-    ManualClock, OriginalUri, RemoteUser, RequestHead, ScriptName, SystemClock, UrlScheme,
-    check_cross_origin, header, html_escape, inner_accessors, text_response, text_response_for,
+    App, BoxError, ClientAddr, Clock, CrossOrigin, EmptyPathInfo, Environ, HttpError, ManualClock,
+    OriginalUri, RemoteUser, RequestHead, ScriptName, SystemClock, UrlScheme, check_cross_origin,
+    header, html_escape, inner_accessors, text_response, text_response_for,
 };
 pub use serve::{
     DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
