@@ -28,10 +28,10 @@ pub enum SessionError {
     /// The store's file system or database I/O failed.
     #[error("session store I/O failed")]
     Io(#[from] std::io::Error),
-    /// The SQLite store failed.
+    /// The SQLite store failed; the source is the database's own error.
     #[cfg(feature = "sqlite")]
     #[error("SQLite session store failed")]
-    Sqlite(#[from] rusqlite::Error),
+    Sqlite(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// A stored record could not be decoded.
     #[error("stored session record is corrupt: {0}")]
     Corrupt(String),

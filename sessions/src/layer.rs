@@ -2,7 +2,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use cookie::SameSite;
 use http::HeaderValue;
 use tower_layer::Layer;
 
@@ -10,7 +9,7 @@ use crate::clock::{Clock, SystemClock};
 use crate::id::SessionId;
 use crate::service::SessionService;
 use crate::store::{DynStore, SessionStore};
-use crate::{ConfigError, Expiry, Record};
+use crate::{ConfigError, Expiry, Record, SameSite};
 
 /// Default idle timeout: a day without a request that uses the session.
 const DEFAULT_IDLE: Duration = Duration::from_secs(24 * 60 * 60);
@@ -321,11 +320,7 @@ impl Config {
             out.push_str("; HttpOnly");
         }
         out.push_str("; SameSite=");
-        out.push_str(match self.same_site {
-            SameSite::Strict => "Strict",
-            SameSite::Lax => "Lax",
-            SameSite::None => "None",
-        });
+        out.push_str(self.same_site.as_str());
         out
     }
 

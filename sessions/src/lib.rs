@@ -35,6 +35,13 @@
 //!
 //! # Changes
 //!
+//! - **Own public types** (issue 19): [`SameSite`] is this crate's enum
+//!   (same variants `Strict`, `Lax`, `None`, plus [`SameSite::as_str`] and
+//!   `Display`), no longer a re-export of `cookie::SameSite`; the `cookie`
+//!   crate is no longer a dependency. [`SessionError::Sqlite`] carries the
+//!   database error as a boxed source (`Box<dyn Error + Send + Sync>`,
+//!   downcast to reach it) instead of `rusqlite::Error`, and
+//!   `From<rusqlite::Error>` for [`SessionError`] is gone.
 //! - **No panic in `Layer::layer`** (issue 19): applying a [`SessionLayer`]
 //!   whose settings [`SessionLayer::validate`] rejects no longer panics;
 //!   the service logs the [`ConfigError`] and answers every request with an
@@ -68,6 +75,7 @@ mod future;
 mod id;
 mod layer;
 mod record;
+mod same_site;
 mod service;
 mod session;
 mod store;
@@ -76,7 +84,6 @@ mod store;
 pub use axum_glue::MissingSessionLayer;
 pub use body::SessionBody;
 pub use clock::{Clock, ManualClock, SystemClock};
-pub use cookie::SameSite;
 pub use error::{ConfigError, SessionError};
 pub use expiry::Expiry;
 pub use ext::SessionExt;
@@ -84,6 +91,7 @@ pub use future::ResponseFuture;
 pub use id::SessionKey;
 pub use layer::SessionLayer;
 pub use record::Record;
+pub use same_site::SameSite;
 pub use service::SessionService;
 pub use session::Session;
 pub use store::any::AnyStore;

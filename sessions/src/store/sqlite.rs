@@ -128,7 +128,7 @@ impl SqliteStoreBuilder {
     /// date. Touches the disk directly: call it at start-up.
     pub fn open(self, path: impl AsRef<Path>) -> Result<SqliteStore, SessionError> {
         let path = path.as_ref().to_path_buf();
-        let first = connect(&path, &self)?;
+        let first = connect(&path, &self).map_err(sql)?;
         migrate(&first)?;
         let size = self.pool_size;
         Ok(SqliteStore {
@@ -143,7 +143,12 @@ impl SqliteStoreBuilder {
     }
 }
 
-fn connect(path: &Path, options: &SqliteStoreBuilder) -> Result<Connection, SessionError> {
+/// A SQLite failure as the store reports it.
+fn sql(error: rusqlite::Error) -> SessionError {
+    SessionError::Sqlite(Box::new(error))
+}
+
+fn connect(path: &Path, options: &SqliteStoreBuilder) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
     conn.busy_timeout(options.busy_timeout)?;
     let mode: String = conn.query_row("PRAGMA journal_mode = WAL", [], |row| row.get(0))?;
@@ -160,7 +165,7 @@ fn connect(path: &Path, options: &SqliteStoreBuilder) -> Result<Connection, Sess
 }
 
 fn migrate(conn: &Connection) -> Result<(), SessionError> {
-    let found: i64 = conn.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    let found = user_version(conn).map_err(sql)?;
     if found == SCHEMA_VERSION {
         return Ok(());
     }
@@ -170,10 +175,18 @@ fn migrate(conn: &Connection) -> Result<(), SessionError> {
             supported: SCHEMA_VERSION,
         });
     }
+    create_schema(conn).map_err(sql)
+}
+
+fn user_version(conn: &Connection) -> rusqlite::Result<i64> {
+    conn.query_row("PRAGMA user_version", [], |row| row.get(0))
+}
+
+/// Creates the table and index, unless another process did while this one
+/// waited for the lock.
+fn create_schema(conn: &Connection) -> rusqlite::Result<()> {
     let tx = rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate)?;
-    // Another process may have migrated while we waited for the lock.
-    let found: i64 = tx.query_row("PRAGMA user_version", [], |row| row.get(0))?;
-    if found == 0 {
+    if user_version(&tx)? == 0 {
         tx.execute_batch(
             "CREATE TABLE IF NOT EXISTS pastry_sessions (
                  id BLOB PRIMARY KEY NOT NULL,
@@ -187,8 +200,7 @@ fn migrate(conn: &Connection) -> Result<(), SessionError> {
              PRAGMA user_version = 1;",
         )?;
     }
-    tx.commit()?;
-    Ok(())
+    tx.commit()
 }
 
 impl SqliteStore {
@@ -212,7 +224,7 @@ impl SqliteStore {
     async fn run<T: Send + 'static>(
         &self,
         write: bool,
-        f: impl FnOnce(&Connection) -> Result<T, SessionError> + Send + 'static,
+        f: impl FnOnce(&Connection) -> rusqlite::Result<T> + Send + 'static,
     ) -> Result<T, SessionError> {
         // The semaphore is never closed, so acquiring only waits.
         let _permit = self.inner.permits.acquire().await;
@@ -225,7 +237,7 @@ impl SqliteStore {
                 .pop();
             let conn = match pooled {
                 Some(conn) => conn,
-                None => connect(&inner.path, &inner.options)?,
+                None => connect(&inner.path, &inner.options).map_err(sql)?,
             };
             let result = if write {
                 let _turn = inner
@@ -241,7 +253,7 @@ impl SqliteStore {
                 .lock()
                 .unwrap_or_else(PoisonError::into_inner)
                 .push(conn);
-            result
+            result.map_err(sql)
         })
         .await?
     }
