@@ -11,8 +11,8 @@ use http::uri::PathAndQuery;
 use http_body::{Body, Frame, SizeHint};
 use pastry_core::BoxError;
 use pin_project_lite::pin_project;
-use uuid::Uuid;
 
+use crate::ErrorId;
 use crate::failure::{Cause, Phase, RequestInfo, log_event, log_path};
 
 pin_project! {
@@ -156,7 +156,7 @@ where
                     Err(payload) => Cause::panic(payload),
                 };
                 watch.failed = true;
-                let id = Uuid::new_v4();
+                let id = ErrorId::random();
                 log_event(
                     id,
                     Phase::Body,
@@ -202,7 +202,7 @@ where
 #[derive(Debug, thiserror::Error)]
 #[error("response body aborted after a failure (error id {id})")]
 pub struct BodyAborted {
-    id: Uuid,
+    id: ErrorId,
     panic: bool,
     #[source]
     source: Option<BoxError>,
@@ -210,7 +210,7 @@ pub struct BodyAborted {
 
 impl BodyAborted {
     /// The id of the failure, as in its log event.
-    pub fn id(&self) -> Uuid {
+    pub fn id(&self) -> ErrorId {
         self.id
     }
 

@@ -10,8 +10,8 @@ use http::header::ACCEPT;
 use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use pastry_core::{BoxError, HttpError};
-use uuid::Uuid;
 
+use crate::ErrorId;
 use crate::backtrace;
 
 /// Where in the life of a request a failure was caught.
@@ -207,7 +207,7 @@ pub(crate) fn log_path(path: Option<&PathAndQuery>) -> &str {
 /// # let _ = layer;
 /// ```
 pub struct Failure {
-    id: Uuid,
+    id: ErrorId,
     phase: Phase,
     status: StatusCode,
     cause: Cause,
@@ -226,7 +226,7 @@ impl Failure {
             ),
         };
         Self {
-            id: Uuid::new_v4(),
+            id: ErrorId::random(),
             phase,
             status: cause.status(),
             cause,
@@ -238,7 +238,7 @@ impl Failure {
 
     /// The random (v4) id of this failure, also in the `X-Error-Id` header
     /// and in the log event.
-    pub fn id(&self) -> Uuid {
+    pub fn id(&self) -> ErrorId {
         self.id
     }
 
@@ -335,7 +335,7 @@ impl fmt::Debug for Failure {
 
 /// The one `tracing::error!` event of a failure (target `pastry_catch`).
 pub(crate) fn log_event(
-    id: Uuid,
+    id: ErrorId,
     phase: Phase,
     method: &Method,
     path: &str,

@@ -60,7 +60,7 @@ impl Config {
                 }
             },
         };
-        let id = failure.id().hyphenated().to_string();
+        let id = failure.id().to_string();
         if let Ok(value) = HeaderValue::from_str(&id) {
             response.headers_mut().insert(ERROR_ID_HEADER, value);
         }

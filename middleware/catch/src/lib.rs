@@ -40,11 +40,21 @@
 //! assert!(!page.contains("hunter2"));
 //! # }
 //! ```
+//!
+//! # Changes
+//!
+//! - **Own error id type** (issue 19): [`Failure::id`] and
+//!   [`BodyAborted::id`] return an [`ErrorId`] instead of `uuid::Uuid`, and
+//!   the `Uuid` re-export is gone. An [`ErrorId`] prints (`Display`) the same
+//!   hyphenated v4 UUID as before, so `failure.id().to_string()` and
+//!   `format!("{}", failure.id())` are unchanged; code that used `Uuid`
+//!   methods parses that text with the `uuid` crate instead.
 
 mod backtrace;
 mod body;
 mod failure;
 mod future;
+mod id;
 mod layer;
 mod page;
 mod service;
@@ -53,6 +63,6 @@ pub use backtrace::capture_backtraces;
 pub use body::{BodyAborted, CatchBody};
 pub use failure::{Failure, Phase};
 pub use future::ResponseFuture;
+pub use id::ErrorId;
 pub use layer::{CatchLayer, ERROR_ID_HEADER};
 pub use service::Catch;
-pub use uuid::Uuid;

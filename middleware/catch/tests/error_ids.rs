@@ -5,10 +5,11 @@ mod support;
 use std::collections::HashSet;
 
 use http::Request;
-use pastry_catch::{CatchLayer, Uuid};
+use pastry_catch::CatchLayer;
 use pastry_testkit::{Body, TestClient};
 use support::Events;
 use tower::ServiceBuilder;
+use uuid::Uuid;
 
 fn app() -> TestClient {
     let svc = ServiceBuilder::new().layer(CatchLayer::new()).service_fn(
