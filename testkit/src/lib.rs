@@ -24,6 +24,15 @@
 //!
 //! # Changes
 //!
+//! - **Own cookie type** (issue 19): [`Cookie`], returned by
+//!   [`TestResponse::cookie`] and [`TestResponse::cookies`], is this crate's
+//!   type instead of a re-export of `cookie::Cookie<'static>` (no lifetime
+//!   parameter now). It keeps `name`, `value`, `path`, `domain`, `secure`
+//!   and `http_only` as they were; [`Cookie::same_site`] returns
+//!   `Option<&str>` (`"Strict"`, `"Lax"`, `"None"`) instead of
+//!   `cookie::SameSite`, [`Cookie::max_age`] whole seconds instead of a
+//!   `time::Duration`, [`Cookie::expires`] a `SystemTime`; `Display` prints
+//!   the `Set-Cookie` value as before.
 //! - **`Secure` cookies on loopback** (issue 27): the jar treats `https` and
 //!   plain `http` to `localhost`, `*.localhost`, `127.0.0.0/8` and `[::1]`
 //!   as secure contexts, like browsers: `Secure` cookies are kept from and
@@ -46,6 +55,7 @@
 mod app;
 mod body;
 mod client;
+mod cookies;
 mod error;
 mod future;
 pub mod guide;
@@ -59,7 +69,7 @@ pub mod validate;
 
 pub use body::Body;
 pub use client::TestClient;
-pub use cookie::Cookie;
+pub use cookies::Cookie;
 pub use error::TestError;
 pub use future::TestFuture;
 pub use multipart::Multipart;

@@ -4,13 +4,13 @@ use std::fmt;
 use std::io::Read;
 
 use bytes::{Bytes, BytesMut};
-use cookie::Cookie;
 use http::header::{self, HeaderMap};
 use http::{Extensions, Method, Response, StatusCode};
 use http_body_util::BodyExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::Cookie;
 use crate::app::AppBody;
 use crate::error::TestError;
 
@@ -279,17 +279,17 @@ impl TestResponse {
     }
 
     /// The cookies of every `Set-Cookie` header that parses.
-    pub fn cookies(&self) -> Vec<Cookie<'static>> {
+    pub fn cookies(&self) -> Vec<Cookie> {
         self.headers
             .get_all(header::SET_COOKIE)
             .iter()
             .filter_map(|v| v.to_str().ok())
-            .filter_map(|v| Cookie::parse(v.to_owned()).ok())
+            .filter_map(Cookie::parse)
             .collect()
     }
 
     /// The cookie called `name` set by this response, if any.
-    pub fn cookie(&self, name: &str) -> Option<Cookie<'static>> {
+    pub fn cookie(&self, name: &str) -> Option<Cookie> {
         self.cookies().into_iter().find(|c| c.name() == name)
     }
 

@@ -27,7 +27,7 @@ async fn default_cookie_is_secure_httponly_lax_with_max_age<S: SessionStore + Cl
     assert_eq!(cookie.domain(), None);
     assert_eq!(cookie.secure(), Some(true));
     assert_eq!(cookie.http_only(), Some(true));
-    assert_eq!(cookie.same_site(), Some(cookie::SameSite::Lax));
+    assert_eq!(cookie.same_site(), Some(SameSite::Lax.as_str()));
     assert!(header.contains("Max-Age=86400"), "{header}");
 }
 
@@ -48,7 +48,7 @@ async fn cookie_follows_layer_settings<S: SessionStore + Clone>(store: S, env: E
     assert_eq!(cookie.domain(), Some("example.com"));
     assert_eq!(cookie.secure(), None);
     assert_eq!(cookie.http_only(), None);
-    assert_eq!(cookie.same_site(), Some(cookie::SameSite::Strict));
+    assert_eq!(cookie.same_site(), Some(SameSite::Strict.as_str()));
     assert!(
         res.header("set-cookie")
             .unwrap_or_default()
