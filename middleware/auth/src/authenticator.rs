@@ -236,7 +236,7 @@ impl<U: UserStore> Authenticator<U> {
             tracing::info!(target: "pastry_auth", name_len = name.len(), ?client, "login refused: user name too long");
             return Err(AuthError::InvalidCredentials);
         }
-        let now = self.clock.now();
+        let now = self.clock.instant();
         if let Some(refusal) = self.throttle.locked(name, client, now) {
             let reason = match refusal {
                 Refusal::Lockout(_) => "too many failures from this address",
@@ -277,14 +277,14 @@ impl<U: UserStore> Authenticator<U> {
         let user = self.maybe_rehash(user, password).await;
         if let Some(key) = key {
             self.cache
-                .insert(key, Arc::from(user.password_hash()), self.clock.now());
+                .insert(key, Arc::from(user.password_hash()), self.clock.instant());
         }
         tracing::debug!(target: "pastry_auth", user = name, "password verified");
         Ok(user)
     }
 
     fn failed(&self, name: &str, client: Option<IpAddr>) -> AuthError {
-        let lockout = self.throttle.fail(name, client, self.clock.now());
+        let lockout = self.throttle.fail(name, client, self.clock.instant());
         tracing::info!(target: "pastry_auth", user = name, ?client, ?lockout, "login failed");
         AuthError::InvalidCredentials
     }

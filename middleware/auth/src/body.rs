@@ -7,6 +7,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
 use http_body::{Body, Frame, SizeHint};
+use pastry_core::text_response;
 use pin_project_lite::pin_project;
 
 pin_project! {
@@ -85,15 +86,14 @@ where
     }
 }
 
-/// A plain-text response of the middleware's own.
-pub(crate) fn text_response(status: StatusCode, text: &'static str) -> Response<Bytes> {
-    let mut response = Response::new(Bytes::from_static(text.as_bytes()));
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    response
+/// A `303 See Other` to `location` with an empty body, or `None` when
+/// `location` cannot be a header value.
+pub(crate) fn see_other(location: String) -> Option<Response<Bytes>> {
+    let location = HeaderValue::try_from(location).ok()?;
+    let mut response = Response::new(Bytes::new());
+    *response.status_mut() = StatusCode::SEE_OTHER;
+    response.headers_mut().insert(header::LOCATION, location);
+    Some(response)
 }
 
 /// An HTML response of the middleware's own, never cached.

@@ -6,6 +6,7 @@ use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use http::{Request, Response};
+use pastry_core::App;
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
@@ -69,11 +70,11 @@ where
     }
 }
 
-impl<S, B, R> Future for ResponseFuture<S, B>
+impl<S, B> Future for ResponseFuture<S, B>
 where
-    S: Service<Request<B>, Response = Response<R>>,
+    S: App<B>,
 {
-    type Output = Result<Response<AuthBody<R>>, S::Error>;
+    type Output = Result<Response<AuthBody<S::ResBody>>, S::Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut this = self.project();

@@ -88,6 +88,20 @@
 //!
 //! Since 0.1.0:
 //!
+//! - [`Clock`], [`ManualClock`] and [`SystemClock`] are `pastry_core`'s,
+//!   re-exported here: `Clock` has `now()` (wall time, a `SystemTime`) and
+//!   `instant()` (monotonic; what `now()` used to return), so a clock of
+//!   your own implements both. New: `ManualClock::at`.
+//! - The services ([`BasicAuth`], [`SessionAuth`], [`RequireLogin`],
+//!   [`RequireRole`]) bound the app they wrap with `pastry_core::App`:
+//!   its errors convert into `BoxError` and its body is a
+//!   `Body<Data = Bytes>` whose errors do too.
+//! - [`RolesExt`] is implemented for every `pastry_core::RequestHead` (a
+//!   request or its `Parts`, as before) instead of a sealed trait of its
+//!   own.
+//! - The plain-text refusals the middleware writes itself (401, 403, 405,
+//!   413, 415, 429, 500, 503) come from `pastry_core::text_response` and
+//!   carry `Content-Length`.
 //! - **[`logout`] clears the whole session** (Django's and OWASP's rule),
 //!   deleting the record and expiring the cookie; it used to remove only the
 //!   login keys, leaving a cart or notes to the next user of the browser.
@@ -132,7 +146,6 @@ mod authenticator;
 mod basic;
 mod body;
 mod cache;
-mod clock;
 mod error;
 #[cfg(feature = "axum")]
 mod extract;
@@ -146,7 +159,6 @@ mod user;
 pub use authenticator::Authenticator;
 pub use basic::{BasicAuth, BasicAuthLayer};
 pub use body::AuthBody;
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::AuthError;
 #[cfg(feature = "axum")]
 pub use extract::{AuthRejection, CurrentUser};
@@ -166,3 +178,7 @@ pub use throttle::{
     DEFAULT_ACCOUNT_FAILURES, DEFAULT_ACCOUNT_WINDOW, DEFAULT_THROTTLE_CAPACITY, MAX_NAME_LEN,
 };
 pub use user::{Roles, RolesExt, User, UserStore};
+
+/// The clocks of `pastry-core`, re-exported: give an [`Authenticator`] a
+/// [`ManualClock`] to move its cache expiry and lockouts by hand.
+pub use pastry_core::{Clock, ManualClock, SystemClock};

@@ -4,8 +4,9 @@ use std::fmt;
 use std::future::Future;
 use std::sync::Arc;
 
-use http::Request;
+#[cfg(doc)]
 use http::request::Parts;
+use pastry_core::RequestHead;
 
 use crate::AuthError;
 
@@ -56,26 +57,8 @@ impl fmt::Debug for Roles {
     }
 }
 
-mod sealed {
-    pub trait Sealed {
-        fn ext(&self) -> &http::Extensions;
-    }
-}
-
-impl<B> sealed::Sealed for Request<B> {
-    fn ext(&self) -> &http::Extensions {
-        self.extensions()
-    }
-}
-
-impl sealed::Sealed for Parts {
-    fn ext(&self) -> &http::Extensions {
-        &self.extensions
-    }
-}
-
-/// Accessors for the [`Roles`] extension on a request (or its [`Parts`]),
-/// in the style of [`pastry_core::Environ`].
+/// Accessors for the [`Roles`] extension on a request (or its [`Parts`]):
+/// on any [`RequestHead`], like [`pastry_core::Environ`].
 ///
 /// ```
 /// use http::Request;
@@ -87,22 +70,24 @@ impl sealed::Sealed for Parts {
 /// assert!(req.has_role("admin"));
 /// assert!(!req.has_role("root"));
 /// ```
-pub trait RolesExt: sealed::Sealed {
+pub trait RolesExt: RequestHead {
     /// The user's roles; empty when nobody is logged in.
     fn roles(&self) -> Roles {
-        self.ext().get::<Roles>().cloned().unwrap_or_default()
+        RequestHead::extensions(self)
+            .get::<Roles>()
+            .cloned()
+            .unwrap_or_default()
     }
 
     /// Whether the logged-in user has `role`.
     fn has_role(&self, role: &str) -> bool {
-        self.ext()
+        RequestHead::extensions(self)
             .get::<Roles>()
             .is_some_and(|roles| roles.contains(role))
     }
 }
 
-impl<B> RolesExt for Request<B> {}
-impl RolesExt for Parts {}
+impl<T: RequestHead> RolesExt for T {}
 
 /// A user as a [`UserStore`] knows it: name, argon2 PHC password hash and
 /// roles. Cheap to clone.

@@ -3,11 +3,8 @@
 use std::future::{Future, poll_fn};
 use std::pin::Pin;
 
-use bytes::Bytes;
 use http::{Request, Response};
-use http_body::Body;
-use pastry_core::BoxError;
-use tower_service::Service;
+use pastry_core::{App, BoxError};
 
 use crate::UrlMapBody;
 
@@ -20,15 +17,14 @@ pub(crate) trait ErasedApp<B>: Send + Sync {
     fn oneshot(&self, req: Request<B>) -> BoxFuture;
 }
 
-pub(crate) struct App<S>(pub(crate) S);
+/// An app as mounted: any [`App`] the map can clone and share.
+pub(crate) struct MountedApp<S>(pub(crate) S);
 
-impl<S, B, R> ErasedApp<B> for App<S>
+impl<S, B> ErasedApp<B> for MountedApp<S>
 where
-    S: Service<Request<B>, Response = Response<R>> + Clone + Send + Sync + 'static,
+    S: App<B> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    R: Body<Data = Bytes> + Send + 'static,
-    R::Error: Into<BoxError>,
+    S::ResBody: Send + 'static,
     B: Send + 'static,
 {
     fn oneshot(&self, req: Request<B>) -> BoxFuture {

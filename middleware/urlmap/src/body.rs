@@ -86,6 +86,12 @@ impl UrlMapBody {
     }
 }
 
+impl From<Bytes> for UrlMapBody {
+    fn from(bytes: Bytes) -> Self {
+        Self::full(bytes)
+    }
+}
+
 impl Default for UrlMapBody {
     fn default() -> Self {
         Self::empty()

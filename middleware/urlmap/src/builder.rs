@@ -1,13 +1,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http::{Request, Response};
-use http_body::Body;
+use pastry_core::App;
+#[cfg(doc)]
 use pastry_core::BoxError;
-use tower_service::Service;
 
-use crate::app::{App, ErasedApp};
+use crate::app::{ErasedApp, MountedApp};
 use crate::table::Table;
 use crate::{Mount, UrlMap, UrlMapError, UrlMapLayer};
 
@@ -62,15 +60,13 @@ impl<B: Send + 'static> UrlMapBuilder<B> {
     ///     .unwrap();
     /// assert_eq!(map.len(), 2);
     /// ```
-    pub fn mount<S, R>(mut self, at: impl Into<Mount>, app: S) -> Self
+    pub fn mount<S>(mut self, at: impl Into<Mount>, app: S) -> Self
     where
-        S: Service<Request<B>, Response = Response<R>> + Clone + Send + Sync + 'static,
+        S: App<B> + Clone + Send + Sync + 'static,
         S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        R: Body<Data = Bytes> + Send + 'static,
-        R::Error: Into<BoxError>,
+        S::ResBody: Send + 'static,
     {
-        self.mounts.push((at.into(), Arc::new(App(app))));
+        self.mounts.push((at.into(), Arc::new(MountedApp(app))));
         self
     }
 
@@ -89,13 +85,11 @@ impl<B: Send + 'static> UrlMapBuilder<B> {
     /// let map = UrlMap::new().host("api.example.com", app).build().unwrap();
     /// assert_eq!(map.len(), 1);
     /// ```
-    pub fn host<S, R>(self, host: impl Into<String>, app: S) -> Self
+    pub fn host<S>(self, host: impl Into<String>, app: S) -> Self
     where
-        S: Service<Request<B>, Response = Response<R>> + Clone + Send + Sync + 'static,
+        S: App<B> + Clone + Send + Sync + 'static,
         S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        R: Body<Data = Bytes> + Send + 'static,
-        R::Error: Into<BoxError>,
+        S::ResBody: Send + 'static,
     {
         self.mount(Mount::at("/").host(host), app)
     }
@@ -115,15 +109,13 @@ impl<B: Send + 'static> UrlMapBuilder<B> {
     /// let map = UrlMap::new().fallback(app).build().unwrap();
     /// assert!(map.is_empty());
     /// ```
-    pub fn fallback<S, R>(mut self, app: S) -> Self
+    pub fn fallback<S>(mut self, app: S) -> Self
     where
-        S: Service<Request<B>, Response = Response<R>> + Clone + Send + Sync + 'static,
+        S: App<B> + Clone + Send + Sync + 'static,
         S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        R: Body<Data = Bytes> + Send + 'static,
-        R::Error: Into<BoxError>,
+        S::ResBody: Send + 'static,
     {
-        self.fallback = Some(Arc::new(App(app)));
+        self.fallback = Some(Arc::new(MountedApp(app)));
         self
     }
 

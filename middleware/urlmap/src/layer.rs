@@ -1,15 +1,11 @@
 use std::fmt;
 use std::sync::Arc;
 
-use bytes::Bytes;
-use http::{Request, Response};
-use http_body::Body;
-use pastry_core::BoxError;
+use pastry_core::App;
 use tower_layer::Layer;
-use tower_service::Service;
 
 use crate::UrlMap;
-use crate::app::App;
+use crate::app::MountedApp;
 use crate::table::Table;
 
 /// A checked set of mounts that wraps a service as its fallback: what
@@ -41,19 +37,20 @@ impl<B> UrlMapLayer<B> {
     }
 }
 
-impl<S, B, R> Layer<S> for UrlMapLayer<B>
+impl<S, B> Layer<S> for UrlMapLayer<B>
 where
-    S: Service<Request<B>, Response = Response<R>> + Clone + Send + Sync + 'static,
+    S: App<B> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    R: Body<Data = Bytes> + Send + 'static,
-    R::Error: Into<BoxError>,
+    S::ResBody: Send + 'static,
     B: Send + 'static,
 {
     type Service = UrlMap<B>;
 
     fn layer(&self, fallback: S) -> UrlMap<B> {
-        UrlMap::from_parts(Arc::clone(&self.table), Some(Arc::new(App(fallback))))
+        UrlMap::from_parts(
+            Arc::clone(&self.table),
+            Some(Arc::new(MountedApp(fallback))),
+        )
     }
 }
 

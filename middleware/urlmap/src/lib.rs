@@ -42,6 +42,19 @@
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # Changes
+//!
+//! Since 0.1.0:
+//!
+//! - [`UrlMapBuilder::mount`], [`UrlMapBuilder::host`],
+//!   [`UrlMapBuilder::fallback`] and [`UrlMapLayer`] bound the app with
+//!   `pastry_core::App` plus `Clone + Send + Sync + 'static`, a `Send`
+//!   future and a `Send` body: the same requirements, said once.
+//! - New: `From<Bytes>` for [`UrlMapBody`].
+//! - The map's own `400 Bad Request` and `404 Not Found` come from
+//!   `pastry_core::text_response_for` and carry `Content-Length` (on
+//!   `HEAD` too, with an empty body).
 
 mod app;
 mod body;

@@ -3,10 +3,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
-use http::header::{CONTENT_TYPE, HeaderValue, LOCATION};
+use http::header::{HeaderValue, LOCATION};
 use http::uri::{Parts, PathAndQuery};
-use http::{Method, Request, Response, StatusCode, Uri};
-use pastry_core::{BoxError, EmptyPathInfo, Environ, OriginalUri, ScriptName};
+use http::{Request, Response, StatusCode, Uri};
+use pastry_core::{BoxError, EmptyPathInfo, Environ, OriginalUri, ScriptName, text_response_for};
 use tower_service::Service;
 
 use crate::app::ErasedApp;
@@ -144,7 +144,7 @@ impl<B> UrlMap<B> {
                     error = %err,
                     "refused request path"
                 );
-                return Plan::Answer(plain(
+                return Plan::Answer(text_response_for(
                     req.method(),
                     StatusCode::BAD_REQUEST,
                     "Bad Request\n",
@@ -213,7 +213,7 @@ impl<B: Send + 'static> Service<Request<B>> for UrlMap<B> {
         match path_and_query {
             Some(path_and_query) => {
                 let Some(uri) = with_path(req.uri(), path_and_query) else {
-                    return ResponseFuture::ready(plain(
+                    return ResponseFuture::ready(text_response_for(
                         req.method(),
                         StatusCode::BAD_REQUEST,
                         "Bad Request\n",
@@ -233,9 +233,11 @@ impl<B: Send + 'static> Service<Request<B>> for UrlMap<B> {
         let Some(mounted) = mounted else {
             return match &self.fallback {
                 Some(fallback) => ResponseFuture::inner(fallback.oneshot(req), None),
-                None => {
-                    ResponseFuture::ready(plain(req.method(), StatusCode::NOT_FOUND, "Not Found\n"))
-                }
+                None => ResponseFuture::ready(text_response_for(
+                    req.method(),
+                    StatusCode::NOT_FOUND,
+                    "Not Found\n",
+                )),
             };
         };
         if !mounted.prefix.is_empty() {
@@ -296,24 +298,8 @@ fn slash_redirect<B>(req: &Request<B>, normal: &str) -> Response<UrlMapBody> {
             res.headers_mut().insert(LOCATION, location);
             res
         }
-        Err(_) => plain(req.method(), StatusCode::BAD_REQUEST, "Bad Request\n"),
+        Err(_) => text_response_for(req.method(), StatusCode::BAD_REQUEST, "Bad Request\n"),
     }
-}
-
-/// The map's own short answers (400, 404); without a body for `HEAD`.
-fn plain(method: &Method, status: StatusCode, text: &'static str) -> Response<UrlMapBody> {
-    let body = if method == Method::HEAD {
-        UrlMapBody::empty()
-    } else {
-        UrlMapBody::full(text)
-    };
-    let mut res = Response::new(body);
-    *res.status_mut() = status;
-    res.headers_mut().insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    res
 }
 
 impl<B> Clone for UrlMap<B> {

@@ -1,13 +1,12 @@
 use std::task::{Context, Poll};
 
 use http::{HeaderValue, Request, Response, StatusCode, header};
-use pastry_core::Environ;
-use pastry_core::RemoteUser;
+use pastry_core::{App, Environ, RemoteUser, text_response};
 use tower_service::Service;
 
 use super::header::parse_basic;
 use crate::AuthError;
-use crate::body::{AuthBody, refusal, text_response};
+use crate::body::{AuthBody, refusal};
 use crate::future::ResponseFuture;
 use crate::{Authenticator, UserStore};
 
@@ -46,29 +45,16 @@ impl<S, U> BasicAuth<S, U> {
         }
     }
 
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Unwraps the service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    pastry_core::inner_accessors!(S);
 }
 
-impl<S, U, B, R> Service<Request<B>> for BasicAuth<S, U>
+impl<S, U, B> Service<Request<B>> for BasicAuth<S, U>
 where
-    S: Service<Request<B>, Response = Response<R>> + Clone,
+    S: App<B> + Clone,
     U: UserStore,
     B: Send + 'static,
 {
-    type Response = Response<AuthBody<R>>;
+    type Response = Response<AuthBody<S::ResBody>>;
     type Error = S::Error;
     type Future = ResponseFuture<S, B>;
 

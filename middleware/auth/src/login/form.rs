@@ -6,12 +6,12 @@ use futures_util::future::BoxFuture;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
-use pastry_core::{BoxError, CrossOrigin, Environ, check_cross_origin, html_escape};
+use pastry_core::{BoxError, CrossOrigin, Environ, check_cross_origin, html_escape, text_response};
 use pastry_sessions::SessionExt;
 use tower_service::Service;
 
 use super::{login, safe_next};
-use crate::body::{html_response, internal_error, retry_after, text_response};
+use crate::body::{html_response, internal_error, retry_after, see_other};
 use crate::{AuthError, Authenticator, UserStore};
 
 /// The largest login (or logout) form body read, in bytes; larger bodies
@@ -277,15 +277,7 @@ impl<U: UserStore> LoginForm<U> {
                 } else {
                     next.clone()
                 };
-                let mut response = text_response(StatusCode::SEE_OTHER, "");
-                response.headers_mut().remove(header::CONTENT_TYPE);
-                match HeaderValue::try_from(target) {
-                    Ok(location) => {
-                        response.headers_mut().insert(header::LOCATION, location);
-                        response
-                    }
-                    Err(_) => internal_error(),
-                }
+                see_other(target).unwrap_or_else(internal_error)
             }
             Err(AuthError::InvalidCredentials) => {
                 form_response(StatusCode::UNAUTHORIZED, &page(INVALID))

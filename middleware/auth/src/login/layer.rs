@@ -2,7 +2,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use pastry_core::RemoteUser;
+use pastry_core::{App, RemoteUser};
 use pastry_sessions::SessionExt;
 use subtle::ConstantTimeEq;
 use tower_layer::Layer;
@@ -112,29 +112,16 @@ impl<S: std::fmt::Debug, U> std::fmt::Debug for SessionAuth<S, U> {
 }
 
 impl<S, U> SessionAuth<S, U> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Unwraps the service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    pastry_core::inner_accessors!(S);
 }
 
-impl<S, U, B, R> Service<Request<B>> for SessionAuth<S, U>
+impl<S, U, B> Service<Request<B>> for SessionAuth<S, U>
 where
-    S: Service<Request<B>, Response = Response<R>> + Clone,
+    S: App<B> + Clone,
     U: UserStore,
     B: Send + 'static,
 {
-    type Response = Response<AuthBody<R>>;
+    type Response = Response<AuthBody<S::ResBody>>;
     type Error = S::Error;
     type Future = ResponseFuture<S, B>;
 

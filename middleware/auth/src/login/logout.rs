@@ -7,14 +7,14 @@ use futures_util::future::BoxFuture;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
-use pastry_core::{BoxError, Environ, check_cross_origin};
+use pastry_core::{BoxError, Environ, check_cross_origin, text_response};
 use pastry_sessions::SessionExt;
 use tower_service::Service;
 
 use super::form::{MAX_FORM, cross_origin_refused, is_form, no_session, query_next};
 use super::{logout_keeping, safe_next};
 use crate::AuthError;
-use crate::body::{internal_error, text_response};
+use crate::body::{internal_error, see_other};
 
 /// A ready logout endpoint, beside [`LoginForm`](crate::LoginForm): a
 /// `POST` logs the user out with [`logout_keeping`] (the whole session is
@@ -129,15 +129,7 @@ impl Logout {
             return internal_error();
         }
         let target = if next.is_empty() { default_next } else { next };
-        let mut response = text_response(StatusCode::SEE_OTHER, "");
-        response.headers_mut().remove(header::CONTENT_TYPE);
-        match HeaderValue::try_from(target) {
-            Ok(location) => {
-                response.headers_mut().insert(header::LOCATION, location);
-                response
-            }
-            Err(_) => internal_error(),
-        }
+        see_other(target).unwrap_or_else(internal_error)
     }
 }
 

@@ -3,12 +3,12 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use pastry_core::header::media_quality;
-use pastry_core::{Environ, OriginalUri};
+use pastry_core::{App, Environ, OriginalUri, text_response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::body::{AuthBody, internal_error, text_response};
+use crate::body::{AuthBody, internal_error, see_other};
 use crate::future::ResponseFuture;
 use crate::{AuthChecked, AuthError, RolesExt};
 
@@ -97,20 +97,7 @@ pub struct RequireLogin<S> {
 }
 
 impl<S> RequireLogin<S> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Unwraps the service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    pastry_core::inner_accessors!(S);
 }
 
 /// Whether the client prefers JSON to HTML.
@@ -144,15 +131,11 @@ fn login_redirect<B>(req: &Request<B>, login_path: &str) -> Response<Bytes> {
     location.push(if location.contains('?') { '&' } else { '?' });
     location.push_str("next=");
     location.extend(utf8_percent_encode(&next, NEXT_VALUE));
-    let mut response = text_response(StatusCode::SEE_OTHER, "");
-    match HeaderValue::try_from(location) {
-        Ok(value) => {
-            response.headers_mut().insert(header::LOCATION, value);
-        }
-        Err(_) => *response.status_mut() = StatusCode::UNAUTHORIZED,
-    }
-    response.headers_mut().remove(header::CONTENT_TYPE);
-    response
+    see_other(location).unwrap_or_else(|| {
+        let mut response = Response::new(Bytes::new());
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        response
+    })
 }
 
 fn json_unauthorized() -> Response<Bytes> {
@@ -165,11 +148,11 @@ fn json_unauthorized() -> Response<Bytes> {
     response
 }
 
-impl<S, B, R> Service<Request<B>> for RequireLogin<S>
+impl<S, B> Service<Request<B>> for RequireLogin<S>
 where
-    S: Service<Request<B>, Response = Response<R>>,
+    S: App<B>,
 {
-    type Response = Response<AuthBody<R>>;
+    type Response = Response<AuthBody<S::ResBody>>;
     type Error = S::Error;
     type Future = ResponseFuture<S, B>;
 
@@ -238,27 +221,14 @@ pub struct RequireRole<S> {
 }
 
 impl<S> RequireRole<S> {
-    /// The wrapped service.
-    pub fn get_ref(&self) -> &S {
-        &self.inner
-    }
-
-    /// The wrapped service, mutably.
-    pub fn get_mut(&mut self) -> &mut S {
-        &mut self.inner
-    }
-
-    /// Unwraps the service.
-    pub fn into_inner(self) -> S {
-        self.inner
-    }
+    pastry_core::inner_accessors!(S);
 }
 
-impl<S, B, R> Service<Request<B>> for RequireRole<S>
+impl<S, B> Service<Request<B>> for RequireRole<S>
 where
-    S: Service<Request<B>, Response = Response<R>>,
+    S: App<B>,
 {
-    type Response = Response<AuthBody<R>>;
+    type Response = Response<AuthBody<S::ResBody>>;
     type Error = S::Error;
     type Future = ResponseFuture<S, B>;
 
