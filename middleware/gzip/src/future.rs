@@ -137,16 +137,13 @@ enum Next<B, E> {
     },
 }
 
-/// Answers a failed request-body decode, passes errors on, and plans the
-/// response: every case but [`Plan::Collect`] is final here.
+/// Passes errors on and plans the response: every case but
+/// [`Plan::Collect`] is final here.
 fn start<B: Body, E>(
     result: Result<Response<B>, E>,
     ctx: &RequestContext,
     config: &Config,
 ) -> Next<B, E> {
-    if let Some(status) = ctx.decode.as_ref().and_then(|d| d.failure()) {
-        return Next::Ready(Ok(failure_response(status)));
-    }
     let (mut parts, body) = match result {
         Ok(response) => response.into_parts(),
         Err(error) => return Next::Ready(Err(error)),
@@ -396,24 +393,6 @@ fn weaken_etag(headers: &mut HeaderMap) {
     }
 }
 
-/// The answer to a request whose gzip body could not be decoded.
-fn failure_response<B>(status: StatusCode) -> Response<GzipBody<B>> {
-    let message: &'static str = if status == StatusCode::PAYLOAD_TOO_LARGE {
-        "request body too large once decompressed\n"
-    } else {
-        "corrupt gzip request body\n"
-    };
-    let mut response = Response::new(GzipBody::full(Bytes::from_static(message.as_bytes()), None));
-    *response.status_mut() = status;
-    let headers = response.headers_mut();
-    headers.insert(
-        CONTENT_TYPE,
-        HeaderValue::from_static("text/plain; charset=utf-8"),
-    );
-    headers.insert(CONTENT_LENGTH, HeaderValue::from(message.len()));
-    response
-}
-
 #[cfg(test)]
 mod tests {
     use http_body_util::{Empty, Full};
@@ -434,7 +413,6 @@ mod tests {
             accepts_gzip,
             head,
             request: None,
-            decode: None,
         }
     }
 

@@ -4,10 +4,10 @@ use std::fmt;
 use std::sync::Arc;
 
 use http::{Request, response};
-use tower_layer::Layer;
+use tower_layer::{Layer, Stack};
 
 use crate::pool::Pools;
-use crate::{Gzip, Level};
+use crate::{GunzipRequestsLayer, Gzip, Level};
 
 /// A user predicate: the request head (without its body) and the response
 /// head.
@@ -32,24 +32,6 @@ impl fmt::Debug for Config {
     }
 }
 
-/// Request bodies pass through untouched (the default).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct PlainRequests;
-
-/// Gzip request bodies are decoded for the inner app, up to a limit; set by
-/// [`GzipLayer::decompress_requests`].
-#[derive(Clone, Copy, Debug)]
-pub struct DecompressRequests {
-    pub(crate) limit: u64,
-}
-
-impl DecompressRequests {
-    /// The most decompressed bytes a request body may produce.
-    pub fn limit(&self) -> u64 {
-        self.limit
-    }
-}
-
 /// Compresses responses with gzip for clients that accept it.
 ///
 /// `GzipLayer::new()` defaults:
@@ -60,11 +42,13 @@ impl DecompressRequests {
 /// | smallest body compressed | 256 bytes ([`DEFAULT_MIN_SIZE`]) | [`min_size`](Self::min_size) |
 /// | largest body compressed in one call | 8 MiB ([`DEFAULT_BUFFER_LIMIT`]) | [`buffer_limit`](Self::buffer_limit) |
 /// | what is compressible | [`compressible_content_type`](crate::compressible_content_type) | [`compress_when`](Self::compress_when) |
-/// | request bodies | passed through | [`decompress_requests`](Self::decompress_requests) |
 ///
 /// The HTTP rules (no compression of 1xx, 204, 304, 206, `Content-Range`,
 /// already encoded or `no-transform` responses; `Vary`, `ETag`,
 /// `Content-Length` and HEAD handling) always apply, whatever the settings.
+///
+/// Request bodies pass through untouched; [`GunzipRequestsLayer`] decodes
+/// gzip request bodies.
 ///
 /// ```
 /// use pastry_gzip::{GzipLayer, Level};
@@ -77,23 +61,21 @@ impl DecompressRequests {
 /// assert_eq!(layer.get_level(), Level::new(4).unwrap());
 /// ```
 #[derive(Clone)]
-pub struct GzipLayer<D = PlainRequests> {
+pub struct GzipLayer {
     level: Level,
     min_size: u64,
     buffer_limit: u64,
     predicate: Option<Arc<Predicate>>,
-    requests: D,
     pools: Arc<Pools>,
 }
 
-impl<D: fmt::Debug> fmt::Debug for GzipLayer<D> {
+impl fmt::Debug for GzipLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GzipLayer")
             .field("level", &self.level)
             .field("min_size", &self.min_size)
             .field("buffer_limit", &self.buffer_limit)
             .field("predicate", &self.predicate.as_ref().map(|_| "custom"))
-            .field("requests", &self.requests)
             .finish()
     }
 }
@@ -116,7 +98,6 @@ impl GzipLayer {
             min_size: DEFAULT_MIN_SIZE,
             buffer_limit: DEFAULT_BUFFER_LIMIT,
             predicate: None,
-            requests: PlainRequests,
             pools: Arc::new(Pools::new(Level::DEFAULT)),
         }
     }
@@ -128,7 +109,7 @@ impl Default for GzipLayer {
     }
 }
 
-impl<D> GzipLayer<D> {
+impl GzipLayer {
     /// The compression level, for both engines (default [`Level::DEFAULT`]).
     pub fn level(mut self, level: Level) -> Self {
         self.level = level;
@@ -176,29 +157,23 @@ impl<D> GzipLayer<D> {
         self
     }
 
-    /// Decodes `Content-Encoding: gzip` (or `x-gzip`) request bodies for the
-    /// inner app, which then sees no `Content-Encoding` and no
-    /// `Content-Length`. A body that inflates past `limit` bytes is answered
-    /// with 413, a corrupt or truncated one with 400 (the app's own response
-    /// is replaced); the app's body reads fail with a
-    /// [`pastry_core::HttpError`] carrying the same status. Memory stays
-    /// bounded whatever the compression ratio.
+    /// This layer plus request-body decoding: a [`Gzip`] around a
+    /// [`GunzipRequests`](crate::GunzipRequests) with `limit`, which is what
+    /// `ServiceBuilder::new().layer(gzip).layer(GunzipRequestsLayer::new(limit))`
+    /// builds.
+    ///
+    /// Kept for compatibility (deprecated): layer a
+    /// [`GunzipRequestsLayer`] inside the `GzipLayer` instead. It will carry
+    /// `#[deprecated]` once no caller in the workspace is left.
     ///
     /// ```
     /// use pastry_gzip::GzipLayer;
     ///
     /// let layer = GzipLayer::new().decompress_requests(1 << 20);
-    /// assert_eq!(layer.get_requests().limit(), 1 << 20);
+    /// # let _ = layer;
     /// ```
-    pub fn decompress_requests(self, limit: u64) -> GzipLayer<DecompressRequests> {
-        GzipLayer {
-            level: self.level,
-            min_size: self.min_size,
-            buffer_limit: self.buffer_limit,
-            predicate: self.predicate,
-            requests: DecompressRequests { limit },
-            pools: self.pools,
-        }
+    pub fn decompress_requests(self, limit: u64) -> Stack<GunzipRequestsLayer, GzipLayer> {
+        Stack::new(GunzipRequestsLayer::new(limit), self)
     }
 
     /// The configured level.
@@ -216,11 +191,6 @@ impl<D> GzipLayer<D> {
         self.buffer_limit
     }
 
-    /// The request-body setting ([`PlainRequests`] or [`DecompressRequests`]).
-    pub fn get_requests(&self) -> &D {
-        &self.requests
-    }
-
     fn config(&self) -> Arc<Config> {
         Arc::new(Config {
             min_size: self.min_size,
@@ -232,10 +202,10 @@ impl<D> GzipLayer<D> {
     }
 }
 
-impl<S, D: Clone> Layer<S> for GzipLayer<D> {
-    type Service = Gzip<S, D>;
+impl<S> Layer<S> for GzipLayer {
+    type Service = Gzip<S>;
 
     fn layer(&self, inner: S) -> Self::Service {
-        Gzip::from_parts(inner, self.config(), self.requests.clone())
+        Gzip::from_parts(inner, self.config())
     }
 }

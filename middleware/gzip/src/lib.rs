@@ -1,8 +1,9 @@
 //! Gzip compression middleware for any tower service, correct to the letter
 //! of HTTP (q-value negotiation, `Vary`, weak ETags, HEAD, exact
-//! `Content-Length`, per-event flushing for server-sent events, optional
-//! gzip request bodies) for apps that want smaller responses without
-//! breaking caches or streams.
+//! `Content-Length`, per-event flushing for server-sent events) for apps
+//! that want smaller responses without breaking caches or streams; and, as a
+//! layer of its own ([`GunzipRequestsLayer`]), gzip request bodies decoded
+//! with a size limit.
 //! Bodies known up front are compressed in one libdeflate call; the rest are
 //! streamed with zlib-rs, with compressors pooled across responses.
 //!
@@ -39,12 +40,30 @@
 //! assert!(gz.len() < 100);
 //! # });
 //! ```
+//!
+//! # Changes
+//!
+//! - **Two layers for two jobs** (issue 19): request decompression is its
+//!   own middleware, [`GunzipRequestsLayer`] / [`GunzipRequests`] (response
+//!   future [`GunzipFuture`], response body [`GunzipResponseBody`]); the app
+//!   still sees a [`DecompressBody`], with the same limit, 413 and 400.
+//!   [`GzipLayer`] and [`Gzip`] only compress responses and lose their type
+//!   parameter (`GzipLayer<D>`, `Gzip<S, D>` become `GzipLayer`, `Gzip<S>`);
+//!   `PlainRequests`, `DecompressRequests` and `GzipLayer::get_requests` are
+//!   gone. [`GzipLayer::decompress_requests`] stays for compatibility and
+//!   now returns the two layers stacked (`Stack<GunzipRequestsLayer,
+//!   GzipLayer>`, a `Gzip<GunzipRequests<S>>` when applied); write
+//!   `ServiceBuilder::new().layer(GzipLayer::new()).layer(GunzipRequestsLayer::new(limit))`
+//!   instead. The one visible difference: the 400/413 refusal now passes
+//!   through the outer [`Gzip`] like any response, so with
+//!   [`min_size`](GzipLayer::min_size) under its length (about 40 bytes) a
+//!   client accepting gzip gets it compressed.
 
 mod body;
 mod codec;
-mod decompress;
 mod error;
 mod future;
+mod gunzip;
 mod layer;
 mod level;
 mod negotiate;
@@ -52,12 +71,12 @@ mod pool;
 mod service;
 
 pub use body::GzipBody;
-pub use decompress::DecompressBody;
 pub use error::GzipError;
 pub use future::ResponseFuture;
-pub use layer::{
-    DEFAULT_BUFFER_LIMIT, DEFAULT_MIN_SIZE, DecompressRequests, GzipLayer, PlainRequests,
+pub use gunzip::{
+    DecompressBody, GunzipFuture, GunzipRequests, GunzipRequestsLayer, GunzipResponseBody,
 };
+pub use layer::{DEFAULT_BUFFER_LIMIT, DEFAULT_MIN_SIZE, GzipLayer};
 pub use level::Level;
 pub use negotiate::{accepts_gzip, compressible_content_type};
 pub use service::{Gzip, Streaming};

@@ -9,10 +9,9 @@ use http_body::Body;
 use pastry_core::BoxError;
 use tower_service::Service;
 
-use crate::decompress::{DecodeOutcome, DecompressBody};
 use crate::future::ResponseFuture;
 use crate::layer::Config;
-use crate::{DecompressRequests, GzipBody, GzipLayer, PlainRequests, accepts_gzip};
+use crate::{GzipBody, GzipLayer, accepts_gzip};
 
 /// Marks a response as a stream of events: the gzip stream is flushed after
 /// every frame, so each frame reaches the client as soon as it is produced.
@@ -37,7 +36,6 @@ pub(crate) struct RequestContext {
     pub(crate) head: bool,
     /// A copy of the request head, kept only for a user predicate.
     pub(crate) request: Option<Request<()>>,
-    pub(crate) decode: Option<Arc<DecodeOutcome>>,
 }
 
 impl RequestContext {
@@ -54,7 +52,6 @@ impl RequestContext {
             accepts_gzip: accepts_gzip(req.headers()),
             head: req.method() == Method::HEAD,
             request,
-            decode: None,
         }
     }
 }
@@ -76,10 +73,9 @@ impl RequestContext {
 /// let _app = gzip.into_inner();
 /// ```
 #[derive(Clone, Debug)]
-pub struct Gzip<S, D = PlainRequests> {
+pub struct Gzip<S> {
     inner: S,
     config: Arc<Config>,
-    requests: D,
 }
 
 impl<S> Gzip<S> {
@@ -92,21 +88,15 @@ impl<S> Gzip<S> {
     pub fn layer() -> GzipLayer {
         GzipLayer::new()
     }
-}
 
-impl<S, D> Gzip<S, D> {
-    pub(crate) fn from_parts(inner: S, config: Arc<Config>, requests: D) -> Self {
-        Gzip {
-            inner,
-            config,
-            requests,
-        }
+    pub(crate) fn from_parts(inner: S, config: Arc<Config>) -> Self {
+        Gzip { inner, config }
     }
 
     pastry_core::inner_accessors!(S);
 }
 
-impl<S, ReqB, ResB> Service<Request<ReqB>> for Gzip<S, PlainRequests>
+impl<S, ReqB, ResB> Service<Request<ReqB>> for Gzip<S>
 where
     S: Service<Request<ReqB>, Response = Response<ResB>>,
     ResB: Body<Data = Bytes>,
@@ -123,32 +113,6 @@ where
     fn call(&mut self, req: Request<ReqB>) -> Self::Future {
         let ctx = RequestContext::new(&req, &self.config);
         ResponseFuture::new(self.inner.call(req), ctx, Arc::clone(&self.config))
-    }
-}
-
-impl<S, ReqB, ResB> Service<Request<ReqB>> for Gzip<S, DecompressRequests>
-where
-    S: Service<Request<DecompressBody<ReqB>>, Response = Response<ResB>>,
-    ReqB: Body<Data = Bytes>,
-    ReqB::Error: Into<BoxError>,
-    ResB: Body<Data = Bytes>,
-    ResB::Error: Into<BoxError>,
-{
-    type Response = Response<GzipBody<ResB>>;
-    type Error = S::Error;
-    type Future = ResponseFuture<S::Future, ResB>;
-
-    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
-        self.inner.poll_ready(cx)
-    }
-
-    fn call(&mut self, req: Request<ReqB>) -> Self::Future {
-        let mut ctx = RequestContext::new(&req, &self.config);
-        let (mut parts, body) = req.into_parts();
-        let (body, decode) = DecompressBody::for_request(&mut parts, body, self.requests.limit);
-        ctx.decode = decode;
-        let future = self.inner.call(Request::from_parts(parts, body));
-        ResponseFuture::new(future, ctx, Arc::clone(&self.config))
     }
 }
 

@@ -2,8 +2,9 @@
 
 use axum::Router;
 use axum::routing::get;
-use pastry_gzip::GzipLayer;
+use pastry_gzip::{GunzipRequestsLayer, GzipLayer};
 use pastry_testkit::TestClient;
+use tower::ServiceBuilder;
 
 fn list() -> String {
     (0..300).map(|i| format!("{{\"id\":{i}}},")).collect()
@@ -43,7 +44,10 @@ async fn wraps_an_axum_router_with_request_decompression() {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     enc.write_all(list().as_bytes()).unwrap();
     let gz = enc.finish().unwrap();
-    let client = TestClient::new(router().layer(GzipLayer::new().decompress_requests(1 << 20)));
+    let layers = ServiceBuilder::new()
+        .layer(GzipLayer::new())
+        .layer(GunzipRequestsLayer::new(1 << 20));
+    let client = TestClient::new(router().layer(layers));
     let res = client
         .post("/echo")
         .header("content-encoding", "gzip")

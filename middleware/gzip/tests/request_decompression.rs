@@ -7,9 +7,9 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode};
 use http_body_util::{BodyExt, Full};
 use pastry_core::{BoxError, HttpError};
-use pastry_gzip::{DecompressBody, GzipLayer};
+use pastry_gzip::{DecompressBody, GunzipRequestsLayer, GzipLayer};
 use pastry_testkit::{Body, TestClient};
-use tower::{Layer, service_fn};
+use tower::{Layer, ServiceBuilder, service_fn};
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -41,7 +41,12 @@ fn echo(limit: u64) -> TestClient {
         };
         Ok::<_, Infallible>(res)
     });
-    TestClient::new(GzipLayer::new().decompress_requests(limit).layer(app))
+    TestClient::new(
+        ServiceBuilder::new()
+            .layer(GzipLayer::new())
+            .layer(GunzipRequestsLayer::new(limit))
+            .service(app),
+    )
 }
 
 #[tokio::test]
@@ -119,7 +124,7 @@ async fn the_app_sees_the_status_in_its_body_error() {
             status.as_str().to_owned(),
         ))))
     });
-    let client = TestClient::new(GzipLayer::new().decompress_requests(100).layer(app));
+    let client = TestClient::new(GunzipRequestsLayer::new(100).layer(app));
     let res = client
         .post("/")
         .header("content-encoding", "gzip")
@@ -131,4 +136,56 @@ async fn the_app_sees_the_status_in_its_body_error() {
         413,
         "the middleware answers, whatever the app said"
     );
+}
+
+#[tokio::test]
+async fn gunzip_requests_alone_leaves_responses_uncompressed() {
+    let text = "compressible response text ".repeat(100);
+    let app = service_fn(move |req: Request<DecompressBody<Body>>| {
+        let text = text.clone();
+        async move {
+            let body = req.into_body().collect().await.unwrap().to_bytes();
+            let mut res = Response::new(Full::new(Bytes::from(format!("{text}{}", body.len()))));
+            res.headers_mut()
+                .insert("content-type", "text/plain".parse().unwrap());
+            Ok::<_, Infallible>(res)
+        }
+    });
+    let client = TestClient::new(GunzipRequestsLayer::new(1 << 20).layer(app));
+    let res = client
+        .post("/")
+        .header("content-encoding", "gzip")
+        .header("accept-encoding", "gzip")
+        .body(gzip(&[b'q'; 500]))
+        .await;
+    assert_eq!(res.header("content-encoding"), None);
+    assert!(res.text().ends_with("500"));
+}
+
+#[tokio::test]
+async fn decompress_requests_still_builds_both_layers() {
+    // The compatibility spelling: GzipLayer around GunzipRequestsLayer.
+    let app = service_fn(|req: Request<DecompressBody<Body>>| async move {
+        let body = req.into_body().collect().await;
+        let status = if body.is_ok() { 200 } else { 500 };
+        let mut res = Response::new(Full::new(Bytes::from("x".repeat(1000))));
+        *res.status_mut() = StatusCode::from_u16(status).unwrap();
+        res.headers_mut()
+            .insert("content-type", "text/plain".parse().unwrap());
+        Ok::<_, Infallible>(res)
+    });
+    let client = TestClient::new(GzipLayer::new().decompress_requests(100).layer(app));
+    let res = client
+        .post("/")
+        .header("content-encoding", "gzip")
+        .header("accept-encoding", "gzip")
+        .body(gzip(&[b'z'; 50]))
+        .await;
+    assert_eq!(res.header("content-encoding"), Some("gzip"));
+    client
+        .post("/")
+        .header("content-encoding", "gzip")
+        .body(gzip(&[b'z'; 1000]))
+        .expect_status(413)
+        .await;
 }

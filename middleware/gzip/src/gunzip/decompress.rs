@@ -55,9 +55,9 @@ fn is_gzip(headers: &HeaderMap) -> bool {
 }
 
 pin_project! {
-    /// The request body the inner app sees when
-    /// [`GzipLayer::decompress_requests`](crate::GzipLayer::decompress_requests)
-    /// is on: the original body, or its gzip content decoded.
+    /// The request body the app behind
+    /// [`GunzipRequests`](crate::GunzipRequests) sees: the original body, or
+    /// its gzip content decoded.
     ///
     /// A decoding failure is a [`pastry_core::HttpError`] (413 past the
     /// limit, 400 for corrupt or truncated input), and the middleware

@@ -1,0 +1,53 @@
+//! The layer and its one setting.
+
+use tower_layer::Layer;
+
+use crate::GunzipRequests;
+
+/// Decodes `Content-Encoding: gzip` (or `x-gzip`) request bodies for the
+/// app it wraps, up to `limit` decompressed bytes.
+///
+/// The app sees a [`DecompressBody`](crate::DecompressBody) with no
+/// `Content-Encoding` and no `Content-Length`. A body that inflates past
+/// the limit is answered with 413, a corrupt or truncated one with 400
+/// (the app's own response is replaced); the app's body reads fail with a
+/// [`pastry_core::HttpError`] carrying the same status. Memory stays
+/// bounded whatever the compression ratio. Other request bodies pass
+/// through untouched.
+///
+/// It does not compress responses: put a [`GzipLayer`](crate::GzipLayer)
+/// outside it for that.
+///
+/// ```
+/// use pastry_gzip::{GunzipRequestsLayer, GzipLayer};
+/// use tower::ServiceBuilder;
+///
+/// let layer = GunzipRequestsLayer::new(1 << 20);
+/// assert_eq!(layer.get_limit(), 1 << 20);
+/// let stack = ServiceBuilder::new().layer(GzipLayer::new()).layer(layer);
+/// # let _ = stack;
+/// ```
+#[derive(Clone, Copy, Debug)]
+pub struct GunzipRequestsLayer {
+    limit: u64,
+}
+
+impl GunzipRequestsLayer {
+    /// A layer letting a request body inflate to at most `limit` bytes.
+    pub fn new(limit: u64) -> Self {
+        GunzipRequestsLayer { limit }
+    }
+
+    /// The most decompressed bytes a request body may produce.
+    pub fn get_limit(&self) -> u64 {
+        self.limit
+    }
+}
+
+impl<S> Layer<S> for GunzipRequestsLayer {
+    type Service = GunzipRequests<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        GunzipRequests::new(inner, self.limit)
+    }
+}
