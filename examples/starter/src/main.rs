@@ -1,6 +1,6 @@
 //! Serves the starter app: `cargo run -p pastry-starter`, then open
 //! http://127.0.0.1:8080/ (users come from `users.txt`, written with
-//! `cargo run -p pastry-auth --bin pastry-passwd -- users.txt NAME`).
+//! `cargo run -p pastry-auth --features cli --bin pastry-passwd -- users.txt NAME`).
 
 use pastry::auth::{PasswordHasher, UsersFile};
 use pastry::sessions::AnyStore;
@@ -16,7 +16,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let users_path = std::env::var("USERS").unwrap_or_else(|_| "users.txt".into());
     let users = UsersFile::open(&users_path).map_err(|e| {
-        format!("{users_path}: {e} (add a user with `cargo run -p pastry-auth --bin pastry-passwd -- {users_path} NAME`)")
+        format!("{users_path}: {e} (add a user with `cargo run -p pastry-auth --features cli --bin pastry-passwd -- {users_path} NAME`)")
     })?;
     let store = AnyStore::from_url(
         &std::env::var("SESSIONS").unwrap_or_else(|_| "sqlite:sessions.db".into()),

@@ -97,6 +97,7 @@ pub(crate) fn see_other(location: String) -> Option<Response<Bytes>> {
 }
 
 /// An HTML response of the middleware's own, never cached.
+#[cfg(feature = "sessions")]
 pub(crate) fn html_response(status: StatusCode, html: String) -> Response<Bytes> {
     let mut response = Response::new(Bytes::from(html));
     *response.status_mut() = status;

@@ -80,6 +80,13 @@
 //!
 //! # Features
 //!
+//! - `sessions` (default): session login through `pastry-sessions`
+//!   ([`SessionAuthLayer`], [`LoginForm`], [`Logout`], [`login`],
+//!   [`logout`]). `pastry-sessions` comes without any store; the app
+//!   enables the one it uses (`memory`, `file`, `sqlite`) there. Without
+//!   this feature: passwords, user stores, Basic auth and the guards.
+//! - `cli`: the `pastry-passwd` program, which adds users to a users file
+//!   and reads passwords from the terminal (`rpassword`).
 //! - `axum`: `CurrentUser`, an extractor of the logged-in user (401 when
 //!   anonymous; `Option<CurrentUser>` for pages that serve both), and
 //!   `IntoResponse` for [`AuthError`].
@@ -88,6 +95,12 @@
 //!
 //! Since 0.1.0:
 //!
+//! - **Features**: session login is behind the default feature
+//!   `sessions`, and `pastry-sessions` comes without default features (no
+//!   store, no bundled SQLite; the app enables the store it uses). The
+//!   `pastry-passwd` program needs the new feature `cli`
+//!   (`cargo run -p pastry-auth --features cli --bin pastry-passwd`), and
+//!   `rpassword` is no longer a dependency of the library.
 //! - [`Clock`], [`ManualClock`] and [`SystemClock`] are `pastry_core`'s,
 //!   re-exported here: `Clock` has `now()` (wall time, a `SystemTime`) and
 //!   `instant()` (monotonic; what `now()` used to return), so a clock of
@@ -164,9 +177,12 @@ pub use error::AuthError;
 pub use extract::{AuthRejection, CurrentUser};
 pub use future::ResponseFuture;
 pub use login::{
-    AuthChecked, FINGERPRINT_KEY, LoginForm, Logout, MAX_FORM, RequireLogin, RequireLoginLayer,
-    RequireRole, RequireRoleLayer, SessionAuth, SessionAuthLayer, USER_KEY, login, logout,
-    logout_keeping, safe_next,
+    AuthChecked, RequireLogin, RequireLoginLayer, RequireRole, RequireRoleLayer, safe_next,
+};
+#[cfg(feature = "sessions")]
+pub use login::{
+    FINGERPRINT_KEY, LoginForm, Logout, MAX_FORM, SessionAuth, SessionAuthLayer, USER_KEY, login,
+    logout, logout_keeping,
 };
 pub use password::{
     HasherBuilder, OWASP_ITERATIONS, OWASP_MEMORY_KIB, OWASP_PARALLELISM, PasswordHasher,

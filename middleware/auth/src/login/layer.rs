@@ -8,7 +8,8 @@ use subtle::ConstantTimeEq;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use super::{AuthChecked, FINGERPRINT_KEY, USER_KEY, binding};
+use super::AuthChecked;
+use super::session::{FINGERPRINT_KEY, USER_KEY, binding};
 use crate::UserStore;
 use crate::body::{AuthBody, internal_error};
 use crate::future::ResponseFuture;
