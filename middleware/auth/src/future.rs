@@ -6,10 +6,11 @@ use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use http::{Request, Response};
-use pastry_core::App;
+use pastry_core::{App, RemoteUser};
 use pin_project_lite::pin_project;
 use tower_service::Service;
 
+use crate::User;
 use crate::body::AuthBody;
 
 /// An asynchronous check: the request to pass on, or the middleware's own
@@ -54,11 +55,21 @@ where
         }
     }
 
-    pub(crate) fn checking(check: Check<B>, inner: S) -> Self {
+    /// Runs `check`, then (when it gives the request back) the wrapped
+    /// service: the part [`BasicAuth`](crate::BasicAuth) and
+    /// `SessionAuth` share. The future takes the service that `poll_ready`
+    /// made ready and leaves a fresh clone in its place.
+    pub(crate) fn check_then_call<F>(inner: &mut S, check: F) -> Self
+    where
+        S: Clone,
+        F: Future<Output = Result<Request<B>, Response<Bytes>>> + Send + 'static,
+    {
+        let fresh = inner.clone();
+        let ready = std::mem::replace(inner, fresh);
         Self {
             state: State::Checking {
-                check,
-                inner: Some(inner),
+                check: Box::pin(check),
+                inner: Some(ready),
             },
         }
     }
@@ -68,6 +79,17 @@ where
             state: State::Inner { future },
         }
     }
+}
+
+/// Marks `req` as coming from `user`: [`RemoteUser`], the user's
+/// [`Roles`](crate::Roles) and [`AuthChecked`](crate::AuthChecked), as
+/// every auth layer leaves them for the app.
+pub(crate) fn admit<B>(mut req: Request<B>, user: &User) -> Request<B> {
+    let extensions = req.extensions_mut();
+    extensions.insert(RemoteUser::new(user.name()));
+    extensions.insert(user.role_list().clone());
+    extensions.insert(crate::AuthChecked);
+    req
 }
 
 impl<S, B> Future for ResponseFuture<S, B>

@@ -1,13 +1,13 @@
 use std::task::{Context, Poll};
 
 use http::{HeaderValue, Request, Response, StatusCode, header};
-use pastry_core::{App, Environ, RemoteUser, text_response};
+use pastry_core::{App, Environ, text_response};
 use tower_service::Service;
 
 use super::header::parse_basic;
 use crate::AuthError;
 use crate::body::{AuthBody, refusal};
-use crate::future::ResponseFuture;
+use crate::future::{ResponseFuture, admit};
 use crate::{Authenticator, UserStore};
 
 /// The service made by [`BasicAuthLayer`](super::BasicAuthLayer).
@@ -62,29 +62,21 @@ where
         self.inner.poll_ready(cx)
     }
 
-    fn call(&mut self, mut req: Request<B>) -> Self::Future {
+    fn call(&mut self, req: Request<B>) -> Self::Future {
         let Some((name, password)) = parse_basic(req.headers()) else {
             tracing::debug!(target: "pastry_auth", method = %req.method(), path = %req.uri().path(), "no usable Basic credentials");
             return ResponseFuture::answer(unauthorized(&self.challenge));
         };
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
         let auth = self.auth.clone();
         let challenge = self.challenge.clone();
         let client = req.client_addr().map(|addr| addr.ip());
-        let check = Box::pin(async move {
+        ResponseFuture::check_then_call(&mut self.inner, async move {
             match auth.authenticate(&name, &password, client).await {
-                Ok(user) => {
-                    req.extensions_mut().insert(RemoteUser::new(user.name()));
-                    req.extensions_mut().insert(user.role_list().clone());
-                    req.extensions_mut().insert(crate::AuthChecked);
-                    Ok(req)
-                }
+                Ok(user) => Ok(admit(req, &user)),
                 Err(AuthError::InvalidCredentials) => Err(unauthorized(&challenge)),
                 Err(err) => Err(refusal(&err)),
             }
-        });
-        ResponseFuture::checking(check, inner)
+        })
     }
 }
 

@@ -1,4 +1,5 @@
 use std::convert::Infallible;
+use std::future::Future;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -117,6 +118,52 @@ pub(crate) fn cross_origin_refused<B>(req: &Request<B>, why: CrossOrigin) -> Res
     )
 }
 
+/// Reads a form body of at most [`MAX_FORM`] bytes; the refusal is a 413
+/// past it, a 400 when the body fails.
+pub(crate) async fn read_form<B>(body: B) -> Result<Bytes, Response<Bytes>>
+where
+    B: Body,
+    B::Error: Into<BoxError>,
+{
+    match Limited::new(body, MAX_FORM).collect().await {
+        Ok(body) => Ok(body.to_bytes()),
+        Err(err) if err.is::<http_body_util::LengthLimitError>() => Err(text_response(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "413 Payload Too Large\n",
+        )),
+        Err(_) => Err(text_response(StatusCode::BAD_REQUEST, "400 Bad Request\n")),
+    }
+}
+
+/// The 405 for a method the service does not take, naming those it does.
+pub(crate) fn method_not_allowed(allow: &'static str) -> Response<Bytes> {
+    let mut response = text_response(StatusCode::METHOD_NOT_ALLOWED, "405 Method Not Allowed\n");
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static(allow));
+    response
+}
+
+/// The call of a service that needs a session ([`LoginForm`],
+/// [`Logout`](crate::Logout)): without one, the logged 500 of
+/// [`no_session`]; else what `answer` makes of the request.
+pub(crate) fn with_session<B, F>(
+    service: &'static str,
+    req: Request<B>,
+    answer: impl FnOnce(Request<B>) -> F + Send + 'static,
+) -> BoxFuture<'static, Result<Response<Full<Bytes>>, Infallible>>
+where
+    B: Send + 'static,
+    F: Future<Output = Response<Bytes>> + Send + 'static,
+{
+    Box::pin(async move {
+        if req.session().is_none() {
+            return Ok(no_session(service, &req).map(Full::new));
+        }
+        Ok(answer(req).await.map(Full::new))
+    })
+}
+
 struct Page<'a> {
     next: &'a str,
     username: &'a str,
@@ -181,11 +228,8 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let this = self.clone();
-        Box::pin(async move {
-            if req.session().is_none() {
-                return Ok(no_session("LoginForm", &req).map(Full::new));
-            }
-            let response = match *req.method() {
+        with_session("LoginForm", req, |req| async move {
+            match *req.method() {
                 Method::GET | Method::HEAD => {
                     let next = query_next(req.uri().query());
                     let mut response = form_response(
@@ -202,16 +246,8 @@ where
                     response
                 }
                 Method::POST => this.post(req).await,
-                _ => {
-                    let mut response =
-                        text_response(StatusCode::METHOD_NOT_ALLOWED, "405 Method Not Allowed\n");
-                    response
-                        .headers_mut()
-                        .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD, POST"));
-                    response
-                }
-            };
-            Ok(response.map(Full::new))
+                _ => method_not_allowed("GET, HEAD, POST"),
+            }
         })
     }
 }
@@ -237,15 +273,9 @@ impl<U: UserStore> LoginForm<U> {
         };
         let client = req.client_addr().map(|addr| addr.ip());
         let default_next = req.url_for(&self.default_next);
-        let body = match Limited::new(req.into_body(), MAX_FORM).collect().await {
-            Ok(body) => body.to_bytes(),
-            Err(err) => {
-                return if err.is::<http_body_util::LengthLimitError>() {
-                    text_response(StatusCode::PAYLOAD_TOO_LARGE, "413 Payload Too Large\n")
-                } else {
-                    text_response(StatusCode::BAD_REQUEST, "400 Bad Request\n")
-                };
-            }
+        let body = match read_form(req.into_body()).await {
+            Ok(body) => body,
+            Err(refused) => return refused,
         };
         let (mut username, mut password, mut next) = (String::new(), String::new(), String::new());
         for (key, value) in form_urlencoded::parse(&body) {

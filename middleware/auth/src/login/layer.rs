@@ -1,9 +1,10 @@
 use std::sync::Arc;
 use std::task::{Context, Poll};
 
+use bytes::Bytes;
 use http::{Request, Response};
-use pastry_core::{App, RemoteUser};
-use pastry_sessions::SessionExt;
+use pastry_core::App;
+use pastry_sessions::{Session, SessionExt};
 use subtle::ConstantTimeEq;
 use tower_layer::Layer;
 use tower_service::Service;
@@ -12,10 +13,10 @@ use super::AuthChecked;
 use super::session::{FINGERPRINT_KEY, USER_KEY, binding};
 use crate::UserStore;
 use crate::body::{AuthBody, internal_error};
-use crate::future::ResponseFuture;
+use crate::future::{ResponseFuture, admit};
 
 /// Reads the logged-in user from the session on every request and sets
-/// [`RemoteUser`] and [`Roles`](crate::Roles) for the wrapped app.
+/// [`RemoteUser`](pastry_core::RemoteUser) and [`Roles`](crate::Roles) for the wrapped app.
 ///
 /// Goes inside a `pastry_sessions::SessionLayer` (the `SessionLayer` is
 /// added to the `ServiceBuilder` first). A session whose stored binding no
@@ -142,64 +143,72 @@ where
             return ResponseFuture::answer(internal_error());
         };
         req.extensions_mut().insert(AuthChecked);
-        let clone = self.inner.clone();
-        let inner = std::mem::replace(&mut self.inner, clone);
         let users = Arc::clone(&self.users);
-        let check = Box::pin(async move {
-            let name: Option<String> = match session.get(USER_KEY).await {
-                Ok(name) => name,
-                Err(err) => {
-                    tracing::error!(target: "pastry_auth", error = %err, "reading the session failed");
-                    return Err(internal_error());
-                }
-            };
-            let Some(name) = name else {
-                return Ok(req);
-            };
-            let stored: Option<String> = session.get(FINGERPRINT_KEY).await.unwrap_or(None);
-            let user = match users.find(&name).await {
-                Ok(user) => user,
-                Err(err) => {
-                    tracing::error!(target: "pastry_auth", error = %err, "user store failed");
-                    return Err(internal_error());
-                }
-            };
-            let verdict = match (&user, stored.as_deref()) {
-                (None, _) => Err("user removed"),
-                (Some(_), None) => Err("no credential binding in the session"),
-                (Some(user), Some(stored)) => {
-                    let current = binding(user);
-                    if bool::from(stored.as_bytes().ct_eq(current.as_bytes())) {
-                        Ok(())
-                    } else {
-                        Err(mismatch_reason(stored, user.version().is_some()))
-                    }
-                }
-            };
-            match (verdict, user) {
-                (Ok(()), Some(user)) => {
-                    req.extensions_mut().insert(RemoteUser::new(user.name()));
-                    req.extensions_mut().insert(user.role_list().clone());
-                }
-                (verdict, _) => {
-                    let reason = verdict.err().unwrap_or("user removed");
-                    if reason == HASH_CHANGED {
-                        tracing::warn!(
-                            target: "pastry_auth",
-                            user = %name,
-                            reason,
-                            hint = "users built in code with hash_blocking get a new salt in every process: give them User::credential_version",
-                            "session login no longer valid: logged out"
-                        );
-                    } else {
-                        tracing::info!(target: "pastry_auth", user = %name, reason, "session login no longer valid: logged out");
-                    }
-                    let _ = session.remove(USER_KEY).await;
-                    let _ = session.remove(FINGERPRINT_KEY).await;
-                }
+        ResponseFuture::check_then_call(&mut self.inner, session_login(session, users, req))
+    }
+}
+
+/// Who the session says is logged in: the request with the user admitted,
+/// or with the stale login keys removed; a logged 500 when the session or
+/// the user store fails.
+async fn session_login<U: UserStore, B>(
+    session: Session,
+    users: Arc<U>,
+    req: Request<B>,
+) -> Result<Request<B>, Response<Bytes>> {
+    let name: Option<String> = match session.get(USER_KEY).await {
+        Ok(name) => name,
+        Err(err) => {
+            tracing::error!(target: "pastry_auth", error = %err, "reading the session failed");
+            return Err(internal_error());
+        }
+    };
+    let Some(name) = name else {
+        return Ok(req);
+    };
+    let stored: Option<String> = session.get(FINGERPRINT_KEY).await.unwrap_or(None);
+    let user = match users.find(&name).await {
+        Ok(user) => user,
+        Err(err) => {
+            tracing::error!(target: "pastry_auth", error = %err, "user store failed");
+            return Err(internal_error());
+        }
+    };
+    let verdict = match (&user, stored.as_deref()) {
+        (None, _) => Err("user removed"),
+        (Some(_), None) => Err("no credential binding in the session"),
+        (Some(user), Some(stored)) => {
+            let current = binding(user);
+            if bool::from(stored.as_bytes().ct_eq(current.as_bytes())) {
+                Ok(())
+            } else {
+                Err(mismatch_reason(stored, user.version().is_some()))
             }
+        }
+    };
+    match (verdict, user) {
+        (Ok(()), Some(user)) => Ok(admit(req, &user)),
+        (verdict, _) => {
+            log_stale_login(&name, verdict.err().unwrap_or("user removed"));
+            let _ = session.remove(USER_KEY).await;
+            let _ = session.remove(FINGERPRINT_KEY).await;
             Ok(req)
-        });
-        ResponseFuture::checking(check, inner)
+        }
+    }
+}
+
+/// Logs why a session login stopped counting: at warn level, with the fix,
+/// for a changed hash; at info level otherwise.
+fn log_stale_login(name: &str, reason: &'static str) {
+    if reason == HASH_CHANGED {
+        tracing::warn!(
+            target: "pastry_auth",
+            user = %name,
+            reason,
+            hint = "users built in code with hash_blocking get a new salt in every process: give them User::credential_version",
+            "session login no longer valid: logged out"
+        );
+    } else {
+        tracing::info!(target: "pastry_auth", user = %name, reason, "session login no longer valid: logged out");
     }
 }

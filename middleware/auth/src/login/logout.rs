@@ -4,14 +4,17 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use futures_util::future::BoxFuture;
-use http::{HeaderValue, Method, Request, Response, StatusCode, header};
+use http::{Method, Request, Response};
 use http_body::Body;
-use http_body_util::{BodyExt, Full, Limited};
-use pastry_core::{BoxError, Environ, check_cross_origin, text_response};
+use http_body_util::Full;
+use pastry_core::{BoxError, Environ, check_cross_origin};
 use pastry_sessions::SessionExt;
 use tower_service::Service;
 
-use super::form::{MAX_FORM, cross_origin_refused, is_form, no_session, query_next};
+use super::form::{
+    cross_origin_refused, is_form, method_not_allowed, no_session, query_next, read_form,
+    with_session,
+};
 use super::{logout_keeping, safe_next};
 use crate::AuthError;
 use crate::body::{internal_error, see_other};
@@ -108,15 +111,9 @@ impl Logout {
         let mut next = query_next(req.uri().query());
         let default_next = req.url_for(&self.default_next);
         if is_form(req.headers()) {
-            let body = match Limited::new(req.into_body(), MAX_FORM).collect().await {
-                Ok(body) => body.to_bytes(),
-                Err(err) => {
-                    return if err.is::<http_body_util::LengthLimitError>() {
-                        text_response(StatusCode::PAYLOAD_TOO_LARGE, "413 Payload Too Large\n")
-                    } else {
-                        text_response(StatusCode::BAD_REQUEST, "400 Bad Request\n")
-                    };
-                }
+            let body = match read_form(req.into_body()).await {
+                Ok(body) => body,
+                Err(refused) => return refused,
             };
             if let Some((_, value)) = form_urlencoded::parse(&body).find(|(key, _)| key == "next")
                 && safe_next(&value).is_some()
@@ -149,21 +146,12 @@ where
 
     fn call(&mut self, req: Request<B>) -> Self::Future {
         let this = self.clone();
-        Box::pin(async move {
-            if req.session().is_none() {
-                return Ok(no_session("Logout", &req).map(Full::new));
-            }
-            let response = if req.method() == Method::POST {
+        with_session("Logout", req, |req| async move {
+            if req.method() == Method::POST {
                 this.post(req).await
             } else {
-                let mut response =
-                    text_response(StatusCode::METHOD_NOT_ALLOWED, "405 Method Not Allowed\n");
-                response
-                    .headers_mut()
-                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
-                response
-            };
-            Ok(response.map(Full::new))
+                method_not_allowed("POST")
+            }
         })
     }
 }

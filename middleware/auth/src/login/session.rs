@@ -87,7 +87,7 @@ pub async fn login(session: &Session, user: &User) -> Result<(), AuthError> {
 /// (a cart, notes, anything the app kept for that user), the stored record
 /// is deleted and the cookie expired when the request is answered, so
 /// nothing is left to the next person who logs in on that browser. Use
-/// [`logout_keeping`] to keep named keys, or the ready [`Logout`] service.
+/// [`logout_keeping`] to keep named keys, or the ready [`Logout`](crate::Logout) service.
 ///
 /// ```
 /// use http::{Request, Response};
