@@ -39,10 +39,103 @@ impl HostKey {
     }
 }
 
+/// Why a request's `Host` header was refused.
+pub(crate) type BadHost = &'static str;
+
+/// RFC 9112 §3.2: a request with several `Host` headers, or one that is not
+/// `host[:port]`, is answered `400` (as `pastry::serve` does). A missing
+/// `Host` is the server's to judge (HTTP/1.0 and HTTP/2 may omit it).
+pub(crate) fn check_host_header<B>(req: &Request<B>) -> Result<(), BadHost> {
+    let mut hosts = req.headers().get_all(HOST).iter();
+    match (hosts.next(), hosts.next()) {
+        (None, _) => Ok(()),
+        (Some(_), Some(_)) => Err("several Host headers"),
+        (Some(host), None) if is_host_and_port(host.as_bytes()) => Ok(()),
+        (Some(_), None) => Err("malformed Host header"),
+    }
+}
+
+/// `uri-host [ ":" port ]` (RFC 3986 §3.2.2–3.2.3) with a non-empty host
+/// and a port that fits in 16 bits: the same rule as `pastry::serve`.
+fn is_host_and_port(text: &[u8]) -> bool {
+    let (host, port) = if text.first() == Some(&b'[') {
+        let Some(end) = text.iter().position(|&b| b == b']') else {
+            return false;
+        };
+        let literal = &text[1..end];
+        if literal.is_empty()
+            || !literal
+                .iter()
+                .all(|&b| is_unreserved(b) || is_sub_delim(b) || b == b':')
+        {
+            return false;
+        }
+        match &text[end + 1..] {
+            [] => (&text[..=end], None),
+            [b':', port @ ..] => (&text[..=end], Some(port)),
+            _ => return false,
+        }
+    } else {
+        let (host, port) = match text.iter().position(|&b| b == b':') {
+            Some(colon) => (&text[..colon], Some(&text[colon + 1..])),
+            None => (text, None),
+        };
+        if !is_reg_name(host) {
+            return false;
+        }
+        (host, port)
+    };
+    if host.is_empty() {
+        return false;
+    }
+    match port {
+        None | Some([]) => true,
+        Some(digits) => {
+            digits.len() <= 5
+                && digits.iter().all(u8::is_ascii_digit)
+                && std::str::from_utf8(digits)
+                    .ok()
+                    .and_then(|d| d.parse::<u16>().ok())
+                    .is_some()
+        }
+    }
+}
+
+fn is_reg_name(name: &[u8]) -> bool {
+    let mut i = 0;
+    while i < name.len() {
+        let b = name[i];
+        if b == b'%' {
+            match name.get(i + 1..i + 3) {
+                Some([h, l]) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => i += 3,
+                _ => return false,
+            }
+        } else if is_unreserved(b) || is_sub_delim(b) {
+            i += 1;
+        } else {
+            return false;
+        }
+    }
+    true
+}
+
+fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+fn is_sub_delim(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+    )
+}
+
 /// The host a request names: its URI authority (HTTP/2, absolute-form) or
 /// else its `Host` header, lowercased, with the effective port (the
-/// explicit one, else the scheme's default). `None` when absent or
-/// malformed: such a request only matches host-less mounts.
+/// explicit one, else the scheme's default). `None` when absent, or a name
+/// no host key can match (`%`-escapes, sub-delims): such a request only
+/// matches host-less mounts. A malformed `Host` never gets here: the map
+/// answers it `400` first ([`check_host_header`]).
 pub(crate) fn request_host<B>(req: &Request<B>) -> Option<(Cow<'_, str>, u16)> {
     let authority = match req.uri().authority() {
         Some(authority) => authority.as_str(),
@@ -52,6 +145,8 @@ pub(crate) fn request_host<B>(req: &Request<B>) -> Option<(Cow<'_, str>, u16)> {
     let authority = authority
         .rsplit_once('@')
         .map_or(authority, |(_, host)| host);
+    // `host:` names the default port (RFC 3986 §3.2.3).
+    let authority = authority.strip_suffix(':').unwrap_or(authority);
     let (name, port) = split_port(authority)?;
     let name = clean_name(name)?;
     let port = port.unwrap_or(match req.url_scheme() {
@@ -190,20 +285,53 @@ mod tests {
     }
 
     #[test]
-    fn malformed_host_headers_are_absent() {
+    fn malformed_or_repeated_host_headers_are_refused() {
         for bad in [
             "",
             "exa mple.com",
-            "example.com:",
             "example.com:abc",
+            "example.com:99999",
             "[::1",
+            "[::1]x",
             "a@",
+            "a/b",
+            "a.example, b.example",
         ] {
             let req = Request::get("/x").header(HOST, bad).body(()).unwrap();
-            assert_eq!(request_host(&req), None, "{bad:?}");
+            assert_eq!(
+                check_host_header(&req),
+                Err("malformed Host header"),
+                "{bad:?}"
+            );
+        }
+        let req = Request::get("/x")
+            .header(HOST, "a.example")
+            .header(HOST, "a.example")
+            .body(())
+            .unwrap();
+        assert_eq!(check_host_header(&req), Err("several Host headers"));
+        for good in ["example.com", "example.com:", "[::1]:8080", "a%41b", "a~b"] {
+            let req = Request::get("/x").header(HOST, good).body(()).unwrap();
+            assert_eq!(check_host_header(&req), Ok(()), "{good:?}");
+        }
+        let req = Request::get("/x").body(()).unwrap();
+        assert_eq!(check_host_header(&req), Ok(()));
+    }
+
+    #[test]
+    fn hosts_no_key_can_name_are_absent() {
+        for odd in ["a%41b", "a~b", "a!b"] {
+            let req = Request::get("/x").header(HOST, odd).body(()).unwrap();
+            assert_eq!(request_host(&req), None, "{odd:?}");
         }
         let req = Request::get("/x").body(()).unwrap();
         assert_eq!(request_host(&req), None);
+        // An empty port is the scheme's default.
+        let req = Request::get("/x")
+            .header(HOST, "example.com:")
+            .body(())
+            .unwrap();
+        assert_eq!(request_host(&req), Some((Cow::Borrowed("example.com"), 80)));
     }
 
     #[test]

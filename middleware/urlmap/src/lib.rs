@@ -55,6 +55,10 @@
 //! - The map's own `400 Bad Request` and `404 Not Found` come from
 //!   `pastry_core::text_response_for` and carry `Content-Length` (on
 //!   `HEAD` too, with an empty body).
+//! - A request with several `Host` headers, or one that is not
+//!   `host[:port]`, is answered `400 Bad Request` (RFC 9112 §3.2), as
+//!   `pastry::serve` does; it used to take the first and treat a
+//!   malformed one as absent. `host:` (empty port) names the default port.
 
 mod app;
 mod body;

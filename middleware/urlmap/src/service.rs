@@ -10,6 +10,7 @@ use pastry_core::{BoxError, EmptyPathInfo, Environ, OriginalUri, ScriptName, tex
 use tower_service::Service;
 
 use crate::app::ErasedApp;
+use crate::host::check_host_header;
 use crate::path::normalise_path;
 use crate::table::{Mounted, Table};
 use crate::{ResponseFuture, UrlMapBody, UrlMapBuilder};
@@ -22,7 +23,9 @@ use crate::{ResponseFuture, UrlMapBody, UrlMapBuilder};
 /// the map:
 ///
 /// 1. normalises the path ([`normalise_path`](crate::normalise_path));
-///    a bad `%` escape or an encoded NUL is answered `400 Bad Request`;
+///    a bad `%` escape or an encoded NUL is answered `400 Bad Request`, as
+///    are several `Host` headers or one that is not `host[:port]`
+///    (RFC 9112 §3.2);
 /// 2. picks the mount: host mounts before host-less ones, then the longest
 ///    prefix on a segment boundary (`/blog` matches `/blog`, `/blog/` and
 ///    `/blog/x`, never `/blogger`), in time proportional to the path's
@@ -133,6 +136,14 @@ enum Plan<'a, B> {
 
 impl<B> UrlMap<B> {
     fn plan(&self, req: &Request<B>) -> Plan<'_, B> {
+        if let Err(reason) = check_host_header(req) {
+            tracing::debug!(target: "pastry_urlmap", method = %req.method(), reason, "refused Host");
+            return Plan::Answer(text_response_for(
+                req.method(),
+                StatusCode::BAD_REQUEST,
+                "Bad Request\n",
+            ));
+        }
         let uri = req.uri();
         let normal = match normalise_path(uri.path()) {
             Ok(normal) => normal,

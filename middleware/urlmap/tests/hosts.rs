@@ -135,17 +135,54 @@ async fn host_mounts_come_before_hostless_ones_and_fall_through_when_no_prefix_m
 }
 
 #[tokio::test]
-async fn malformed_host_header_only_matches_hostless_mounts() {
+async fn malformed_host_header_is_a_bad_request() {
     let client = client();
     for bad in [
         "api.example.com:x",
         "api example.com",
         "api.example.com:99999",
+        "user@api.example.com",
+        "",
     ] {
         client
             .get("/x")
             .header("host", bad)
-            .await
-            .assert_text_contains("default ");
+            .expect_status(400)
+            .await;
     }
+}
+
+#[tokio::test]
+async fn several_host_headers_are_a_bad_request() {
+    let client = client();
+    client
+        .get("/x")
+        .header("host", "api.example.com")
+        .header("host", "other.test")
+        .expect_status(400)
+        .await;
+    // Even the same host twice: RFC 9112 §3.2 says any request with more
+    // than one Host line.
+    client
+        .get("/x")
+        .header("host", "api.example.com")
+        .header("host", "api.example.com")
+        .expect_status(400)
+        .await;
+}
+
+#[tokio::test]
+async fn a_host_no_key_can_name_only_matches_hostless_mounts() {
+    let client = client();
+    client
+        .get("/x")
+        .header("host", "api%2eexample.com")
+        .await
+        .assert_text_contains("default ");
+    // An empty port is the scheme's default.
+    client
+        .get("/x")
+        .header("host", "api.example.com:")
+        .await
+        .assert_text_contains("api ");
 }
