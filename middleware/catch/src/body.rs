@@ -12,8 +12,8 @@ use http_body::{Body, Frame, SizeHint};
 use pastry_core::BoxError;
 use pin_project_lite::pin_project;
 
-use crate::ErrorId;
 use crate::failure::{Cause, Phase, RequestInfo, log_event, log_path};
+use crate::id::ErrorId;
 
 pin_project! {
     /// The body of a [`Catch`](crate::Catch) response: the inner body,

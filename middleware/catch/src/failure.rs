@@ -11,8 +11,8 @@ use http::uri::PathAndQuery;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, Uri};
 use pastry_core::{BoxError, HttpError};
 
-use crate::ErrorId;
 use crate::backtrace;
+use crate::id::ErrorId;
 
 /// Where in the life of a request a failure was caught.
 ///

@@ -14,8 +14,8 @@ use pastry_core::BoxError;
 use pin_project_lite::pin_project;
 
 use crate::body::CatchBody;
+use crate::config::Config;
 use crate::failure::{Cause, Phase, RequestInfo};
-use crate::layer::Config;
 
 pin_project! {
     /// The response future of [`Catch`](crate::Catch): the inner future,

@@ -1,75 +1,15 @@
-//! The layer: configuration shared by every wrapped service.
+//! The layer: builds the settings and wraps services with them.
 
 use std::fmt;
-use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
 use bytes::Bytes;
-use http::header::HeaderName;
-use http::{HeaderValue, Method, Response};
+use http::Response;
 use tower_layer::Layer;
 
-use crate::failure::{Cause, Failure, Phase, RequestInfo};
-use crate::page;
+use crate::config::Config;
+use crate::failure::Failure;
 use crate::service::Catch;
-
-/// The response header carrying a failure's id: `x-error-id`.
-///
-/// ```
-/// assert_eq!(pastry_catch::ERROR_ID_HEADER, "x-error-id");
-/// ```
-pub const ERROR_ID_HEADER: HeaderName = HeaderName::from_static("x-error-id");
-
-type HandlerFn = dyn Fn(&Failure) -> Response<Bytes> + Send + Sync;
-
-/// What every [`Catch`] service of one layer shares. Cloning it copies a
-/// flag and, when a handler is set, bumps one reference count.
-#[derive(Clone, Default)]
-pub(crate) struct Config {
-    pub(crate) debug: bool,
-    pub(crate) handler: Option<Arc<HandlerFn>>,
-}
-
-impl Config {
-    /// Whether requests must keep their whole header map for a page or
-    /// handler (costs a clone per request).
-    pub(crate) fn wants_headers(&self) -> bool {
-        self.debug || self.handler.is_some()
-    }
-
-    /// Logs a failure and builds its response: the handler's, else the
-    /// default page; always with the `x-error-id` header, and with an empty
-    /// body for `HEAD`.
-    pub(crate) fn respond(&self, phase: Phase, cause: Cause, info: RequestInfo) -> Response<Bytes> {
-        let format = info.format();
-        let failure = Failure::new(phase, cause, info);
-        failure.log(self.debug);
-        let mut response = match &self.handler {
-            None => page::render(&failure, format, self.debug),
-            Some(handler) => match catch_unwind(AssertUnwindSafe(|| handler(&failure))) {
-                Ok(response) => response,
-                Err(payload) => {
-                    let message = Cause::panic(payload).chain().join(": ");
-                    tracing::error!(
-                        target: "pastry_catch",
-                        error_id = %failure.id(),
-                        panic = message.as_str(),
-                        "the custom error handler panicked; answering with the default page"
-                    );
-                    page::render(&failure, format, self.debug)
-                }
-            },
-        };
-        let id = failure.id().to_string();
-        if let Ok(value) = HeaderValue::from_str(&id) {
-            response.headers_mut().insert(ERROR_ID_HEADER, value);
-        }
-        if failure.method() == Method::HEAD {
-            *response.body_mut() = Bytes::new();
-        }
-        response
-    }
-}
 
 /// Wraps a service so that its errors and panics become error responses
 /// with an id, a log event and (in debug mode) a detailed page.
@@ -81,11 +21,11 @@ impl Config {
 ///
 /// | failure | the client gets |
 /// |---|---|
-/// | `poll_ready` returns `Err` or panics | an error page for the next request ([`Phase::Ready`]) |
-/// | `call` panics | an error page ([`Phase::Call`]) |
-/// | the future returns `Err` | an error page with the [`HttpError`](pastry_core::HttpError)'s 4xx/5xx status if the chain holds one, else 500 ([`Phase::Future`]) |
-/// | the future panics | a 500 error page ([`Phase::Future`]) |
-/// | the body returns `Err` or panics, before or after its first frame | the head already went to the server, so the body ends with [`BodyAborted`](crate::BodyAborted) and the server aborts the response ([`Phase::Body`]) |
+/// | `poll_ready` returns `Err` or panics | an error page for the next request ([`Phase::Ready`](crate::Phase::Ready)) |
+/// | `call` panics | an error page ([`Phase::Call`](crate::Phase::Call)) |
+/// | the future returns `Err` | an error page with the [`HttpError`](pastry_core::HttpError)'s 4xx/5xx status if the chain holds one, else 500 ([`Phase::Future`](crate::Phase::Future)) |
+/// | the future panics | a 500 error page ([`Phase::Future`](crate::Phase::Future)) |
+/// | the body returns `Err` or panics, before or after its first frame | the head already went to the server, so the body ends with [`BodyAborted`](crate::BodyAborted) and the server aborts the response ([`Phase::Body`](crate::Phase::Body)) |
 ///
 /// The body is not buffered or peeked at before the head is returned: that
 /// would delay the head of every streaming response and need the body to be

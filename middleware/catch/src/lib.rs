@@ -52,6 +52,7 @@
 
 mod backtrace;
 mod body;
+mod config;
 mod failure;
 mod future;
 mod id;
@@ -61,8 +62,9 @@ mod service;
 
 pub use backtrace::capture_backtraces;
 pub use body::{BodyAborted, CatchBody};
+pub use config::ERROR_ID_HEADER;
 pub use failure::{Failure, Phase};
 pub use future::ResponseFuture;
 pub use id::ErrorId;
-pub use layer::{CatchLayer, ERROR_ID_HEADER};
+pub use layer::CatchLayer;
 pub use service::Catch;

@@ -11,9 +11,9 @@ use pastry_core::BoxError;
 use tower_service::Service;
 
 use crate::body::CatchBody;
+use crate::config::Config;
 use crate::failure::{Cause, Phase, RequestInfo};
 use crate::future::ResponseFuture;
-use crate::layer::Config;
 
 /// A service that turns its inner service's errors and panics into error
 /// responses; built by [`CatchLayer`](crate::CatchLayer).
