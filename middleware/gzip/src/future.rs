@@ -11,18 +11,46 @@ use http::header::{
     ACCEPT_ENCODING, ACCEPT_RANGES, CONTENT_ENCODING, CONTENT_LENGTH, CONTENT_RANGE, CONTENT_TYPE,
     ETAG, HeaderMap, HeaderValue,
 };
-use http::{Response, StatusCode, response};
+use http::{Method, Request, Response, StatusCode, response};
 use http_body::Body;
 use pastry_core::BoxError;
 use pastry_core::header::merge_vary;
 use pin_project_lite::pin_project;
 
+use crate::body::GzipBody;
 use crate::codec::{StreamEncoder, compress_oneshot};
-use crate::layer::Config;
-use crate::negotiate::{is_event_stream, no_transform};
+use crate::config::Config;
+use crate::negotiate::{
+    Streaming, accepts_gzip, compressible_content_type, is_event_stream, no_transform,
+};
 use crate::pool::Pools;
-use crate::service::RequestContext;
-use crate::{GzipBody, Streaming, compressible_content_type};
+
+/// What the response future needs to know about the request.
+#[derive(Debug)]
+pub(crate) struct RequestContext {
+    pub(crate) accepts_gzip: bool,
+    pub(crate) head: bool,
+    /// A copy of the request head, kept only for a user predicate.
+    pub(crate) request: Option<Request<()>>,
+}
+
+impl RequestContext {
+    pub(crate) fn new<B>(req: &Request<B>, config: &Config) -> Self {
+        let request = config.predicate.as_ref().map(|_| {
+            let mut copy = Request::new(());
+            *copy.method_mut() = req.method().clone();
+            *copy.uri_mut() = req.uri().clone();
+            *copy.version_mut() = req.version();
+            *copy.headers_mut() = req.headers().clone();
+            copy
+        });
+        RequestContext {
+            accepts_gzip: accepts_gzip(req.headers()),
+            head: req.method() == Method::HEAD,
+            request,
+        }
+    }
+}
 
 pin_project! {
     /// The future of [`Gzip`](crate::Gzip)'s responses.

@@ -1,4 +1,4 @@
-//! The layer and its settings.
+//! The layer: collects the settings and wraps services with them.
 
 use std::fmt;
 use std::sync::Arc;
@@ -6,31 +6,11 @@ use std::sync::Arc;
 use http::{Request, response};
 use tower_layer::{Layer, Stack};
 
+use crate::config::{Config, Predicate};
+use crate::gunzip::GunzipRequestsLayer;
+use crate::level::Level;
 use crate::pool::Pools;
-use crate::{GunzipRequestsLayer, Gzip, Level};
-
-/// A user predicate: the request head (without its body) and the response
-/// head.
-pub(crate) type Predicate = dyn Fn(&Request<()>, &response::Parts) -> bool + Send + Sync;
-
-/// Settings shared by a layer and every service it makes.
-pub(crate) struct Config {
-    pub(crate) min_size: u64,
-    pub(crate) buffer_limit: u64,
-    pub(crate) predicate: Option<Arc<Predicate>>,
-    pub(crate) pools: Arc<Pools>,
-}
-
-impl fmt::Debug for Config {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Config")
-            .field("level", &self.pools.level())
-            .field("min_size", &self.min_size)
-            .field("buffer_limit", &self.buffer_limit)
-            .field("predicate", &self.predicate.as_ref().map(|_| "custom"))
-            .finish()
-    }
-}
+use crate::service::Gzip;
 
 /// Compresses responses with gzip for clients that accept it.
 ///

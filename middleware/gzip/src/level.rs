@@ -1,6 +1,6 @@
 //! The compression level, one scale for both engines.
 
-use crate::GzipError;
+use crate::error::GzipError;
 
 /// How hard to compress, on zlib's familiar 0-9 scale.
 ///

@@ -61,6 +61,7 @@
 
 mod body;
 mod codec;
+mod config;
 mod error;
 mod future;
 mod gunzip;
@@ -78,5 +79,5 @@ pub use gunzip::{
 };
 pub use layer::{DEFAULT_BUFFER_LIMIT, DEFAULT_MIN_SIZE, GzipLayer};
 pub use level::Level;
-pub use negotiate::{accepts_gzip, compressible_content_type};
-pub use service::{Gzip, Streaming};
+pub use negotiate::{Streaming, accepts_gzip, compressible_content_type};
+pub use service::Gzip;

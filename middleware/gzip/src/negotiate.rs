@@ -131,6 +131,22 @@ pub(crate) fn no_transform(headers: &HeaderMap) -> bool {
         .any(|directive| directive.trim().eq_ignore_ascii_case("no-transform"))
 }
 
+/// Marks a response as a stream of events: the gzip stream is flushed after
+/// every frame, so each frame reaches the client as soon as it is produced.
+/// `text/event-stream` responses are treated this way without the marker.
+///
+/// ```
+/// use bytes::Bytes;
+/// use http::Response;
+/// use http_body_util::Full;
+/// use pastry_gzip::Streaming;
+///
+/// let mut res = Response::new(Full::new(Bytes::from("{\"tick\":1}\n")));
+/// res.extensions_mut().insert(Streaming);
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Streaming;
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use flate2::Compress;
 use libdeflater::Compressor;
 
-use crate::Level;
+use crate::level::Level;
 
 /// Compressors kept per layer and engine; more than this many responses in
 /// flight at once simply build (and then drop) extra compressors.

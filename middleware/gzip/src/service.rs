@@ -4,57 +4,15 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
-use http::{Method, Request, Response};
+use http::{Request, Response};
 use http_body::Body;
 use pastry_core::BoxError;
 use tower_service::Service;
 
-use crate::future::ResponseFuture;
-use crate::layer::Config;
-use crate::{GzipBody, GzipLayer, accepts_gzip};
-
-/// Marks a response as a stream of events: the gzip stream is flushed after
-/// every frame, so each frame reaches the client as soon as it is produced.
-/// `text/event-stream` responses are treated this way without the marker.
-///
-/// ```
-/// use bytes::Bytes;
-/// use http::Response;
-/// use http_body_util::Full;
-/// use pastry_gzip::Streaming;
-///
-/// let mut res = Response::new(Full::new(Bytes::from("{\"tick\":1}\n")));
-/// res.extensions_mut().insert(Streaming);
-/// ```
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Streaming;
-
-/// What the response future needs to know about the request.
-#[derive(Debug)]
-pub(crate) struct RequestContext {
-    pub(crate) accepts_gzip: bool,
-    pub(crate) head: bool,
-    /// A copy of the request head, kept only for a user predicate.
-    pub(crate) request: Option<Request<()>>,
-}
-
-impl RequestContext {
-    fn new<B>(req: &Request<B>, config: &Config) -> Self {
-        let request = config.predicate.as_ref().map(|_| {
-            let mut copy = Request::new(());
-            *copy.method_mut() = req.method().clone();
-            *copy.uri_mut() = req.uri().clone();
-            *copy.version_mut() = req.version();
-            *copy.headers_mut() = req.headers().clone();
-            copy
-        });
-        RequestContext {
-            accepts_gzip: accepts_gzip(req.headers()),
-            head: req.method() == Method::HEAD,
-            request,
-        }
-    }
-}
+use crate::body::GzipBody;
+use crate::config::Config;
+use crate::future::{RequestContext, ResponseFuture};
+use crate::layer::GzipLayer;
 
 /// Compresses the responses of the service it wraps; made by [`GzipLayer`].
 ///

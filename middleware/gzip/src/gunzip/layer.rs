@@ -2,7 +2,7 @@
 
 use tower_layer::Layer;
 
-use crate::GunzipRequests;
+use super::GunzipRequests;
 
 /// Decodes `Content-Encoding: gzip` (or `x-gzip`) request bodies for the
 /// app it wraps, up to `limit` decompressed bytes.
