@@ -46,7 +46,7 @@ mod tests {
     #[test]
     fn parts_and_requests_both_reach_the_session() {
         let layer_store: Arc<dyn crate::store::DynStore> = Arc::new(crate::MemoryStore::new());
-        let config = crate::layer::tests_config();
+        let config = crate::config::tests_config();
         let session = Session::new(layer_store, config, Vec::new(), false);
         let mut req = Request::get("/").body(()).unwrap();
         req.extensions_mut().insert(session);

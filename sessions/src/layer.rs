@@ -1,22 +1,18 @@
+//! The layer: collects the settings and wraps services with them.
+
 use std::fmt;
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
-use http::HeaderValue;
 use tower_layer::Layer;
 
-use crate::clock::{Clock, SystemClock};
-use crate::id::SessionId;
+use crate::clock::Clock;
+use crate::config::{Config, is_attribute_byte, is_token_byte};
+use crate::error::ConfigError;
+use crate::expiry::Expiry;
+use crate::same_site::SameSite;
 use crate::service::SessionService;
 use crate::store::{DynStore, SessionStore};
-use crate::{ConfigError, Expiry, Record, SameSite};
-
-/// Default idle timeout: a day without a request that uses the session.
-const DEFAULT_IDLE: Duration = Duration::from_secs(24 * 60 * 60);
-/// Default: extend an idle expiry at most once a minute.
-const DEFAULT_REFRESH: Duration = Duration::from_secs(60);
-/// Default number of replays after a compare-and-swap conflict.
-const DEFAULT_RETRIES: u32 = 8;
 
 /// Adds a [`Session`](crate::Session) to every request and saves it after
 /// the response, with the cookie settings and expiry policy chosen here.
@@ -50,50 +46,12 @@ pub struct SessionLayer {
     config: Arc<Config>,
 }
 
-#[derive(Clone)]
-pub(crate) struct Config {
-    pub(crate) cookie_name: String,
-    path: String,
-    domain: Option<String>,
-    secure: bool,
-    http_only: bool,
-    same_site: SameSite,
-    idle_timeout: Duration,
-    absolute_lifetime: Option<Duration>,
-    default_expiry: Option<Expiry>,
-    refresh_interval: Option<Duration>,
-    pub(crate) max_retries: u32,
-    pub(crate) clock: Arc<dyn Clock>,
-    /// `; Path=/; Secure; HttpOnly; SameSite=Lax`, built once.
-    attributes: String,
-    /// The first bad setting; a service made from these settings answers
-    /// every request with a logged 500 instead of using the session store.
-    pub(crate) error: Option<ConfigError>,
-}
-
 impl SessionLayer {
     /// A layer keeping sessions in `store`, with the default settings.
     pub fn new(store: impl SessionStore) -> Self {
-        let mut config = Config {
-            cookie_name: "id".to_owned(),
-            path: "/".to_owned(),
-            domain: None,
-            secure: true,
-            http_only: true,
-            same_site: SameSite::Lax,
-            idle_timeout: DEFAULT_IDLE,
-            absolute_lifetime: None,
-            default_expiry: None,
-            refresh_interval: None,
-            max_retries: DEFAULT_RETRIES,
-            clock: Arc::new(SystemClock),
-            attributes: String::new(),
-            error: None,
-        };
-        config.attributes = config.build_attributes();
         Self {
             store: Arc::new(store),
-            config: Arc::new(config),
+            config: Arc::new(Config::new()),
         }
     }
 
@@ -283,123 +241,6 @@ impl fmt::Debug for SessionLayer {
             .field("absolute_lifetime", &self.config.absolute_lifetime)
             .finish_non_exhaustive()
     }
-}
-
-impl Config {
-    /// The first bad setting, per field (recorded by the setters) or across
-    /// fields.
-    fn check(&self) -> Result<(), ConfigError> {
-        if let Some(e) = &self.error {
-            return Err(e.clone());
-        }
-        if self.same_site == SameSite::None && !self.secure {
-            return Err(ConfigError::SameSiteNoneWithoutSecure);
-        }
-        if let Some(refresh) = self.refresh_interval {
-            let idle = match self.default_expiry {
-                Some(Expiry::Idle(d)) => d,
-                _ => self.idle_timeout,
-            };
-            if refresh >= idle {
-                return Err(ConfigError::RefreshInterval { refresh, idle });
-            }
-        }
-        Ok(())
-    }
-
-    fn build_attributes(&self) -> String {
-        let mut out = format!("; Path={}", self.path);
-        if let Some(domain) = &self.domain {
-            out.push_str("; Domain=");
-            out.push_str(domain);
-        }
-        if self.secure {
-            out.push_str("; Secure");
-        }
-        if self.http_only {
-            out.push_str("; HttpOnly");
-        }
-        out.push_str("; SameSite=");
-        out.push_str(self.same_site.as_str());
-        out
-    }
-
-    fn policy(&self, record: &Record) -> Expiry {
-        record
-            .expiry
-            .or(self.default_expiry)
-            .unwrap_or(Expiry::Idle(self.idle_timeout))
-    }
-
-    fn cap(&self, record: &Record, at: SystemTime) -> SystemTime {
-        match self.absolute_lifetime {
-            Some(lifetime) => at.min(record.created_at + lifetime),
-            None => at,
-        }
-    }
-
-    /// Whether the record is past the absolute lifetime cap.
-    pub(crate) fn outlived(&self, record: &Record, now: SystemTime) -> bool {
-        self.absolute_lifetime
-            .is_some_and(|lifetime| record.created_at + lifetime <= now)
-    }
-
-    /// When a record saved at `now` expires.
-    pub(crate) fn expires_at(&self, record: &Record, now: SystemTime) -> SystemTime {
-        let at = match self.policy(record) {
-            Expiry::Idle(d) => now + d,
-            Expiry::At(t) => t,
-            Expiry::BrowserSession => now + self.idle_timeout,
-        };
-        self.cap(record, at)
-    }
-
-    /// The new expiry if an unchanged record is due for an idle refresh.
-    pub(crate) fn refresh_due(&self, record: &Record, now: SystemTime) -> Option<SystemTime> {
-        let idle = match self.policy(record) {
-            Expiry::Idle(d) => d,
-            Expiry::BrowserSession => self.idle_timeout,
-            Expiry::At(_) => return None,
-        };
-        let interval = self
-            .refresh_interval
-            .unwrap_or(DEFAULT_REFRESH)
-            .min(idle / 2);
-        let next = self.expires_at(record, now);
-        (next >= record.expires_at + interval).then_some(next)
-    }
-
-    /// The `Set-Cookie` value for a saved session.
-    pub(crate) fn cookie(&self, id: &SessionId, record: &Record, now: SystemTime) -> HeaderValue {
-        let mut value = format!("{}={}{}", self.cookie_name, id.encode(), self.attributes);
-        if self.policy(record) != Expiry::BrowserSession {
-            let left = record.expires_at.duration_since(now).unwrap_or_default();
-            let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-            value.push_str(&format!("; Max-Age={secs}"));
-        }
-        // Built from validated settings and hex digits only.
-        HeaderValue::try_from(value).unwrap_or_else(|_| HeaderValue::from_static(""))
-    }
-
-    /// The `Set-Cookie` value that makes the browser drop the cookie.
-    pub(crate) fn removal_cookie(&self) -> HeaderValue {
-        let value = format!("{}={}; Max-Age=0", self.cookie_name, self.attributes);
-        HeaderValue::try_from(value).unwrap_or_else(|_| HeaderValue::from_static(""))
-    }
-}
-
-fn is_token_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b)
-}
-
-fn is_attribute_byte(b: u8) -> bool {
-    (0x20..0x7f).contains(&b) && b != b';'
-}
-
-/// A default configuration for unit tests elsewhere in the crate.
-#[cfg(all(test, feature = "memory"))]
-pub(crate) fn tests_config() -> Arc<Config> {
-    Arc::clone(&SessionLayer::new(crate::MemoryStore::new()).config)
 }
 
 #[cfg(all(test, feature = "memory"))]

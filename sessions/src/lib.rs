@@ -68,6 +68,7 @@
 mod axum_glue;
 mod body;
 mod clock;
+mod config;
 mod error;
 mod expiry;
 mod ext;

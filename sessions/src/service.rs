@@ -8,9 +8,9 @@ use tower_service::Service;
 
 use crate::Session;
 use crate::body::SessionBody;
+use crate::config::Config;
 use crate::future::ResponseFuture;
 use crate::id::SessionId;
-use crate::layer::Config;
 use crate::store::DynStore;
 
 /// At most this many well-formed ids are tried from one request's cookies.

@@ -10,8 +10,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::sync::OnceCell;
 
+use crate::config::Config;
 use crate::id::SessionId;
-use crate::layer::Config;
 use crate::store::{DynStore, SaveOutcome};
 use crate::{Expiry, Record, SessionError, SessionKey};
 
