@@ -21,7 +21,7 @@ async fn hello(req: Request<Incoming>) -> Result<Response<String>, Infallible> {
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
-    let app = UrlMap::new()
+    let app = UrlMap::builder()
         .mount("/blog", service_fn(hello))
         .mount("/forum", service_fn(hello))
         .fallback(service_fn(hello))

@@ -5,7 +5,7 @@ use std::future::IntoFuture;
 use std::net::{IpAddr, SocketAddr};
 
 use pastry::auth::{
-    Authenticator, DEFAULT_ACCOUNT_FAILURES, LoginForm, MemoryUsers, PasswordHasher, User,
+    Authenticator, DEFAULT_ACCOUNT_FAILURES, LoginForm, MemoryUserStore, PasswordHasher, User,
 };
 use pastry::sessions::{MemoryStore, SessionLayer};
 use reqwest::StatusCode;
@@ -19,7 +19,7 @@ struct Server {
     task: tokio::task::JoinHandle<std::io::Result<()>>,
 }
 
-async fn serve(auth: Authenticator<MemoryUsers>) -> Server {
+async fn serve(auth: Authenticator<MemoryUserStore>) -> Server {
     let stack = ServiceBuilder::new()
         .layer(SessionLayer::new(MemoryStore::new()).secure(false))
         .service(LoginForm::new(auth));
@@ -36,13 +36,13 @@ async fn serve(auth: Authenticator<MemoryUsers>) -> Server {
     }
 }
 
-fn setup() -> (Authenticator<MemoryUsers>, PasswordHasher) {
+fn setup() -> (Authenticator<MemoryUserStore>, PasswordHasher) {
     let hasher = PasswordHasher::builder()
         .memory_kib(64)
         .iterations(1)
         .build()
         .unwrap();
-    let users = MemoryUsers::new();
+    let users = MemoryUserStore::new();
     users.insert(User::new(
         "alice",
         hasher.hash_blocking("wonderland").unwrap(),

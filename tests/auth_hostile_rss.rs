@@ -8,7 +8,7 @@ use std::net::IpAddr;
 use std::process::Command;
 use std::time::Duration;
 
-use pastry::auth::{Authenticator, MemoryUsers, OWASP_MEMORY_KIB, PasswordHasher, User};
+use pastry::auth::{Authenticator, MemoryUserStore, OWASP_MEMORY_KIB, PasswordHasher, User};
 
 const CHILD_ENV: &str = "PASTRY_AUTH_RSS_CHILD";
 const MAX_CONCURRENT: usize = 2;
@@ -64,7 +64,7 @@ fn measure_rss() {
         .max_wait(Duration::from_secs(600))
         .build()
         .unwrap();
-    let users = MemoryUsers::new();
+    let users = MemoryUserStore::new();
     users.insert(User::new(
         "alice",
         hasher.hash_blocking("wonderland").unwrap(),

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Command;
 
 use http::{Request, Response};
-use pastry::auth::{LoginForm, MemoryUsers, PasswordHasher, SessionAuthLayer, User};
+use pastry::auth::{LoginForm, MemoryUserStore, PasswordHasher, SessionAuthLayer, User};
 use pastry::sessions::{SessionLayer, SqliteStore};
 use pastry::{BoxError, Environ};
 use pastry_testkit::{Body, TestClient};
@@ -27,9 +27,11 @@ fn start_app(db: &Path) -> TestClient {
         .iterations(1)
         .build()
         .unwrap();
-    let users = MemoryUsers::new();
+    let users = MemoryUserStore::new();
     users.insert(
-        User::new("alice", hasher.hash_blocking("wonderland").unwrap()).credential_version(1),
+        User::builder("alice", hasher.hash_blocking("wonderland").unwrap())
+            .credential_version(1)
+            .build(),
     );
     let form = LoginForm::new(pastry::auth::Authenticator::new(users.clone()).hasher(hasher));
     let router = service_fn(move |req: Request<Body>| {

@@ -17,7 +17,7 @@ use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 use http::{HeaderValue, Request, Response, StatusCode};
 use http_body::Body;
 use http_body_util::{BodyExt, Empty, Full};
-use pastry_auth::{Authenticator, BasicAuthLayer, MemoryUsers, PasswordHasher, User};
+use pastry_auth::{Authenticator, BasicAuthLayer, MemoryUserStore, PasswordHasher, User};
 use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
 use tower_http::validate_request::ValidateRequestHeaderLayer;
 
@@ -52,9 +52,13 @@ where
     (status, res.into_body().collect().await.unwrap().to_bytes())
 }
 
-fn users(hasher: &PasswordHasher) -> MemoryUsers {
-    let users = MemoryUsers::new();
-    users.insert(User::new("alice", hasher.hash_blocking("wonderland").unwrap()).roles(["admin"]));
+fn users(hasher: &PasswordHasher) -> MemoryUserStore {
+    let users = MemoryUserStore::new();
+    users.insert(
+        User::builder("alice", hasher.hash_blocking("wonderland").unwrap())
+            .roles(["admin"])
+            .build(),
+    );
     users
 }
 

@@ -51,7 +51,7 @@ fn app() -> impl Service<
 }
 
 fn pastry_map(mounts: usize) -> UrlMap<Body> {
-    let mut builder = UrlMap::new();
+    let mut builder = UrlMap::builder();
     for i in 0..mounts {
         builder = builder.mount(format!("/app{i}"), app());
     }

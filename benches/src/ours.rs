@@ -6,7 +6,7 @@ use bytes::Bytes;
 use http::{Request, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::Full;
-use pastry_auth::{MemoryUsers, SessionAuthLayer, User};
+use pastry_auth::{MemoryUserStore, SessionAuthLayer, User};
 use pastry_catch::CatchLayer;
 use pastry_core::{BoxError, Environ};
 use pastry_gzip::{GzipLayer, Level};
@@ -86,9 +86,9 @@ where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
 {
-    let users = MemoryUsers::new();
+    let users = MemoryUserStore::new();
     users.insert(alice());
-    let mut map = UrlMap::new();
+    let mut map = UrlMap::builder();
     for prefix in crate::mount_prefixes() {
         map = map.mount(prefix, app::<B>(alice()));
     }

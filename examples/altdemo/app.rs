@@ -12,8 +12,8 @@ use http_body::Body;
 use http_body_util::combinators::BoxBody;
 use http_body_util::{BodyExt, Full};
 use pastry::auth::{
-    Authenticator, BasicAuthLayer, LoginForm, Logout, PasswordHasher, RequireLoginLayer,
-    RequireRoleLayer, SessionAuthLayer, UsersFile,
+    Authenticator, BasicAuthLayer, FileUserStore, LoginForm, Logout, PasswordHasher,
+    RequireLoginLayer, RequireRoleLayer, SessionAuthLayer,
 };
 use pastry::catch::CatchLayer;
 use pastry::gzip::GzipLayer;
@@ -268,7 +268,7 @@ fn lorem<B>(req: &Request<B>) -> Response<DemoBody> {
 /// The app mounted at `/`; `authenticator` is the one `/admin` uses too,
 /// so a name locked out on one is locked out on both.
 fn altdemo_app<B>(
-    authenticator: Authenticator<UsersFile>,
+    authenticator: Authenticator<FileUserStore>,
 ) -> impl Service<Request<B>, Response = Response<DemoBody>, Error = BoxError, Future: Send>
 + Clone
 + Send
@@ -381,13 +381,13 @@ where
     B: Body<Data = Bytes> + Send + Sync + 'static,
     B::Error: Into<BoxError>,
 {
-    let users = UsersFile::open(&config.users_file)?;
+    let users = FileUserStore::open(&config.users_file)?;
     let authenticator = Authenticator::new(users.clone()).hasher(config.hasher.clone());
     let admin = ServiceBuilder::new()
         .layer(BasicAuthLayer::new(authenticator.clone()).realm("pastry admin")?)
         .layer(RequireRoleLayer::new("admin"))
         .service(service_fn(admin_page::<B>));
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .mount("/admin", admin)
         .mount("/blog", hello_app::<B>("blog"))
         .mount("/forum", hello_app::<B>("forum"))

@@ -553,7 +553,7 @@ pub fn normalise_path(data: &[u8]) {
             let text = format!("{}|{}", req.script_name(), req.path_info());
             Ok::<_, Infallible>(Response::new(Full::new(Bytes::from(text))))
         });
-        let map = UrlMap::new()
+        let map = UrlMap::builder()
             .mount("/m", mounted)
             .build()
             .expect("a valid map");

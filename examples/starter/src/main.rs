@@ -2,7 +2,7 @@
 //! http://127.0.0.1:8080/ (users come from `users.txt`, written with
 //! `cargo run -p pastry-auth --features cli --bin pastry-passwd -- users.txt NAME`).
 
-use pastry::auth::{PasswordHasher, UsersFile};
+use pastry::auth::{FileUserStore, PasswordHasher};
 use pastry::sessions::AnyStore;
 
 #[tokio::main]
@@ -15,7 +15,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .init();
 
     let users_path = std::env::var("USERS").unwrap_or_else(|_| "users.txt".into());
-    let users = UsersFile::open(&users_path).map_err(|e| {
+    let users = FileUserStore::open(&users_path).map_err(|e| {
         format!("{users_path}: {e} (add a user with `cargo run -p pastry-auth --features cli --bin pastry-passwd -- {users_path} NAME`)")
     })?;
     let store = AnyStore::from_url(

@@ -1,6 +1,6 @@
 //! The starter app driven in-process through the test kit.
 
-use pastry::auth::{MemoryUsers, PasswordHasher, User};
+use pastry::auth::{MemoryUserStore, PasswordHasher, User};
 use pastry::sessions::AnyStore;
 use pastry::testkit::TestClient;
 
@@ -11,7 +11,7 @@ fn client() -> TestClient {
         .iterations(1)
         .build()
         .unwrap();
-    let users = MemoryUsers::new();
+    let users = MemoryUserStore::new();
     users.insert(User::new(
         "alice",
         hasher.hash_blocking("wonderland").unwrap(),

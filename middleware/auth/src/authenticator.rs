@@ -44,11 +44,11 @@ use crate::{AuthError, Clock, PasswordHasher, SystemClock, User, UserStore};
 /// of stopping a distributed guess.
 ///
 /// ```
-/// use pastry_auth::{AuthError, Authenticator, MemoryUsers, PasswordHasher, User};
+/// use pastry_auth::{AuthError, Authenticator, MemoryUserStore, PasswordHasher, User};
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
 /// let hasher = PasswordHasher::builder().memory_kib(64).iterations(1).build().unwrap();
-/// let users = MemoryUsers::new();
+/// let users = MemoryUserStore::new();
 /// users.insert(User::new("alice", hasher.hash_blocking("secret").unwrap()));
 /// let auth = Authenticator::new(users).hasher(hasher);
 ///

@@ -29,7 +29,7 @@ const ERROR_ID: HeaderName = HeaderName::from_static("x-error-id");
 ///
 /// ```
 /// use axum::{Router, routing::get};
-/// use pastry_auth::{CurrentUser, MemoryUsers, RequireLoginLayer, SessionAuthLayer};
+/// use pastry_auth::{CurrentUser, MemoryUserStore, RequireLoginLayer, SessionAuthLayer};
 /// use pastry_sessions::{MemoryStore, SessionLayer};
 /// use tower::ServiceBuilder;
 ///
@@ -48,7 +48,7 @@ const ERROR_ID: HeaderName = HeaderName::from_static("x-error-id");
 ///     .layer(
 ///         ServiceBuilder::new()
 ///             .layer(SessionLayer::new(MemoryStore::new()))
-///             .layer(SessionAuthLayer::new(MemoryUsers::new())),
+///             .layer(SessionAuthLayer::new(MemoryUserStore::new())),
 ///     );
 /// # let _ = app;
 /// ```

@@ -87,7 +87,7 @@ where
 pub(crate) fn admit<B>(mut req: Request<B>, user: &User) -> Request<B> {
     let extensions = req.extensions_mut();
     extensions.insert(RemoteUser::new(user.name()));
-    extensions.insert(user.role_list().clone());
+    extensions.insert(user.roles().clone());
     extensions.insert(crate::AuthChecked);
     req
 }

@@ -7,7 +7,7 @@
 //! ```
 //! use std::convert::Infallible;
 //! use http::{Request, Response, StatusCode, header};
-//! use pastry_auth::{Authenticator, BasicAuthLayer, MemoryUsers, PasswordHasher, RolesExt, User};
+//! use pastry_auth::{Authenticator, BasicAuthLayer, MemoryUserStore, PasswordHasher, RolesExt, User};
 //! use pastry_core::Environ;
 //! use tower::{ServiceBuilder, ServiceExt, service_fn};
 //!
@@ -15,8 +15,8 @@
 //! # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 //! // Cheap argon2 parameters for the example; the default is OWASP's.
 //! let hasher = PasswordHasher::builder().memory_kib(64).iterations(1).build()?;
-//! let users = MemoryUsers::new();
-//! users.insert(User::new("alice", hasher.hash_blocking("wonderland")?).roles(["admin"]));
+//! let users = MemoryUserStore::new();
+//! users.insert(User::builder("alice", hasher.hash_blocking("wonderland")?).roles(["admin"]).build());
 //!
 //! let app = ServiceBuilder::new()
 //!     .layer(BasicAuthLayer::new(Authenticator::new(users).hasher(hasher)).realm("Staff")?)
@@ -95,6 +95,16 @@
 //!
 //! Since 0.1.0:
 //!
+//! - **Names**: the user stores are [`MemoryUserStore`] and
+//!   [`FileUserStore`] (were `MemoryUsers` and `UsersFile`, kept as
+//!   deprecated aliases), so they do not read as session stores. A
+//!   [`User`]'s methods read and a [`UserBuilder`]'s set, under the same
+//!   names: **`User::roles()` returns the roles** (it was a setter; was
+//!   `role_list()`, now deprecated) and `User::credential_version()`
+//!   returns the version (it was a setter; was `version()`, now
+//!   deprecated). Set them with
+//!   `User::builder(name, hash).roles([..]).credential_version(n).build()`
+//!   (new [`User::builder`], [`UserBuilder`]); [`User::new`] is unchanged.
 //! - **Features**: session login is behind the default feature
 //!   `sessions`, and `pastry-sessions` comes without default features (no
 //!   store, no bundled SQLite; the app enables the store it uses). The
@@ -131,7 +141,8 @@
 //!   [`RequireRoleLayer`] with no auth layer before them (they used to
 //!   redirect or 403). Auth layers now mark requests with [`AuthChecked`];
 //!   a custom auth layer should insert it too.
-//! - New [`User::credential_version`] / [`User::version`]: a session of a
+//! - New credential versions ([`UserBuilder::credential_version`],
+//!   [`User::credential_version`]): a session of a
 //!   user with a version is bound to it instead of the password hash's
 //!   fingerprint, so users built in code survive a restart. Sessions of
 //!   users without one are unchanged. The reason a session login stopped
@@ -188,12 +199,20 @@ pub use password::{
     HasherBuilder, OWASP_ITERATIONS, OWASP_MEMORY_KIB, OWASP_PARALLELISM, PasswordHasher,
     SLOW_DEBUG_HASH,
 };
-pub use store::file::{LineProblem, UsersFile, parse_users};
-pub use store::memory::MemoryUsers;
+pub use store::file::{FileUserStore, LineProblem, parse_users};
+pub use store::memory::MemoryUserStore;
+
+/// The old name of [`MemoryUserStore`].
+#[deprecated(since = "0.2.0", note = "renamed `MemoryUserStore`")]
+pub type MemoryUsers = MemoryUserStore;
+
+/// The old name of [`FileUserStore`].
+#[deprecated(since = "0.2.0", note = "renamed `FileUserStore`")]
+pub type UsersFile = FileUserStore;
 pub use throttle::{
     DEFAULT_ACCOUNT_FAILURES, DEFAULT_ACCOUNT_WINDOW, DEFAULT_THROTTLE_CAPACITY, MAX_NAME_LEN,
 };
-pub use user::{Roles, RolesExt, User, UserStore};
+pub use user::{Roles, RolesExt, User, UserBuilder, UserStore};
 
 /// The clocks of `pastry-core`, re-exported: give an [`Authenticator`] a
 /// [`ManualClock`] to move its cache expiry and lockouts by hand.

@@ -89,15 +89,22 @@ pub trait RolesExt: RequestHead {
 
 impl<T: RequestHead> RolesExt for T {}
 
-/// A user as a [`UserStore`] knows it: name, argon2 PHC password hash and
-/// roles. Cheap to clone.
+/// A user as a [`UserStore`] knows it: name, argon2 PHC password hash,
+/// roles and an optional credential version. Cheap to clone.
+///
+/// [`User::new`] makes a user with no roles; [`User::builder`] sets the
+/// rest. The methods of `User` read (`roles()`, `credential_version()`);
+/// the methods of [`UserBuilder`] set, under the same names.
 ///
 /// ```
 /// use pastry_auth::User;
 ///
-/// let user = User::new("alice", "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA").roles(["admin"]);
+/// let hash = "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA";
+/// let user = User::builder("alice", hash).roles(["admin"]).credential_version(3).build();
 /// assert_eq!(user.name(), "alice");
-/// assert!(user.role_list().contains("admin"));
+/// assert!(user.roles().contains("admin"));
+/// assert_eq!(user.credential_version(), Some(3));
+/// assert!(User::new("bob", hash).roles().is_empty());
 /// ```
 #[derive(Clone, PartialEq, Eq)]
 pub struct User {
@@ -118,7 +125,7 @@ impl fmt::Debug for User {
 }
 
 impl User {
-    /// A user with no roles.
+    /// A user with no roles and no credential version.
     pub fn new(name: impl Into<Arc<str>>, password_hash: impl Into<Arc<str>>) -> Self {
         Self {
             name: name.into(),
@@ -128,7 +135,79 @@ impl User {
         }
     }
 
-    /// This user with a credential version: sessions logged in as this user
+    /// Starts a user with roles or a credential version; finish with
+    /// [`UserBuilder::build`].
+    pub fn builder(name: impl Into<Arc<str>>, password_hash: impl Into<Arc<str>>) -> UserBuilder {
+        UserBuilder {
+            user: Self::new(name, password_hash),
+        }
+    }
+
+    /// The user's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The stored PHC string.
+    pub fn password_hash(&self) -> &str {
+        &self.password_hash
+    }
+
+    /// The user's roles.
+    pub fn roles(&self) -> &Roles {
+        &self.roles
+    }
+
+    /// The credential version set with
+    /// [`UserBuilder::credential_version`], if any.
+    pub fn credential_version(&self) -> Option<u64> {
+        self.version
+    }
+
+    /// The user's roles.
+    #[deprecated(since = "0.2.0", note = "renamed `roles`")]
+    pub fn role_list(&self) -> &Roles {
+        &self.roles
+    }
+
+    /// The credential version, if any.
+    #[deprecated(since = "0.2.0", note = "renamed `credential_version`")]
+    pub fn version(&self) -> Option<u64> {
+        self.version
+    }
+
+    /// This user with another password hash (after a rehash or a change),
+    /// keeping the credential version: after a change, bump it too.
+    pub fn with_password_hash(&self, password_hash: impl Into<Arc<str>>) -> Self {
+        Self {
+            name: Arc::clone(&self.name),
+            password_hash: password_hash.into(),
+            roles: self.roles.clone(),
+            version: self.version,
+        }
+    }
+}
+
+/// Sets a [`User`]'s roles and credential version; made by
+/// [`User::builder`]. Nothing here can fail: names are checked where they
+/// are stored (a users file).
+#[derive(Clone, Debug)]
+pub struct UserBuilder {
+    user: User,
+}
+
+impl UserBuilder {
+    /// The user's roles (replacing any set before).
+    pub fn roles<I, R>(mut self, roles: I) -> Self
+    where
+        I: IntoIterator<Item = R>,
+        R: AsRef<str>,
+    {
+        self.user.roles = Roles::new(roles);
+        self
+    }
+
+    /// The user's credential version: sessions logged in as this user
     /// stay logged in as long as the version stays the same, whatever the
     /// password hash looks like. Bump it whenever the password changes.
     ///
@@ -148,69 +227,34 @@ impl User {
     /// use pastry_auth::{PasswordHasher, User};
     ///
     /// let hasher = PasswordHasher::builder().memory_kib(64).iterations(1).build().unwrap();
-    /// let alice = User::new("alice", hasher.hash_blocking("wonderland").unwrap()).credential_version(1);
-    /// assert_eq!(alice.version(), Some(1));
+    /// let alice = User::builder("alice", hasher.hash_blocking("wonderland").unwrap())
+    ///     .credential_version(1)
+    ///     .build();
+    /// assert_eq!(alice.credential_version(), Some(1));
     /// ```
     pub fn credential_version(mut self, version: u64) -> Self {
-        self.version = Some(version);
+        self.user.version = Some(version);
         self
     }
 
-    /// The credential version set with
-    /// [`credential_version`](Self::credential_version), if any.
-    pub fn version(&self) -> Option<u64> {
-        self.version
-    }
-
-    /// This user with `roles`.
-    pub fn roles<I, R>(mut self, roles: I) -> Self
-    where
-        I: IntoIterator<Item = R>,
-        R: AsRef<str>,
-    {
-        self.roles = Roles::new(roles);
-        self
-    }
-
-    /// The user's name.
-    pub fn name(&self) -> &str {
-        &self.name
-    }
-
-    /// The stored PHC string.
-    pub fn password_hash(&self) -> &str {
-        &self.password_hash
-    }
-
-    /// The user's roles.
-    pub fn role_list(&self) -> &Roles {
-        &self.roles
-    }
-
-    /// This user with another password hash (after a rehash or a change),
-    /// keeping the credential version: after a change, bump it too.
-    pub fn with_password_hash(&self, password_hash: impl Into<Arc<str>>) -> Self {
-        Self {
-            name: Arc::clone(&self.name),
-            password_hash: password_hash.into(),
-            roles: self.roles.clone(),
-            version: self.version,
-        }
+    /// The user.
+    pub fn build(self) -> User {
+        self.user
     }
 }
 
 /// Where the auth middleware looks users up.
 ///
-/// Implemented by [`MemoryUsers`](crate::MemoryUsers) and
-/// [`UsersFile`](crate::UsersFile); implement it for a database of your own.
+/// Implemented by [`MemoryUserStore`](crate::MemoryUserStore) and
+/// [`FileUserStore`](crate::FileUserStore); implement it for a database of your own.
 /// Lookups run on every authenticated request, so keep them cheap, and run
 /// blocking I/O on a blocking thread.
 ///
 /// ```
-/// use pastry_auth::{MemoryUsers, User, UserStore};
+/// use pastry_auth::{MemoryUserStore, User, UserStore};
 ///
 /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
-/// let users = MemoryUsers::new();
+/// let users = MemoryUserStore::new();
 /// users.insert(User::new("alice", "$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA"));
 /// assert_eq!(users.find("alice").await.unwrap().unwrap().name(), "alice");
 /// assert!(users.find("bob").await.unwrap().is_none());

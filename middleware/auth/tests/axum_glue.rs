@@ -35,7 +35,7 @@ async fn fails(
     })
 }
 
-fn app(users: pastry_auth::MemoryUsers) -> Router {
+fn app(users: pastry_auth::MemoryUserStore) -> Router {
     let known = users.clone();
     let log_in = move |req: axum::extract::Request| {
         let known = known.clone();

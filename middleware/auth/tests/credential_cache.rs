@@ -6,7 +6,7 @@ mod common;
 use std::time::Duration;
 
 use common::{hasher, users, whoami};
-use pastry_auth::{Authenticator, BasicAuthLayer, ManualClock, User, UsersFile};
+use pastry_auth::{Authenticator, BasicAuthLayer, FileUserStore, ManualClock, User};
 use pastry_testkit::TestClient;
 use tower::ServiceBuilder;
 
@@ -117,12 +117,14 @@ async fn users_file_change_invalidates_the_cache() {
     let hasher = hasher();
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("users");
-    UsersFile::save_user(
+    FileUserStore::save_user(
         &path,
         &User::new("carol", hasher.hash_blocking("one").unwrap()),
     )
     .unwrap();
-    let users = UsersFile::open(&path).unwrap().check_every(Duration::ZERO);
+    let users = FileUserStore::open(&path)
+        .unwrap()
+        .check_every(Duration::ZERO);
     let auth = Authenticator::new(users).hasher(hasher.clone());
     let client = TestClient::new(
         ServiceBuilder::new()
@@ -130,7 +132,7 @@ async fn users_file_change_invalidates_the_cache() {
             .service(whoami()),
     );
     client.get("/").basic_auth("carol", "one").await;
-    UsersFile::save_user(
+    FileUserStore::save_user(
         &path,
         &User::new("carol", hasher.hash_blocking("two").unwrap()),
     )

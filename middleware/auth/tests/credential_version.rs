@@ -4,18 +4,18 @@
 mod common;
 
 use common::{Logs, hasher, site_on};
-use pastry_auth::{MemoryUsers, PasswordHasher, User};
+use pastry_auth::{MemoryUserStore, PasswordHasher, User};
 use pastry_sessions::MemoryStore;
 use pastry_testkit::TestClient;
 
 /// What a process that builds its users in code does at start-up: a fresh
 /// hasher, fresh salts.
-fn users_built_in_code(hasher: &PasswordHasher, version: Option<u64>) -> MemoryUsers {
-    let alice = User::new("alice", hasher.hash_blocking("wonderland").unwrap());
-    let users = MemoryUsers::new();
+fn users_built_in_code(hasher: &PasswordHasher, version: Option<u64>) -> MemoryUserStore {
+    let hash = hasher.hash_blocking("wonderland").unwrap();
+    let users = MemoryUserStore::new();
     users.insert(match version {
-        Some(v) => alice.credential_version(v),
-        None => alice,
+        Some(v) => User::builder("alice", hash).credential_version(v).build(),
+        None => User::new("alice", hash),
     });
     users
 }

@@ -9,13 +9,13 @@ use std::time::Duration;
 use common::{hasher, users, whoami};
 use pastry_auth::{
     Authenticator, BasicAuthLayer, DEFAULT_ACCOUNT_FAILURES, LoginForm, MAX_NAME_LEN, ManualClock,
-    MemoryUsers, PasswordHasher,
+    MemoryUserStore, PasswordHasher,
 };
 use pastry_sessions::{MemoryStore, SessionLayer};
 use pastry_testkit::TestClient;
 use tower::ServiceBuilder;
 
-fn form_client(auth: Authenticator<MemoryUsers>) -> TestClient {
+fn form_client(auth: Authenticator<MemoryUserStore>) -> TestClient {
     TestClient::new(
         ServiceBuilder::new()
             .layer(SessionLayer::new(MemoryStore::new()).secure(false))

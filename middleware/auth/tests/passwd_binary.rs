@@ -4,7 +4,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
-use pastry_auth::{PasswordHasher, UserStore, UsersFile};
+use pastry_auth::{FileUserStore, PasswordHasher, UserStore};
 
 fn passwd(file: &Path, user: &str, password: &str, extra: &[&str]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_pastry-passwd"))
@@ -44,25 +44,22 @@ async fn passwd_adds_then_updates_a_user() {
     let out = passwd(&file, "bob", "bobpw\n", &[]);
     assert!(out.status.success());
 
-    let users = UsersFile::open(&file).unwrap();
+    let users = FileUserStore::open(&file).unwrap();
     let alice = users.find("alice").await.unwrap().unwrap();
     assert!(hasher.verify_blocking("first", alice.password_hash()));
-    assert_eq!(
-        alice.role_list().iter().collect::<Vec<_>>(),
-        ["admin", "ops"]
-    );
+    assert_eq!(alice.roles().iter().collect::<Vec<_>>(), ["admin", "ops"]);
 
     let out = passwd(&file, "alice", "second\r\n", &[]);
     assert!(out.status.success());
     let text = std::fs::read_to_string(&file).unwrap();
     assert_eq!(text.lines().count(), 2);
     assert!(text.lines().next().unwrap().starts_with("alice:$argon2id$"));
-    let users = UsersFile::open(&file).unwrap();
+    let users = FileUserStore::open(&file).unwrap();
     let alice = users.find("alice").await.unwrap().unwrap();
     assert!(hasher.verify_blocking("second", alice.password_hash()));
     assert!(!hasher.verify_blocking("first", alice.password_hash()));
     assert!(
-        alice.role_list().contains("admin"),
+        alice.roles().contains("admin"),
         "roles kept without --roles"
     );
     assert!(!text.contains("second"), "no plaintext in the file");

@@ -3,7 +3,9 @@
 mod common;
 
 use common::{hasher, whoami};
-use pastry_auth::{Authenticator, BasicAuthLayer, MemoryUsers, PasswordHasher, User, UserStore};
+use pastry_auth::{
+    Authenticator, BasicAuthLayer, MemoryUserStore, PasswordHasher, User, UserStore,
+};
 use pastry_testkit::TestClient;
 use tower::ServiceBuilder;
 
@@ -15,9 +17,13 @@ async fn outdated_hash_is_rehashed_and_saved_at_login() {
         .build()
         .unwrap();
     let current = hasher();
-    let users = MemoryUsers::new();
+    let users = MemoryUserStore::new();
     let old_hash = old.hash_blocking("pw").unwrap();
-    users.insert(User::new("dave", old_hash.clone()).roles(["ops"]));
+    users.insert(
+        User::builder("dave", old_hash.clone())
+            .roles(["ops"])
+            .build(),
+    );
     assert!(current.needs_rehash(&old_hash));
 
     let auth = Authenticator::new(users.clone()).hasher(current.clone());
@@ -31,7 +37,7 @@ async fn outdated_hash_is_rehashed_and_saved_at_login() {
     let dave = users.find("dave").await.unwrap().unwrap();
     assert_ne!(dave.password_hash(), old_hash);
     assert!(!current.needs_rehash(dave.password_hash()));
-    assert!(dave.role_list().contains("ops"));
+    assert!(dave.roles().contains("ops"));
     let res = client.get("/").basic_auth("dave", "pw").await;
     assert_eq!(res.text(), "user=dave;roles=ops");
 }
@@ -43,7 +49,7 @@ async fn rehash_can_be_turned_off() {
         .iterations(1)
         .build()
         .unwrap();
-    let users = MemoryUsers::new();
+    let users = MemoryUserStore::new();
     let old_hash = old.hash_blocking("pw").unwrap();
     users.insert(User::new("dave", old_hash.clone()));
     let auth = Authenticator::new(users.clone())

@@ -283,8 +283,9 @@ async fn password_change_logs_out_other_sessions() {
     );
 
     users.insert(
-        User::new("alice", hasher.hash_blocking("looking-glass").unwrap())
-            .roles(["admin", "staff"]),
+        User::builder("alice", hasher.hash_blocking("looking-glass").unwrap())
+            .roles(["admin", "staff"])
+            .build(),
     );
     assert_eq!(phone.get("/whoami").await.text(), "user=-;roles=");
     assert_eq!(laptop.get("/whoami").await.text(), "user=-;roles=");

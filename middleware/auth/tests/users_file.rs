@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use pastry_auth::{PasswordHasher, User, UserStore, UsersFile};
+use pastry_auth::{FileUserStore, PasswordHasher, User, UserStore};
 
 fn hasher() -> PasswordHasher {
     PasswordHasher::builder()
@@ -17,17 +17,21 @@ async fn file_is_reloaded_when_it_changes() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("users");
     let h = hasher();
-    UsersFile::save_user(&path, &User::new("alice", h.hash_blocking("a").unwrap())).unwrap();
-    let users = UsersFile::open(&path).unwrap().check_every(Duration::ZERO);
+    FileUserStore::save_user(&path, &User::new("alice", h.hash_blocking("a").unwrap())).unwrap();
+    let users = FileUserStore::open(&path)
+        .unwrap()
+        .check_every(Duration::ZERO);
     assert!(users.find("bob").await.unwrap().is_none());
 
-    UsersFile::save_user(
+    FileUserStore::save_user(
         &path,
-        &User::new("bob", h.hash_blocking("b").unwrap()).roles(["ops"]),
+        &User::builder("bob", h.hash_blocking("b").unwrap())
+            .roles(["ops"])
+            .build(),
     )
     .unwrap();
     let bob = users.find("bob").await.unwrap().expect("bob after reload");
-    assert!(bob.role_list().contains("ops"));
+    assert!(bob.roles().contains("ops"));
     assert!(users.find("alice").await.unwrap().is_some());
 }
 
@@ -37,7 +41,9 @@ async fn in_place_edit_is_noticed() {
     let path = dir.path().join("users");
     let hash = hasher().hash_blocking("a").unwrap();
     std::fs::write(&path, format!("alice:{hash}\n")).unwrap();
-    let users = UsersFile::open(&path).unwrap().check_every(Duration::ZERO);
+    let users = FileUserStore::open(&path)
+        .unwrap()
+        .check_every(Duration::ZERO);
     std::fs::write(&path, format!("alice:{hash}\ncarol:{hash}:admin\n")).unwrap();
     assert!(users.find("carol").await.unwrap().is_some());
 }
@@ -52,7 +58,7 @@ async fn bad_lines_are_reported_with_line_numbers_and_skipped() {
         format!("# users\nalice:{hash}:admin\nbob\n\u{0}:x\ncarol:{hash}\n"),
     )
     .unwrap();
-    let users = UsersFile::open(&path).unwrap();
+    let users = FileUserStore::open(&path).unwrap();
     let lines: Vec<usize> = users.problems().iter().map(|p| p.line).collect();
     assert_eq!(lines, [3, 4]);
     assert!(users.find("alice").await.unwrap().is_some());
@@ -65,11 +71,11 @@ async fn checks_are_rate_limited() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("users");
     let h = hasher();
-    UsersFile::save_user(&path, &User::new("alice", h.hash_blocking("a").unwrap())).unwrap();
-    let users = UsersFile::open(&path)
+    FileUserStore::save_user(&path, &User::new("alice", h.hash_blocking("a").unwrap())).unwrap();
+    let users = FileUserStore::open(&path)
         .unwrap()
         .check_every(Duration::from_secs(3600));
-    UsersFile::save_user(&path, &User::new("bob", h.hash_blocking("b").unwrap())).unwrap();
+    FileUserStore::save_user(&path, &User::new("bob", h.hash_blocking("b").unwrap())).unwrap();
     assert!(
         users.find("bob").await.unwrap().is_none(),
         "not checked again within the interval"
@@ -81,7 +87,7 @@ async fn checks_are_rate_limited() {
 #[tokio::test]
 async fn missing_file_means_no_users() {
     let dir = tempfile::tempdir().unwrap();
-    let users = UsersFile::open(dir.path().join("absent")).unwrap();
+    let users = FileUserStore::open(dir.path().join("absent")).unwrap();
     assert!(users.is_empty());
     assert!(users.find("alice").await.unwrap().is_none());
 }
@@ -98,7 +104,13 @@ async fn save_keeps_other_lines_and_roles_order() {
     )
     .unwrap();
     let new_hash = h.hash_blocking("new").unwrap();
-    UsersFile::save_user(&path, &User::new("alice", new_hash.clone()).roles(["y"])).unwrap();
+    FileUserStore::save_user(
+        &path,
+        &User::builder("alice", new_hash.clone())
+            .roles(["y"])
+            .build(),
+    )
+    .unwrap();
     let text = std::fs::read_to_string(&path).unwrap();
     assert_eq!(
         text,
@@ -113,12 +125,14 @@ async fn update_password_hash_writes_the_file() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("users");
     let h = hasher();
-    UsersFile::save_user(
+    FileUserStore::save_user(
         &path,
-        &User::new("alice", h.hash_blocking("a").unwrap()).roles(["admin"]),
+        &User::builder("alice", h.hash_blocking("a").unwrap())
+            .roles(["admin"])
+            .build(),
     )
     .unwrap();
-    let users = UsersFile::open(&path).unwrap();
+    let users = FileUserStore::open(&path).unwrap();
     let new_hash = h.hash_blocking("b").unwrap();
     assert!(
         users
@@ -134,7 +148,7 @@ async fn update_password_hash_writes_the_file() {
     );
     let alice = users.find("alice").await.unwrap().unwrap();
     assert_eq!(alice.password_hash(), new_hash);
-    assert!(alice.role_list().contains("admin"));
+    assert!(alice.roles().contains("admin"));
     assert!(std::fs::read_to_string(&path).unwrap().contains(&new_hash));
 }
 
@@ -145,7 +159,7 @@ fn invalid_names_are_not_saved() {
     let hash = hasher().hash_blocking("a").unwrap();
     for name in ["", "a:b", "#x", "a\nb"] {
         assert!(
-            UsersFile::save_user(&path, &User::new(name, hash.as_str())).is_err(),
+            FileUserStore::save_user(&path, &User::new(name, hash.as_str())).is_err(),
             "{name:?}"
         );
     }

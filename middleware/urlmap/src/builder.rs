@@ -10,10 +10,10 @@ use crate::table::Table;
 use crate::{Mount, UrlMap, UrlMapError, UrlMapLayer};
 
 /// Collects mounts; [`build`](Self::build) checks them and gives the
-/// [`UrlMap`]. Start one with [`UrlMap::new`].
+/// [`UrlMap`]. Start one with [`UrlMap::builder`].
 ///
 /// Mounting never fails on the spot, so the chain
-/// `UrlMap::new().mount("/blog", blog).mount("/forum", forum)` reads
+/// `UrlMap::builder().mount("/blog", blog).mount("/forum", forum)` reads
 /// straight; every bad key (a duplicate, a malformed prefix or host) is
 /// reported by `build` (or [`into_layer`](Self::into_layer)) as a
 /// [`UrlMapError`], before the first request.
@@ -53,7 +53,7 @@ impl<B: Send + 'static> UrlMapBuilder<B> {
     /// let app = service_fn(|_req: Request<String>| async {
     ///     Ok::<_, std::convert::Infallible>(Response::new(String::from("hi")))
     /// });
-    /// let map = UrlMap::new()
+    /// let map = UrlMap::builder()
     ///     .mount("/blog", app)
     ///     .mount(Mount::at("/forum").slash_redirect(true), app)
     ///     .build()
@@ -82,7 +82,7 @@ impl<B: Send + 'static> UrlMapBuilder<B> {
     /// let app = service_fn(|_req: Request<String>| async {
     ///     Ok::<_, std::convert::Infallible>(Response::new(String::from("api")))
     /// });
-    /// let map = UrlMap::new().host("api.example.com", app).build().unwrap();
+    /// let map = UrlMap::builder().host("api.example.com", app).build().unwrap();
     /// assert_eq!(map.len(), 1);
     /// ```
     pub fn host<S>(self, host: impl Into<String>, app: S) -> Self
@@ -106,7 +106,7 @@ impl<B: Send + 'static> UrlMapBuilder<B> {
     /// let app = service_fn(|_req: Request<String>| async {
     ///     Ok::<_, std::convert::Infallible>(Response::new(String::from("fallback")))
     /// });
-    /// let map = UrlMap::new().fallback(app).build().unwrap();
+    /// let map = UrlMap::builder().fallback(app).build().unwrap();
     /// assert!(map.is_empty());
     /// ```
     pub fn fallback<S>(mut self, app: S) -> Self

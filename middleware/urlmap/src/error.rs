@@ -9,7 +9,7 @@
 /// let app = service_fn(|_req: Request<String>| async {
 ///     Ok::<_, std::convert::Infallible>(Response::new(String::new()))
 /// });
-/// let err = UrlMap::new().mount("/blog", app).mount("/blog/", app).build().unwrap_err();
+/// let err = UrlMap::builder().mount("/blog", app).mount("/blog/", app).build().unwrap_err();
 /// assert!(matches!(err, UrlMapError::DuplicateMount { ref prefix, .. } if prefix == "/blog"));
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]

@@ -21,7 +21,7 @@ use crate::table::Table;
 /// let admin = service_fn(|_req: Request<String>| async {
 ///     Ok::<_, std::convert::Infallible>(Response::new(String::from("admin")))
 /// });
-/// let layer = UrlMap::new().mount("/admin", admin).into_layer().unwrap();
+/// let layer = UrlMap::builder().mount("/admin", admin).into_layer().unwrap();
 /// let site = ServiceBuilder::new().layer(layer).service_fn(|_req: Request<String>| async {
 ///     Ok::<_, std::convert::Infallible>(Response::new(String::from("site")))
 /// });

@@ -27,7 +27,7 @@
 //!
 //! // Whatever matches no mount goes to the wrapped service.
 //! let app = ServiceBuilder::new()
-//!     .layer(UrlMap::new().mount("/blog", blog).into_layer()?)
+//!     .layer(UrlMap::builder().mount("/blog", blog).into_layer()?)
 //!     .service_fn(|req: Request<String>| async move {
 //!         Ok::<_, Infallible>(Response::new(format!("site: {}", req.uri())))
 //!     });
@@ -47,6 +47,10 @@
 //!
 //! Since 0.1.0:
 //!
+//! - A map starts with [`UrlMap::builder`] and ends with
+//!   [`UrlMapBuilder::build`] (or [`UrlMapBuilder::into_layer`]), the one
+//!   construction scheme of the crates; `UrlMap::new()` is its old name,
+//!   kept for existing callers.
 //! - [`UrlMapBuilder::mount`], [`UrlMapBuilder::host`],
 //!   [`UrlMapBuilder::fallback`] and [`UrlMapLayer`] bound the app with
 //!   `pastry_core::App` plus `Clone + Send + Sync + 'static`, a `Send`

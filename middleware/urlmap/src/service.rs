@@ -18,7 +18,7 @@ use crate::{ResponseFuture, UrlMapBody, UrlMapBuilder};
 /// Dispatches each request to the app mounted at the longest matching
 /// prefix (and host), with WSGI's `SCRIPT_NAME` / `PATH_INFO` split.
 ///
-/// Built with [`UrlMap::new`] … [`build`](UrlMapBuilder::build), or as a
+/// Built with [`UrlMap::builder`] … [`build`](UrlMapBuilder::build), or as a
 /// layer with [`into_layer`](UrlMapBuilder::into_layer). For each request
 /// the map:
 ///
@@ -61,7 +61,7 @@ use crate::{ResponseFuture, UrlMapBody, UrlMapBuilder};
 ///     let seen = format!("{} {}", req.script_name(), req.path_info());
 ///     Ok::<_, std::convert::Infallible>(Response::new(seen))
 /// });
-/// let map = UrlMap::new().mount("/forum", forum).build().unwrap();
+/// let map = UrlMap::builder().mount("/forum", forum).build().unwrap();
 ///
 /// let req = Request::get("/forum").body(String::new()).unwrap();
 /// let res = map.oneshot(req).await.unwrap();
@@ -91,10 +91,16 @@ impl<B: Send + 'static> UrlMap<B> {
     /// let forum = service_fn(|_req: Request<String>| async {
     ///     Ok::<_, std::convert::Infallible>(Response::new(String::from("forum")))
     /// });
-    /// let map = UrlMap::new().mount("/blog", blog).mount("/forum", forum).build().unwrap();
+    /// let map = UrlMap::builder().mount("/blog", blog).mount("/forum", forum).build().unwrap();
     /// assert_eq!(map.len(), 2);
     /// ```
-    #[allow(clippy::new_ret_no_self)] // `UrlMap::new().mount(..)` is the spelling the issue asks for.
+    pub fn builder() -> UrlMapBuilder<B> {
+        UrlMapBuilder::new()
+    }
+
+    /// The old name of [`builder`](Self::builder), kept for existing
+    /// callers; new code says `UrlMap::builder()`.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new() -> UrlMapBuilder<B> {
         UrlMapBuilder::new()
     }

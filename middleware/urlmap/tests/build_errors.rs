@@ -8,7 +8,7 @@ use pastry_testkit::Body;
 use pastry_urlmap::{Mount, UrlMap, UrlMapError};
 
 fn duplicate(first: Mount, second: Mount) -> Option<UrlMapError> {
-    UrlMap::<Body>::new()
+    UrlMap::<Body>::builder()
         .mount(first, echo("a"))
         .mount(second, echo("b"))
         .build()
@@ -54,7 +54,7 @@ fn same_host_in_another_case_is_a_duplicate() {
 
 #[test]
 fn different_ports_hosts_and_wildcards_are_distinct_keys() {
-    let map = UrlMap::<Body>::new()
+    let map = UrlMap::<Body>::builder()
         .host("example.com", echo("a"))
         .host("example.com:80", echo("b"))
         .host("*.example.com", echo("c"))
@@ -67,7 +67,7 @@ fn different_ports_hosts_and_wildcards_are_distinct_keys() {
 #[test]
 fn malformed_prefixes_and_hosts_are_refused() {
     for prefix in ["/a%zz", "/a%00", "/a?b", "/a#b"] {
-        let err = UrlMap::<Body>::new()
+        let err = UrlMap::<Body>::builder()
             .mount(prefix, echo("a"))
             .build()
             .unwrap_err();
@@ -79,7 +79,7 @@ fn malformed_prefixes_and_hosts_are_refused() {
         );
     }
     for host in ["", "a b", "a.*.com", "example.com:port", "*"] {
-        let err = UrlMap::<Body>::new()
+        let err = UrlMap::<Body>::builder()
             .host(host, echo("a"))
             .build()
             .unwrap_err();
@@ -89,7 +89,7 @@ fn malformed_prefixes_and_hosts_are_refused() {
 
 #[test]
 fn layer_reports_the_same_errors() {
-    let err = UrlMap::<Body>::new()
+    let err = UrlMap::<Body>::builder()
         .mount("/x", echo("a"))
         .mount("/x", echo("b"))
         .into_layer()

@@ -10,7 +10,7 @@ use pastry_testkit::TestClient;
 use pastry_urlmap::UrlMap;
 
 fn client() -> TestClient {
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .mount("/admin", guarded_admin())
         .mount("/blog", echo("blog"))
         .mount("/", echo("public"))
@@ -119,7 +119,7 @@ async fn invalid_escapes_and_encoded_nul_are_bad_requests() {
 
 #[tokio::test]
 async fn host_spellings_reach_the_protected_host_mount() {
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .host("admin.example.com", guarded_admin())
         .mount("/", echo("public"))
         .build()

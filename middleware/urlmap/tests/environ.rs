@@ -15,7 +15,10 @@ use tower::service_fn;
 
 #[tokio::test]
 async fn exact_prefix_gives_empty_path_info_by_default() {
-    let map = UrlMap::new().mount("/blog", echo("blog")).build().unwrap();
+    let map = UrlMap::builder()
+        .mount("/blog", echo("blog"))
+        .build()
+        .unwrap();
     let res = TestClient::new(map).get("/blog?page=2").await;
     assert_eq!(
         res.text(),
@@ -25,7 +28,7 @@ async fn exact_prefix_gives_empty_path_info_by_default() {
 
 #[tokio::test]
 async fn exact_prefix_redirects_to_the_slash_form_when_the_mount_asks() {
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .mount(Mount::at("/forum").slash_redirect(true), echo("forum"))
         .build()
         .unwrap();
@@ -47,7 +50,10 @@ async fn exact_prefix_redirects_to_the_slash_form_when_the_mount_asks() {
 
 #[tokio::test]
 async fn query_is_preserved_byte_for_byte() {
-    let map = UrlMap::new().mount("/blog", echo("blog")).build().unwrap();
+    let map = UrlMap::builder()
+        .mount("/blog", echo("blog"))
+        .build()
+        .unwrap();
     let res = TestClient::new(map)
         .get("/blog/./p/%7e?a=%2F..%2f&b=/x/../y&&c")
         .await;
@@ -58,13 +64,13 @@ async fn query_is_preserved_byte_for_byte() {
 }
 
 fn nested() -> UrlMap<Body> {
-    let inner = UrlMap::new()
+    let inner = UrlMap::builder()
         .mount("/forum", echo("forum"))
         .mount(Mount::at("/wiki").slash_redirect(true), echo("wiki"))
         .mount("/", echo("inner-root"))
         .build()
         .unwrap();
-    UrlMap::new().mount("/apps", inner).build().unwrap()
+    UrlMap::builder().mount("/apps", inner).build().unwrap()
 }
 
 #[tokio::test]
@@ -100,7 +106,10 @@ async fn nested_slash_redirect_names_the_whole_path() {
 
 #[tokio::test]
 async fn script_name_set_upstream_is_extended() {
-    let map = UrlMap::new().mount("/blog", echo("blog")).build().unwrap();
+    let map = UrlMap::builder()
+        .mount("/blog", echo("blog"))
+        .build()
+        .unwrap();
     let res = TestClient::new(map)
         .get("/blog/x")
         .script_name("/site")
@@ -117,8 +126,8 @@ async fn url_for_inside_a_mounted_app_points_under_its_prefix() {
             .insert(LOCATION, req.url_for("/login").parse().unwrap());
         ready(Ok::<_, Infallible>(res))
     });
-    let inner = UrlMap::new().mount("/forum", app).build().unwrap();
-    let map = UrlMap::new()
+    let inner = UrlMap::builder().mount("/forum", app).build().unwrap();
+    let map = UrlMap::builder()
         .mount("/forum", app)
         .mount("/apps", inner)
         .mount("/login", echo("login"))
@@ -143,7 +152,10 @@ async fn url_for_inside_a_mounted_app_points_under_its_prefix() {
 
 #[tokio::test]
 async fn stale_empty_path_info_marker_is_dropped_for_a_slash_path() {
-    let map = UrlMap::new().mount("/blog", echo("blog")).build().unwrap();
+    let map = UrlMap::builder()
+        .mount("/blog", echo("blog"))
+        .build()
+        .unwrap();
     let res = TestClient::new(map)
         .get("/blog/")
         .extension(EmptyPathInfo)

@@ -23,11 +23,11 @@ fn blog() -> Router {
 }
 
 fn client() -> TestClient {
-    let inner = UrlMap::new()
+    let inner = UrlMap::builder()
         .mount("/forum", echo("forum"))
         .build()
         .unwrap();
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .mount("/blog", blog())
         .mount("/apps", inner)
         .mount("/static", echo("static"))
@@ -67,7 +67,7 @@ async fn an_app_error_reaches_the_caller() {
     let failing = tower::service_fn(|_req: http::Request<pastry_testkit::Body>| async {
         Err::<http::Response<String>, _>(std::io::Error::other("database down"))
     });
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .mount("/db", failing)
         .mount("/ok", echo("ok"))
         .build()

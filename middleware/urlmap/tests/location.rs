@@ -35,11 +35,11 @@ fn legacy() -> impl tower::Service<
 }
 
 fn client() -> TestClient {
-    let inner = UrlMap::new()
+    let inner = UrlMap::builder()
         .mount(Mount::at("/old").rewrite_location(true), legacy())
         .build()
         .unwrap();
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .mount(Mount::at("/legacy").rewrite_location(true), legacy())
         .mount("/plain", legacy())
         .mount(Mount::at("/apps").rewrite_location(true), inner)

@@ -8,7 +8,7 @@ use pastry_testkit::TestClient;
 use pastry_urlmap::UrlMap;
 
 fn client() -> TestClient {
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .mount("/blog", echo("blog"))
         .mount("/blog/admin", echo("blog-admin"))
         .mount("/a/b/c", echo("deep"))
@@ -63,7 +63,7 @@ async fn default_fallback_is_a_plain_text_404() {
 
 #[tokio::test]
 async fn fallback_app_gets_unmatched_requests_without_script_name() {
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .mount("/blog", echo("blog"))
         .fallback(echo("site"))
         .build()
@@ -79,7 +79,7 @@ async fn fallback_app_gets_unmatched_requests_without_script_name() {
 
 #[tokio::test]
 async fn root_mount_takes_what_longer_prefixes_do_not() {
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .mount("/", echo("root"))
         .mount("/blog", echo("blog"))
         .fallback(echo("never"))
@@ -102,7 +102,7 @@ async fn root_mount_takes_what_longer_prefixes_do_not() {
 
 #[tokio::test]
 async fn mount_keys_are_normalised_like_paths() {
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .mount("/shop/", echo("shop"))
         .mount("docs", echo("docs"))
         .mount("/%7Euser//./files", echo("files"))
@@ -129,7 +129,7 @@ async fn mount_keys_are_normalised_like_paths() {
 
 #[tokio::test]
 async fn options_star_goes_to_the_fallback_untouched() {
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .mount("/", echo("root"))
         .fallback(echo("fallback"))
         .build()
@@ -140,7 +140,7 @@ async fn options_star_goes_to_the_fallback_untouched() {
 
 #[tokio::test]
 async fn ten_thousand_mounts_dispatch_correctly() {
-    let mut builder = UrlMap::new();
+    let mut builder = UrlMap::builder();
     for i in 0..10_000 {
         builder = builder.mount(format!("/app{i}"), echo("app"));
     }
@@ -166,7 +166,7 @@ async fn head_to_an_unmatched_path_gets_a_bodiless_404() {
 
 #[tokio::test]
 async fn as_a_layer_the_wrapped_service_is_the_fallback() {
-    let layer = UrlMap::new()
+    let layer = UrlMap::builder()
         .mount("/blog", echo("blog"))
         .into_layer()
         .unwrap();

@@ -17,7 +17,7 @@ fn piece() -> impl Strategy<Value = &'static str> {
 }
 
 fn client() -> TestClient {
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .mount("/m", echo("m"))
         .mount("/m/secret", echo("secret"))
         .fallback(echo("fallback"))

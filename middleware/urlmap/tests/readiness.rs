@@ -24,7 +24,11 @@ const GUARD: Duration = Duration::from_secs(20);
 async fn buffered_apps_do_not_deadlock_when_map_clones_hold_readiness() {
     let a = Buffer::new(echo("a"), 1);
     let b = Buffer::new(echo("b"), 1);
-    let map = UrlMap::new().mount("/a", a).mount("/b", b).build().unwrap();
+    let map = UrlMap::builder()
+        .mount("/a", a)
+        .mount("/b", b)
+        .build()
+        .unwrap();
 
     // Clones that were polled ready but never called: with a map that
     // reserved a Buffer slot in poll_ready, these would starve everyone.
@@ -57,7 +61,7 @@ async fn buffered_apps_do_not_deadlock_when_map_clones_hold_readiness() {
 #[tokio::test]
 async fn concurrent_requests_through_a_shared_buffer_all_complete() {
     let shared = Buffer::new(echo("shared"), 1);
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .mount("/x", shared.clone())
         .mount("/y", shared)
         .build()
@@ -121,7 +125,7 @@ impl Service<Request<Body>> for Gated {
 #[tokio::test]
 async fn map_is_ready_at_once_and_the_call_waits_for_the_app() {
     let gate = Gated::default();
-    let mut map = UrlMap::new()
+    let mut map = UrlMap::builder()
         .mount("/g", gate.clone())
         .mount("/e", echo("e"))
         .build()

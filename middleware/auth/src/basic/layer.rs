@@ -19,14 +19,14 @@ use crate::{AuthError, Authenticator, UserStore};
 /// settings.
 ///
 /// ```
-/// use pastry_auth::{Authenticator, BasicAuthLayer, MemoryUsers, PasswordHasher};
+/// use pastry_auth::{Authenticator, BasicAuthLayer, MemoryUserStore, PasswordHasher};
 ///
 /// let hasher = PasswordHasher::builder().memory_kib(64).iterations(1).build().unwrap();
-/// let layer = BasicAuthLayer::new(Authenticator::new(MemoryUsers::new()).hasher(hasher))
+/// let layer = BasicAuthLayer::new(Authenticator::new(MemoryUserStore::new()).hasher(hasher))
 ///     .realm("Staff \"only\"")
 ///     .unwrap();
 /// # let _ = layer;
-/// assert!(BasicAuthLayer::new(MemoryUsers::new()).realm("bad\nrealm").is_err());
+/// assert!(BasicAuthLayer::new(MemoryUserStore::new()).realm("bad\nrealm").is_err());
 /// ```
 pub struct BasicAuthLayer<U> {
     auth: Authenticator<U>,

@@ -14,7 +14,7 @@ use std::io::BufRead;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use pastry_auth::{PasswordHasher, User, UsersFile, parse_users};
+use pastry_auth::{FileUserStore, PasswordHasher, User, parse_users};
 
 const USAGE: &str = "usage: pastry-passwd [--stdin] [--roles a,b] [--memory KIB] [--iterations N] [--parallelism N] FILE USER";
 
@@ -131,11 +131,11 @@ fn run(args: Args) -> Result<bool, String> {
     let hash = hasher.hash_blocking(&password).map_err(|e| e.to_string())?;
     let roles: Vec<String> = match (args.roles, &existing) {
         (Some(roles), _) => roles,
-        (None, Some(user)) => user.role_list().iter().map(String::from).collect(),
+        (None, Some(user)) => user.roles().iter().map(String::from).collect(),
         (None, None) => Vec::new(),
     };
-    let user = User::new(args.user.as_str(), hash).roles(roles);
-    UsersFile::save_user(&args.file, &user).map_err(|e| e.to_string())?;
+    let user = User::builder(args.user.as_str(), hash).roles(roles).build();
+    FileUserStore::save_user(&args.file, &user).map_err(|e| e.to_string())?;
     Ok(existing.is_some())
 }
 

@@ -36,13 +36,13 @@ const INVALID: &str = "Invalid user name or password.";
 /// every request is a 500 with an error-level log naming the fix.
 ///
 /// ```
-/// use pastry_auth::{Authenticator, LoginForm, MemoryUsers};
+/// use pastry_auth::{Authenticator, LoginForm, MemoryUserStore};
 ///
-/// let form = LoginForm::new(Authenticator::new(MemoryUsers::new()))
+/// let form = LoginForm::new(Authenticator::new(MemoryUserStore::new()))
 ///     .default_next("/home")
 ///     .unwrap();
 /// # let _ = form;
-/// assert!(LoginForm::new(MemoryUsers::new()).default_next("//evil.example").is_err());
+/// assert!(LoginForm::new(MemoryUserStore::new()).default_next("//evil.example").is_err());
 /// ```
 pub struct LoginForm<U> {
     auth: Authenticator<U>,

@@ -21,7 +21,7 @@ use crate::future::{ResponseFuture, admit};
 /// Goes inside a `pastry_sessions::SessionLayer` (the `SessionLayer` is
 /// added to the `ServiceBuilder` first). A session whose stored binding no
 /// longer matches the user (the password hash or the
-/// [credential version](crate::User::credential_version) changed) or whose
+/// [credential version](crate::UserBuilder::credential_version) changed) or whose
 /// user is gone counts as logged out, its auth keys are removed, and the
 /// reason is logged at info level (warn for a changed hash, with the hint
 /// for users built in code). Requests with nobody logged in pass through
@@ -30,11 +30,11 @@ use crate::future::{ResponseFuture, admit};
 /// layers are in the wrong order), with an error-level log naming the fix.
 ///
 /// ```
-/// use pastry_auth::{MemoryUsers, SessionAuthLayer};
+/// use pastry_auth::{MemoryUserStore, SessionAuthLayer};
 /// use pastry_sessions::{MemoryStore, SessionLayer};
 /// use tower::ServiceBuilder;
 ///
-/// let users = MemoryUsers::new();
+/// let users = MemoryUserStore::new();
 /// let stack = ServiceBuilder::new()
 ///     .layer(SessionLayer::new(MemoryStore::new()))
 ///     .layer(SessionAuthLayer::new(users));
@@ -182,7 +182,7 @@ async fn session_login<U: UserStore, B>(
             if bool::from(stored.as_bytes().ct_eq(current.as_bytes())) {
                 Ok(())
             } else {
-                Err(mismatch_reason(stored, user.version().is_some()))
+                Err(mismatch_reason(stored, user.credential_version().is_some()))
             }
         }
     };
@@ -205,7 +205,7 @@ fn log_stale_login(name: &str, reason: &'static str) {
             target: "pastry_auth",
             user = %name,
             reason,
-            hint = "users built in code with hash_blocking get a new salt in every process: give them User::credential_version",
+            hint = "users built in code with hash_blocking get a new salt in every process: give them a credential version with User::builder(name, hash).credential_version(n), read back by User::credential_version",
             "session login no longer valid: logged out"
         );
     } else {

@@ -9,7 +9,7 @@ use crate::{AuthError, User};
 /// The session key holding the logged-in user's name.
 pub const USER_KEY: &str = "pastry_auth.user";
 /// The session key holding what binds the login to the user's credential:
-/// `v:N` for a user with a [credential version](crate::User::credential_version),
+/// `v:N` for a user with a [credential version](crate::UserBuilder::credential_version),
 /// else the fingerprint of their password hash.
 pub const FINGERPRINT_KEY: &str = "pastry_auth.pw";
 
@@ -20,7 +20,7 @@ fn session_error(err: SessionError) -> AuthError {
 /// What the session stores to bind a login to `user`'s credential: its
 /// credential version when it has one, else the fingerprint of its hash.
 pub(crate) fn binding(user: &User) -> String {
-    match user.version() {
+    match user.credential_version() {
         Some(version) => format!("v:{version}"),
         None => fingerprint(user.password_hash()),
     }
@@ -43,7 +43,7 @@ pub(crate) fn fingerprint(password_hash: &str) -> String {
 /// Logs `user` in to `session`: gives the session a new id (so an id
 /// planted before login is worthless) and stores the user's name and what
 /// binds the login to their credential (the user's
-/// [credential version](User::credential_version) if set, else a
+/// [credential version](crate::UserBuilder::credential_version) if set, else a
 /// fingerprint of their password hash), so that changing the password
 /// logs out every other session. After changing a user's password, call
 /// `login` again in the session that changed it.

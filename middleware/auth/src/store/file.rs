@@ -32,7 +32,7 @@ pub struct LineProblem {
 /// let text = "# users\nalice:$argon2id$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$aGFzaGhhc2hoYXNoaGFzaA:admin,ops\nbroken line\n";
 /// let (users, problems) = parse_users(text);
 /// assert_eq!(users.len(), 1);
-/// assert!(users[0].role_list().contains("ops"));
+/// assert!(users[0].roles().contains("ops"));
 /// assert_eq!(problems.len(), 1);
 /// assert_eq!(problems[0].line, 3);
 /// ```
@@ -51,7 +51,7 @@ pub fn parse_users(text: &str) -> (Vec<User>, Vec<LineProblem>) {
                         reason: "user name repeated; the first line wins",
                     });
                 } else {
-                    users.push(User::new(name, hash).roles(roles));
+                    users.push(User::builder(name, hash).roles(roles).build());
                 }
             }
             Err(reason) => problems.push(LineProblem {
@@ -106,10 +106,10 @@ fn format_line(user: &User) -> Result<String, AuthError> {
     {
         return Err(AuthError::Hash("not a PHC string".into()));
     }
-    for role in user.role_list().iter() {
+    for role in user.roles().iter() {
         check_role(role)?;
     }
-    let roles: Vec<&str> = user.role_list().iter().collect();
+    let roles: Vec<&str> = user.roles().iter().collect();
     Ok(format!(
         "{}:{}:{}",
         user.name(),
@@ -165,32 +165,32 @@ struct Shared {
 /// `pastry-passwd` program, which replace it atomically.
 ///
 /// ```
-/// use pastry_auth::{PasswordHasher, User, UsersFile};
+/// use pastry_auth::{PasswordHasher, User, FileUserStore};
 ///
 /// let dir = tempfile::tempdir().unwrap();
 /// let path = dir.path().join("users");
 /// let hasher = PasswordHasher::builder().memory_kib(64).iterations(1).build().unwrap();
-/// UsersFile::save_user(&path, &User::new("alice", hasher.hash_blocking("pw").unwrap()).roles(["admin"])).unwrap();
+/// FileUserStore::save_user(&path, &User::builder("alice", hasher.hash_blocking("pw").unwrap()).roles(["admin"]).build()).unwrap();
 ///
-/// let users = UsersFile::open(&path).unwrap();
+/// let users = FileUserStore::open(&path).unwrap();
 /// assert_eq!(users.len(), 1);
 /// assert!(users.problems().is_empty());
 /// ```
 #[derive(Clone)]
-pub struct UsersFile {
+pub struct FileUserStore {
     shared: Arc<Shared>,
 }
 
-impl std::fmt::Debug for UsersFile {
+impl std::fmt::Debug for FileUserStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("UsersFile")
+        f.debug_struct("FileUserStore")
             .field("path", &self.shared.path)
             .field("check_every", &self.shared.check_every)
             .finish_non_exhaustive()
     }
 }
 
-impl UsersFile {
+impl FileUserStore {
     /// Loads the file at `path` now (blocking; call it at start-up). A
     /// missing file is an empty user list; an unreadable one is an error.
     pub fn open(path: impl Into<PathBuf>) -> Result<Self, AuthError> {
@@ -424,7 +424,7 @@ fn refresh_blocking(shared: &Shared) {
     }
 }
 
-impl UserStore for UsersFile {
+impl UserStore for FileUserStore {
     async fn find(&self, name: &str) -> Result<Option<User>, AuthError> {
         self.maybe_refresh().await;
         Ok(self.current().users.get(name).cloned())
@@ -444,7 +444,10 @@ impl UserStore for UsersFile {
                 let Some(user) = this.current().users.get(name.as_str()).cloned() else {
                     return Ok(false);
                 };
-                UsersFile::save_user(&this.shared.path, &user.with_password_hash(password_hash))?;
+                FileUserStore::save_user(
+                    &this.shared.path,
+                    &user.with_password_hash(password_hash),
+                )?;
                 refresh_blocking(&this.shared);
                 Ok(true)
             });
@@ -467,11 +470,8 @@ mod tests {
         let (users, problems) = parse_users(&text);
         let names: Vec<_> = users.iter().map(User::name).collect();
         assert_eq!(names, ["alice", "erin"]);
-        assert!(users[0].role_list().is_empty());
-        assert_eq!(
-            users[1].role_list().iter().collect::<Vec<_>>(),
-            ["ops", "dev"]
-        );
+        assert!(users[0].roles().is_empty());
+        assert_eq!(users[1].roles().iter().collect::<Vec<_>>(), ["ops", "dev"]);
         let lines: Vec<_> = problems.iter().map(|p| p.line).collect();
         assert_eq!(lines, [4, 5, 6, 7, 8, 9]);
     }
@@ -480,9 +480,9 @@ mod tests {
     fn format_refuses_what_parse_would_reject() {
         assert!(format_line(&User::new("a:b", HASH)).is_err());
         assert!(format_line(&User::new("a", "plain")).is_err());
-        assert!(format_line(&User::new("a", HASH).roles(["x,y"])).is_err());
+        assert!(format_line(&User::builder("a", HASH).roles(["x,y"]).build()).is_err());
         assert_eq!(
-            format_line(&User::new("a", HASH).roles(["x", "y"])).unwrap(),
+            format_line(&User::builder("a", HASH).roles(["x", "y"]).build()).unwrap(),
             format!("a:{HASH}:x,y")
         );
     }

@@ -8,21 +8,21 @@ use crate::{AuthError, User, UserStore};
 /// way. Cheap to clone; clones share the same users.
 ///
 /// ```
-/// use pastry_auth::{MemoryUsers, PasswordHasher, User};
+/// use pastry_auth::{MemoryUserStore, PasswordHasher, User};
 ///
 /// let hasher = PasswordHasher::builder().memory_kib(64).iterations(1).build().unwrap();
-/// let users = MemoryUsers::new();
-/// users.insert(User::new("alice", hasher.hash_blocking("secret").unwrap()).roles(["admin"]));
+/// let users = MemoryUserStore::new();
+/// users.insert(User::builder("alice", hasher.hash_blocking("secret").unwrap()).roles(["admin"]).build());
 /// assert_eq!(users.len(), 1);
 /// assert!(users.remove("alice"));
 /// assert!(users.is_empty());
 /// ```
 #[derive(Clone, Debug, Default)]
-pub struct MemoryUsers {
+pub struct MemoryUserStore {
     users: Arc<RwLock<HashMap<Arc<str>, User>>>,
 }
 
-impl MemoryUsers {
+impl MemoryUserStore {
     /// No users yet.
     pub fn new() -> Self {
         Self::default()
@@ -60,7 +60,7 @@ impl MemoryUsers {
     }
 }
 
-impl FromIterator<User> for MemoryUsers {
+impl FromIterator<User> for MemoryUserStore {
     fn from_iter<I: IntoIterator<Item = User>>(iter: I) -> Self {
         let users = Self::new();
         for user in iter {
@@ -70,7 +70,7 @@ impl FromIterator<User> for MemoryUsers {
     }
 }
 
-impl UserStore for MemoryUsers {
+impl UserStore for MemoryUserStore {
     fn find(&self, name: &str) -> impl Future<Output = Result<Option<User>, AuthError>> + Send {
         std::future::ready(Ok(self.get(name)))
     }

@@ -5,7 +5,7 @@ use std::convert::Infallible;
 use std::net::SocketAddr;
 
 use http::{Request, Response};
-use pastry_auth::{MemoryUsers, PasswordHasher, RolesExt, User};
+use pastry_auth::{MemoryUserStore, PasswordHasher, RolesExt, User};
 use pastry_core::Environ;
 use pastry_testkit::Body;
 
@@ -20,10 +20,12 @@ pub fn hasher() -> PasswordHasher {
 
 /// `alice` (password `wonderland`, roles admin and staff) and `bob`
 /// (password `builder`, no roles).
-pub fn users(hasher: &PasswordHasher) -> MemoryUsers {
-    let users = MemoryUsers::new();
+pub fn users(hasher: &PasswordHasher) -> MemoryUserStore {
+    let users = MemoryUserStore::new();
     users.insert(
-        User::new("alice", hasher.hash_blocking("wonderland").unwrap()).roles(["admin", "staff"]),
+        User::builder("alice", hasher.hash_blocking("wonderland").unwrap())
+            .roles(["admin", "staff"])
+            .build(),
     );
     users.insert(User::new("bob", hasher.hash_blocking("builder").unwrap()));
     users
@@ -75,7 +77,7 @@ fn text(status: u16, body: String) -> Response<BoxBody> {
 /// (`logout_keeping(["cart"])`), `/private` (login required), `/admin`
 /// (role admin), `/set` and `/cart` (a session value), `/whoami`.
 pub fn site(
-    users: MemoryUsers,
+    users: MemoryUserStore,
     hasher: PasswordHasher,
 ) -> impl tower::Service<
     Request<Body>,
@@ -90,7 +92,7 @@ pub fn site(
 
 /// [`site`] over a session store of the caller's.
 pub fn site_on(
-    users: MemoryUsers,
+    users: MemoryUserStore,
     hasher: PasswordHasher,
     store: impl pastry_sessions::SessionStore,
 ) -> impl tower::Service<
