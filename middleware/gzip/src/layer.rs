@@ -182,6 +182,19 @@ impl GzipLayer {
     }
 }
 
+/// The constructors that start from a layer's settings.
+impl<S> Gzip<S> {
+    /// Wraps `inner` with the defaults of [`GzipLayer::new`].
+    pub fn new(inner: S) -> Self {
+        GzipLayer::new().layer(inner)
+    }
+
+    /// A [`GzipLayer`] with the defaults, to configure.
+    pub fn layer() -> GzipLayer {
+        GzipLayer::new()
+    }
+}
+
 impl<S> Layer<S> for GzipLayer {
     type Service = Gzip<S>;
 

@@ -12,9 +12,9 @@ use tower_service::Service;
 use crate::body::GzipBody;
 use crate::config::Config;
 use crate::future::{RequestContext, ResponseFuture};
-use crate::layer::GzipLayer;
 
-/// Compresses the responses of the service it wraps; made by [`GzipLayer`].
+/// Compresses the responses of the service it wraps; made by
+/// [`GzipLayer`](crate::GzipLayer).
 ///
 /// ```
 /// use bytes::Bytes;
@@ -37,16 +37,6 @@ pub struct Gzip<S> {
 }
 
 impl<S> Gzip<S> {
-    /// Wraps `inner` with the defaults of [`GzipLayer::new`].
-    pub fn new(inner: S) -> Self {
-        tower_layer::Layer::layer(&GzipLayer::new(), inner)
-    }
-
-    /// A [`GzipLayer`] with the defaults, to configure.
-    pub fn layer() -> GzipLayer {
-        GzipLayer::new()
-    }
-
     pub(crate) fn from_parts(inner: S, config: Arc<Config>) -> Self {
         Gzip { inner, config }
     }
@@ -153,7 +143,7 @@ mod tests {
                 .insert(CONTENT_TYPE, "text/plain".parse().unwrap());
             Ok::<_, Infallible>(res)
         });
-        let layer = GzipLayer::new();
+        let layer = crate::GzipLayer::new();
         let streamed = tower_layer::Layer::layer(&layer, streamed);
         let whole = tower_layer::Layer::layer(&layer, whole);
         let pools = Arc::clone(&streamed.config.pools);

@@ -9,7 +9,7 @@ use std::task::{Context, Poll, ready};
 use http::{Response, StatusCode};
 use pin_project_lite::pin_project;
 
-use super::GunzipResponseBody;
+use super::body::GunzipResponseBody;
 use super::decompress::DecodeOutcome;
 
 pin_project! {

@@ -2,7 +2,7 @@
 
 use tower_layer::Layer;
 
-use super::GunzipRequests;
+use super::service::GunzipRequests;
 
 /// Decodes `Content-Encoding: gzip` (or `x-gzip`) request bodies for the
 /// app it wraps, up to `limit` decompressed bytes.
@@ -41,6 +41,13 @@ impl GunzipRequestsLayer {
     /// The most decompressed bytes a request body may produce.
     pub fn get_limit(&self) -> u64 {
         self.limit
+    }
+}
+
+impl<S> GunzipRequests<S> {
+    /// A [`GunzipRequestsLayer`] with this limit.
+    pub fn layer(limit: u64) -> GunzipRequestsLayer {
+        GunzipRequestsLayer::new(limit)
     }
 }
 

@@ -8,10 +8,12 @@ use http_body::Body;
 use pastry_core::BoxError;
 use tower_service::Service;
 
-use super::{DecompressBody, GunzipFuture, GunzipRequestsLayer};
+use super::body::GunzipResponseBody;
+use super::decompress::DecompressBody;
+use super::future::GunzipFuture;
 
 /// Decodes the gzip request bodies of the service it wraps; made by
-/// [`GunzipRequestsLayer`].
+/// [`GunzipRequestsLayer`](crate::GunzipRequestsLayer).
 ///
 /// ```
 /// use http::{Request, Response};
@@ -38,11 +40,6 @@ impl<S> GunzipRequests<S> {
         GunzipRequests { inner, limit }
     }
 
-    /// A [`GunzipRequestsLayer`] with this limit.
-    pub fn layer(limit: u64) -> GunzipRequestsLayer {
-        GunzipRequestsLayer::new(limit)
-    }
-
     pastry_core::inner_accessors!(S);
 }
 
@@ -52,7 +49,7 @@ where
     ReqB: Body<Data = Bytes>,
     ReqB::Error: Into<BoxError>,
 {
-    type Response = Response<super::GunzipResponseBody<ResB>>;
+    type Response = Response<GunzipResponseBody<ResB>>;
     type Error = S::Error;
     type Future = GunzipFuture<S::Future>;
 
