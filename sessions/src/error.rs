@@ -21,9 +21,9 @@ pub enum SessionError {
     Value {
         /// The session key whose value failed.
         key: String,
-        /// What serde reported.
+        /// What the JSON conversion reported.
         #[source]
-        source: serde_json::Error,
+        source: Box<dyn std::error::Error + Send + Sync>,
     },
     /// The store's file system or database I/O failed.
     #[error("session store I/O failed")]
@@ -66,7 +66,15 @@ pub enum SessionError {
     /// A background task running blocking store work panicked or was
     /// cancelled.
     #[error("session store worker failed")]
-    Worker(#[from] tokio::task::JoinError),
+    Worker(#[source] Box<dyn std::error::Error + Send + Sync>),
+}
+
+impl SessionError {
+    /// A blocking task that panicked or was cancelled.
+    #[cfg(any(feature = "file", feature = "sqlite"))]
+    pub(crate) fn worker(error: tokio::task::JoinError) -> Self {
+        SessionError::Worker(Box::new(error))
+    }
 }
 
 /// A [`SessionLayer`](crate::SessionLayer) setting that cannot work.

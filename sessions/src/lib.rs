@@ -41,7 +41,10 @@
 //!   crate is no longer a dependency. [`SessionError::Sqlite`] carries the
 //!   database error as a boxed source (`Box<dyn Error + Send + Sync>`,
 //!   downcast to reach it) instead of `rusqlite::Error`, and
-//!   `From<rusqlite::Error>` for [`SessionError`] is gone.
+//!   `From<rusqlite::Error>` for [`SessionError`] is gone. Likewise
+//!   [`SessionError::Worker`] boxes the `tokio::task::JoinError` (no more
+//!   `From<JoinError>`) and the `source` of [`SessionError::Value`] boxes the
+//!   `serde_json::Error`.
 //! - **No panic in `Layer::layer`** (issue 19): applying a [`SessionLayer`]
 //!   whose settings [`SessionLayer::validate`] rejects no longer panics;
 //!   the service logs the [`ConfigError`] and answers every request with an

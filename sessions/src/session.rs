@@ -213,7 +213,7 @@ impl Session {
                 .map(Some)
                 .map_err(|source| SessionError::Value {
                     key: key.to_owned(),
-                    source,
+                    source: Box::new(source),
                 }),
             None => Ok(None),
         })
@@ -228,7 +228,7 @@ impl Session {
     ) -> Result<(), SessionError> {
         let value = serde_json::to_value(value).map_err(|source| SessionError::Value {
             key: key.to_owned(),
-            source,
+            source: Box::new(source),
         })?;
         self.with(|state, current| {
             current.record.data.insert(key.to_owned(), value.clone());
@@ -256,7 +256,7 @@ impl Session {
         old.map(|value| {
             T::deserialize(value).map_err(|source| SessionError::Value {
                 key: key.to_owned(),
-                source,
+                source: Box::new(source),
             })
         })
         .transpose()

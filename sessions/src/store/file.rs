@@ -113,7 +113,9 @@ impl FileStore {
         f: impl FnOnce(&Inner) -> Result<T, SessionError> + Send + 'static,
     ) -> Result<T, SessionError> {
         let inner = Arc::clone(&self.inner);
-        tokio::task::spawn_blocking(move || f(&inner)).await?
+        tokio::task::spawn_blocking(move || f(&inner))
+            .await
+            .map_err(SessionError::worker)?
     }
 }
 

@@ -255,7 +255,8 @@ impl SqliteStore {
                 .push(conn);
             result.map_err(sql)
         })
-        .await?
+        .await
+        .map_err(SessionError::worker)?
     }
 }
 
