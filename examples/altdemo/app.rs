@@ -384,7 +384,11 @@ where
     let users = FileUserStore::open(&config.users_file)?;
     let authenticator = Authenticator::new(users.clone()).hasher(config.hasher.clone());
     let admin = ServiceBuilder::new()
-        .layer(BasicAuthLayer::new(authenticator.clone()).realm("pastry admin")?)
+        .layer(
+            BasicAuthLayer::builder(authenticator.clone())
+                .realm("pastry admin")
+                .build()?,
+        )
         .layer(RequireRoleLayer::new("admin"))
         .service(service_fn(admin_page::<B>));
     let map = UrlMap::builder()

@@ -19,7 +19,7 @@
 //! users.insert(User::builder("alice", hasher.hash_blocking("wonderland")?).roles(["admin"]).build());
 //!
 //! let app = ServiceBuilder::new()
-//!     .layer(BasicAuthLayer::new(Authenticator::new(users).hasher(hasher)).realm("Staff")?)
+//!     .layer(BasicAuthLayer::builder(Authenticator::new(users).hasher(hasher)).realm("Staff").build()?)
 //!     .service(service_fn(|req: Request<String>| async move {
 //!         let text = format!("{} admin={}", req.remote_user().unwrap_or("-"), req.has_role("admin"));
 //!         Ok::<_, Infallible>(Response::new(text))
@@ -95,6 +95,17 @@
 //!
 //! Since 0.1.0:
 //!
+//! - **Setters no longer fail**; settings are checked where the layer or
+//!   service is built: `BasicAuthLayer::realm(..)?` is
+//!   `BasicAuthLayer::builder(auth).realm(..).build()?` (new
+//!   [`BasicAuthLayerBuilder`]), `LoginForm::new(auth).default_next(..)?`
+//!   is `LoginForm::builder(auth).default_next(..).build()?` (new
+//!   [`LoginFormBuilder`]) and `Logout::new().default_next(..)?` is
+//!   `Logout::builder().default_next(..).build()?` (new
+//!   [`LogoutBuilder`]). The fallible setters are gone; the errors are the
+//!   same ([`AuthError::InvalidRealm`], [`AuthError::InvalidPath`]).
+//!   `BasicAuthLayer::new`, `LoginForm::new`, `Logout::new` and
+//!   [`Logout::keep`] are unchanged.
 //! - **Names**: the user stores are [`MemoryUserStore`] and
 //!   [`FileUserStore`] (were `MemoryUsers` and `UsersFile`, kept as
 //!   deprecated aliases), so they do not read as session stores. A
@@ -181,7 +192,7 @@ mod throttle;
 mod user;
 
 pub use authenticator::Authenticator;
-pub use basic::{BasicAuth, BasicAuthLayer};
+pub use basic::{BasicAuth, BasicAuthLayer, BasicAuthLayerBuilder};
 pub use body::AuthBody;
 pub use error::AuthError;
 #[cfg(feature = "axum")]
@@ -192,8 +203,8 @@ pub use login::{
 };
 #[cfg(feature = "sessions")]
 pub use login::{
-    FINGERPRINT_KEY, LoginForm, Logout, MAX_FORM, SessionAuth, SessionAuthLayer, USER_KEY, login,
-    logout, logout_keeping,
+    FINGERPRINT_KEY, LoginForm, LoginFormBuilder, Logout, LogoutBuilder, MAX_FORM, SessionAuth,
+    SessionAuthLayer, USER_KEY, login, logout, logout_keeping,
 };
 pub use password::{
     HasherBuilder, OWASP_ITERATIONS, OWASP_MEMORY_KIB, OWASP_PARALLELISM, PasswordHasher,

@@ -12,8 +12,9 @@ fn client() -> (TestClient, pastry_auth::PasswordHasher) {
     let auth = Authenticator::new(users(&hasher)).hasher(hasher.clone());
     let app = ServiceBuilder::new()
         .layer(
-            BasicAuthLayer::new(auth)
+            BasicAuthLayer::builder(auth)
                 .realm("Staff \"only\" \\ here")
+                .build()
                 .unwrap(),
         )
         .service(whoami());

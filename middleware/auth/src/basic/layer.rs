@@ -16,17 +16,19 @@ use crate::{AuthError, Authenticator, UserStore};
 /// exhausted verification bound a 503; a failing store a 500. Checking is
 /// done by an [`Authenticator`] (cache, throttle, dummy hash for unknown
 /// names); configure one and pass it to [`new`](Self::new) to change its
-/// settings.
+/// settings. [`builder`](Self::builder) sets the realm, checked when the
+/// layer is built.
 ///
 /// ```
 /// use pastry_auth::{Authenticator, BasicAuthLayer, MemoryUserStore, PasswordHasher};
 ///
 /// let hasher = PasswordHasher::builder().memory_kib(64).iterations(1).build().unwrap();
-/// let layer = BasicAuthLayer::new(Authenticator::new(MemoryUserStore::new()).hasher(hasher))
+/// let layer = BasicAuthLayer::builder(Authenticator::new(MemoryUserStore::new()).hasher(hasher))
 ///     .realm("Staff \"only\"")
+///     .build()
 ///     .unwrap();
 /// # let _ = layer;
-/// assert!(BasicAuthLayer::new(MemoryUserStore::new()).realm("bad\nrealm").is_err());
+/// assert!(BasicAuthLayer::builder(MemoryUserStore::new()).realm("bad\nrealm").build().is_err());
 /// ```
 pub struct BasicAuthLayer<U> {
     auth: Authenticator<U>,
@@ -57,20 +59,71 @@ impl<U: UserStore> BasicAuthLayer<U> {
     pub fn new(auth: impl Into<Authenticator<U>>) -> Self {
         Self {
             auth: auth.into(),
-            challenge: HeaderValue::from_static(r#"Basic realm="Restricted", charset="UTF-8""#),
+            challenge: HeaderValue::from_static(DEFAULT_CHALLENGE),
         }
     }
 
-    /// The realm named in the challenge; quotes and backslashes are escaped,
-    /// control characters are an [`AuthError::InvalidRealm`].
-    pub fn realm(mut self, realm: &str) -> Result<Self, AuthError> {
-        self.challenge = challenge(realm)?;
-        Ok(self)
+    /// Starts a layer with settings of its own (the realm); finish with
+    /// [`BasicAuthLayerBuilder::build`].
+    pub fn builder(auth: impl Into<Authenticator<U>>) -> BasicAuthLayerBuilder<U> {
+        BasicAuthLayerBuilder {
+            auth: auth.into(),
+            realm: DEFAULT_REALM.to_owned(),
+        }
     }
 
     /// The authenticator checking credentials.
     pub fn authenticator(&self) -> &Authenticator<U> {
         &self.auth
+    }
+}
+
+const DEFAULT_REALM: &str = "Restricted";
+const DEFAULT_CHALLENGE: &str = r#"Basic realm="Restricted", charset="UTF-8""#;
+
+/// The settings of a [`BasicAuthLayer`], checked by
+/// [`build`](Self::build); made by [`BasicAuthLayer::builder`].
+pub struct BasicAuthLayerBuilder<U> {
+    auth: Authenticator<U>,
+    realm: String,
+}
+
+impl<U> Clone for BasicAuthLayerBuilder<U> {
+    fn clone(&self) -> Self {
+        Self {
+            auth: self.auth.clone(),
+            realm: self.realm.clone(),
+        }
+    }
+}
+
+impl<U> std::fmt::Debug for BasicAuthLayerBuilder<U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BasicAuthLayerBuilder")
+            .field("auth", &self.auth)
+            .field("realm", &self.realm)
+            .finish()
+    }
+}
+
+impl<U: UserStore> BasicAuthLayerBuilder<U> {
+    /// The realm named in the challenge (default `"Restricted"`); quotes
+    /// and backslashes are escaped.
+    pub fn realm(mut self, realm: impl Into<String>) -> Self {
+        self.realm = realm.into();
+        self
+    }
+
+    /// The layer.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidRealm`] when the realm has control characters.
+    pub fn build(self) -> Result<BasicAuthLayer<U>, AuthError> {
+        Ok(BasicAuthLayer {
+            challenge: challenge(&self.realm)?,
+            auth: self.auth,
+        })
     }
 }
 

@@ -4,5 +4,5 @@ mod header;
 mod layer;
 mod service;
 
-pub use layer::BasicAuthLayer;
+pub use layer::{BasicAuthLayer, BasicAuthLayerBuilder};
 pub use service::BasicAuth;

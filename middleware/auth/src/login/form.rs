@@ -38,11 +38,12 @@ const INVALID: &str = "Invalid user name or password.";
 /// ```
 /// use pastry_auth::{Authenticator, LoginForm, MemoryUserStore};
 ///
-/// let form = LoginForm::new(Authenticator::new(MemoryUserStore::new()))
+/// let form = LoginForm::builder(Authenticator::new(MemoryUserStore::new()))
 ///     .default_next("/home")
+///     .build()
 ///     .unwrap();
 /// # let _ = form;
-/// assert!(LoginForm::new(MemoryUserStore::new()).default_next("//evil.example").is_err());
+/// assert!(LoginForm::builder(MemoryUserStore::new()).default_next("//evil.example").build().is_err());
 /// ```
 pub struct LoginForm<U> {
     auth: Authenticator<U>,
@@ -77,16 +78,70 @@ impl<U: UserStore> LoginForm<U> {
         }
     }
 
-    /// Where to go after logging in when the form carries no usable `next`:
-    /// a path below the mount prefix (default `/`). Anything but a local
-    /// path is [`AuthError::InvalidPath`].
-    pub fn default_next(mut self, path: &str) -> Result<Self, AuthError> {
-        if safe_next(path).is_none() {
-            return Err(AuthError::InvalidPath(path.to_owned()));
+    /// Starts a login page with settings of its own (where to go after
+    /// logging in); finish with [`LoginFormBuilder::build`].
+    pub fn builder(auth: impl Into<Authenticator<U>>) -> LoginFormBuilder<U> {
+        LoginFormBuilder {
+            auth: auth.into(),
+            default_next: "/".to_owned(),
         }
-        self.default_next = path.to_owned();
-        Ok(self)
     }
+}
+
+/// The settings of a [`LoginForm`], checked by [`build`](Self::build);
+/// made by [`LoginForm::builder`].
+pub struct LoginFormBuilder<U> {
+    auth: Authenticator<U>,
+    default_next: String,
+}
+
+impl<U> Clone for LoginFormBuilder<U> {
+    fn clone(&self) -> Self {
+        Self {
+            auth: self.auth.clone(),
+            default_next: self.default_next.clone(),
+        }
+    }
+}
+
+impl<U> std::fmt::Debug for LoginFormBuilder<U> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LoginFormBuilder")
+            .field("auth", &self.auth)
+            .field("default_next", &self.default_next)
+            .finish()
+    }
+}
+
+impl<U: UserStore> LoginFormBuilder<U> {
+    /// Where to go after logging in when the form carries no usable `next`:
+    /// a path below the mount prefix (default `/`).
+    pub fn default_next(mut self, path: impl Into<String>) -> Self {
+        self.default_next = path.into();
+        self
+    }
+
+    /// The login page.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidPath`] when the default `next` is not a local
+    /// path (see [`safe_next`]).
+    pub fn build(self) -> Result<LoginForm<U>, AuthError> {
+        Ok(LoginForm {
+            auth: self.auth,
+            default_next: local_path(self.default_next)?,
+        })
+    }
+}
+
+/// `path` when it is a local path to redirect to, else
+/// [`AuthError::InvalidPath`].
+pub(crate) fn local_path(path: String) -> Result<String, AuthError> {
+    if safe_next(&path).is_none() {
+        return Err(AuthError::InvalidPath(path));
+    }
+    Ok(path)
 }
 
 /// The answer when a service that needs a session finds none: a 500 and an

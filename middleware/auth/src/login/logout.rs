@@ -12,8 +12,8 @@ use pastry_sessions::SessionExt;
 use tower_service::Service;
 
 use super::form::{
-    cross_origin_refused, is_form, method_not_allowed, no_session, query_next, read_form,
-    with_session,
+    cross_origin_refused, is_form, local_path, method_not_allowed, no_session, query_next,
+    read_form, with_session,
 };
 use super::{logout_keeping, safe_next};
 use crate::AuthError;
@@ -42,7 +42,7 @@ use crate::body::{internal_error, see_other};
 /// # async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
 /// let logout = ServiceBuilder::new()
 ///     .layer(SessionLayer::new(MemoryStore::new()))
-///     .service(Logout::new().default_next("/bye")?.keep(["lang"]));
+///     .service(Logout::builder().default_next("/bye").keep(["lang"]).build()?);
 ///
 /// let res = logout.clone().oneshot(Request::post("/logout").body(String::new())?).await?;
 /// assert_eq!(res.status(), 303);
@@ -75,15 +75,13 @@ impl Logout {
         }
     }
 
-    /// Where to go when the request carries no usable `next`: a path below
-    /// the mount prefix (default `/`). Anything but a local path is
-    /// [`AuthError::InvalidPath`].
-    pub fn default_next(mut self, path: &str) -> Result<Self, AuthError> {
-        if safe_next(path).is_none() {
-            return Err(AuthError::InvalidPath(path.to_owned()));
+    /// Starts a logout endpoint with settings of its own; finish with
+    /// [`LogoutBuilder::build`].
+    pub fn builder() -> LogoutBuilder {
+        LogoutBuilder {
+            default_next: "/".to_owned(),
+            keep: Vec::new(),
         }
-        self.default_next = path.to_owned();
-        Ok(self)
     }
 
     /// Session keys that survive the logout (moved to the new session).
@@ -127,6 +125,46 @@ impl Logout {
         }
         let target = if next.is_empty() { default_next } else { next };
         see_other(target).unwrap_or_else(internal_error)
+    }
+}
+
+/// The settings of a [`Logout`], checked by [`build`](Self::build); made
+/// by [`Logout::builder`].
+#[derive(Clone, Debug)]
+pub struct LogoutBuilder {
+    default_next: String,
+    keep: Vec<String>,
+}
+
+impl LogoutBuilder {
+    /// Where to go when the request carries no usable `next`: a path below
+    /// the mount prefix (default `/`).
+    pub fn default_next(mut self, path: impl Into<String>) -> Self {
+        self.default_next = path.into();
+        self
+    }
+
+    /// Session keys that survive the logout (moved to the new session).
+    pub fn keep<I, K>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = K>,
+        K: AsRef<str>,
+    {
+        self.keep = keys.into_iter().map(|k| k.as_ref().to_owned()).collect();
+        self
+    }
+
+    /// The logout endpoint.
+    ///
+    /// # Errors
+    ///
+    /// [`AuthError::InvalidPath`] when the default `next` is not a local
+    /// path (see [`safe_next`]).
+    pub fn build(self) -> Result<Logout, AuthError> {
+        Ok(Logout {
+            default_next: local_path(self.default_next)?,
+            keep: self.keep.into(),
+        })
     }
 }
 

@@ -14,11 +14,11 @@ mod require;
 mod session;
 
 #[cfg(feature = "sessions")]
-pub use form::{LoginForm, MAX_FORM};
+pub use form::{LoginForm, LoginFormBuilder, MAX_FORM};
 #[cfg(feature = "sessions")]
 pub use layer::{SessionAuth, SessionAuthLayer};
 #[cfg(feature = "sessions")]
-pub use logout::Logout;
+pub use logout::{Logout, LogoutBuilder};
 pub use next::safe_next;
 pub use require::{RequireLogin, RequireLoginLayer, RequireRole, RequireRoleLayer};
 #[cfg(feature = "sessions")]

@@ -109,8 +109,9 @@ pub fn site_on(
     use pastry_sessions::{SessionExt, SessionLayer};
     use tower::{ServiceBuilder, ServiceExt};
 
-    let form = LoginForm::new(Authenticator::new(users.clone()).hasher(hasher))
+    let form = LoginForm::builder(Authenticator::new(users.clone()).hasher(hasher))
         .default_next("/home")
+        .build()
         .unwrap();
     let private = ServiceBuilder::new()
         .layer(RequireLoginLayer::new("/login").unwrap())
