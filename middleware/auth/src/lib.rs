@@ -95,6 +95,14 @@
 //!
 //! Since 0.1.0:
 //!
+//! - The counters for tests (`PasswordHasher::argon2_runs`,
+//!   `verifications`, `dummy_verifications`) are hidden from the docs;
+//!   they are not part of the API. The public signatures name only this
+//!   crate's types, `pastry-core`'s, the contract's (`http`, `http-body`,
+//!   `bytes`, `tower`'s `Layer` and `Service`), `std`'s, and
+//!   `pastry_sessions::Session` (in [`login`], [`logout`],
+//!   [`logout_keeping`]: session login is built on that crate), plus
+//!   axum's traits behind the `axum` feature.
 //! - **Setters no longer fail**; settings are checked where the layer or
 //!   service is built: `BasicAuthLayer::realm(..)?` is
 //!   `BasicAuthLayer::builder(auth).realm(..).build()?` (new
@@ -169,8 +177,8 @@
 //! - [`PasswordHasher`] reuses at most `max_concurrent` argon2 memory
 //!   buffers (new [`PasswordHasher::memory_buffers`]), makes its dummy
 //!   hash when built, without running argon2 (new
-//!   [`PasswordHasher::dummy_hash`]), counts argon2 runs (new
-//!   [`PasswordHasher::argon2_runs`]), and warns once in slow debug builds
+//!   [`PasswordHasher::dummy_hash`]), counts argon2 runs (for tests,
+//!   hidden from the docs), and warns once in slow debug builds
 //!   ([`SLOW_DEBUG_HASH`]). Results are compared with `subtle`.
 //! - New public constants: [`MAX_NAME_LEN`], [`DEFAULT_THROTTLE_CAPACITY`],
 //!   [`DEFAULT_ACCOUNT_FAILURES`], [`DEFAULT_ACCOUNT_WINDOW`],

@@ -364,8 +364,7 @@ impl PasswordHasher {
 
     /// Runs a verification that always fails against a dummy hash made with
     /// this hasher's parameters, so that an unknown user name costs as much
-    /// time as a known one. Counted by
-    /// [`dummy_verifications`](Self::dummy_verifications).
+    /// time as a known one.
     pub async fn verify_dummy(&self, password: &str) -> Result<(), AuthError> {
         let permit = self.acquire().await?;
         let this = self.clone();
@@ -390,7 +389,8 @@ impl PasswordHasher {
 
     /// How many argon2 runs (hashes and verifications, dummy ones included)
     /// this hasher and its clones have made: a hook for tests that count
-    /// the work a request costs.
+    /// the work a request costs. Hidden from the docs: not part of the API.
+    #[doc(hidden)]
     pub fn argon2_runs(&self) -> u64 {
         self.inner.argon2_count.load(Ordering::Relaxed)
     }
@@ -404,13 +404,17 @@ impl PasswordHasher {
     }
 
     /// How many verifications (real and dummy) this hasher and its clones
-    /// have run: a hook for tests that check a cache skips argon2.
+    /// have run: a hook for tests that check a cache skips argon2. Hidden
+    /// from the docs: not part of the API.
+    #[doc(hidden)]
     pub fn verifications(&self) -> u64 {
         self.inner.verify_count.load(Ordering::Relaxed)
     }
 
     /// How many dummy verifications (for unknown users) this hasher and its
     /// clones have run: a hook for tests that check the dummy work happens.
+    /// Hidden from the docs: not part of the API.
+    #[doc(hidden)]
     pub fn dummy_verifications(&self) -> u64 {
         self.inner.dummy_count.load(Ordering::Relaxed)
     }
