@@ -8,12 +8,12 @@ use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
 use pastry_core::{BoxError, CrossOrigin, Environ, check_cross_origin, html_escape, text_response};
-use pastry_sessions::SessionExt;
+use pastry_sessions::{Session, SessionExt};
 use tower_service::Service;
 
 use super::{login, safe_next};
 use crate::body::{html_response, internal_error, retry_after, see_other};
-use crate::{AuthError, Authenticator, UserStore};
+use crate::{AuthError, Authenticator, User, UserStore};
 
 /// The largest login (or logout) form body read, in bytes; larger bodies
 /// get a 413.
@@ -314,26 +314,62 @@ impl<U: UserStore> LoginForm<U> {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        if !is_form(req.headers()) {
-            return text_response(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "415 Unsupported Media Type\n",
-            );
-        }
-        if let Err(refused) = check_cross_origin(req.method(), req.uri(), req.headers()) {
-            return cross_origin_refused(&req, refused);
+        if let Some(refused) = refuse_post(&req) {
+            return refused;
         }
         let Some(session) = req.session().cloned() else {
             return no_session("LoginForm", &req);
         };
         let client = req.client_addr().map(|addr| addr.ip());
         let default_next = req.url_for(&self.default_next);
-        let body = match read_form(req.into_body()).await {
-            Ok(body) => body,
+        let fields = match read_form(req.into_body()).await {
+            Ok(body) => LoginFields::parse(&body),
             Err(refused) => return refused,
         };
+        let checked = self
+            .auth
+            .authenticate(&fields.username, &fields.password, client)
+            .await;
+        match checked {
+            Ok(user) => {
+                let target = if fields.next.is_empty() {
+                    default_next
+                } else {
+                    fields.next
+                };
+                logged_in(&session, &user, target).await
+            }
+            Err(err) => login_refused(err, &fields),
+        }
+    }
+}
+
+/// The refusal of a login `POST` that is not a form (415) or comes from
+/// another origin (403), before its body is read.
+fn refuse_post<B>(req: &Request<B>) -> Option<Response<Bytes>> {
+    if !is_form(req.headers()) {
+        return Some(text_response(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "415 Unsupported Media Type\n",
+        ));
+    }
+    check_cross_origin(req.method(), req.uri(), req.headers())
+        .err()
+        .map(|refused| cross_origin_refused(req, refused))
+}
+
+/// The fields of a login form; `next` is empty unless it is a safe local
+/// path.
+struct LoginFields {
+    username: String,
+    password: String,
+    next: String,
+}
+
+impl LoginFields {
+    fn parse(body: &[u8]) -> Self {
         let (mut username, mut password, mut next) = (String::new(), String::new(), String::new());
-        for (key, value) in form_urlencoded::parse(&body) {
+        for (key, value) in form_urlencoded::parse(body) {
             match &*key {
                 "username" => username = value.into_owned(),
                 "password" => password = value.into_owned(),
@@ -341,54 +377,60 @@ impl<U: UserStore> LoginForm<U> {
                 _ => {}
             }
         }
-        let next = if safe_next(&next).is_some() {
-            next
-        } else {
-            String::new()
-        };
-        let page = |message| Page {
-            next: &next,
-            username: &username,
-            message: Some(message),
-        };
-        match self.auth.authenticate(&username, &password, client).await {
-            Ok(user) => {
-                if let Err(err) = login(&session, &user).await {
-                    tracing::error!(target: "pastry_auth", error = %err, "storing the login in the session failed");
-                    return internal_error();
-                }
-                let target = if next.is_empty() {
-                    default_next
-                } else {
-                    next.clone()
-                };
-                see_other(target).unwrap_or_else(internal_error)
-            }
-            Err(AuthError::InvalidCredentials) => {
-                form_response(StatusCode::UNAUTHORIZED, &page(INVALID))
-            }
-            Err(AuthError::LockedOut { retry_after: after }) => {
-                let mut response = form_response(
-                    StatusCode::TOO_MANY_REQUESTS,
-                    &page("Too many failed attempts. Try again later."),
-                );
-                retry_after(&mut response, after);
-                response
-            }
-            Err(AuthError::Busy) => {
-                let mut response = form_response(
-                    StatusCode::SERVICE_UNAVAILABLE,
-                    &page("The server is busy. Try again in a moment."),
-                );
-                retry_after(&mut response, std::time::Duration::from_secs(1));
-                response
-            }
-            Err(err) => {
-                tracing::error!(target: "pastry_auth", error = %err, "login failed");
-                internal_error()
-            }
+        if safe_next(&next).is_none() {
+            next.clear();
+        }
+        Self {
+            username,
+            password,
+            next,
         }
     }
+
+    /// The form again, with what was typed (but the password) and `message`.
+    fn page<'a>(&'a self, message: &'a str) -> Page<'a> {
+        Page {
+            next: &self.next,
+            username: &self.username,
+            message: Some(message),
+        }
+    }
+}
+
+/// Logs `user` in to `session` and sends them on to `target`.
+async fn logged_in(session: &Session, user: &User, target: String) -> Response<Bytes> {
+    if let Err(err) = login(session, user).await {
+        tracing::error!(target: "pastry_auth", error = %err, "storing the login in the session failed");
+        return internal_error();
+    }
+    see_other(target).unwrap_or_else(internal_error)
+}
+
+/// The answer to a failed login: the form with one message (401 for wrong
+/// credentials, 429 or 503 with `Retry-After`), or a logged 500.
+fn login_refused(err: AuthError, fields: &LoginFields) -> Response<Bytes> {
+    let (status, message, after) = match err {
+        AuthError::InvalidCredentials => (StatusCode::UNAUTHORIZED, INVALID, None),
+        AuthError::LockedOut { retry_after } => (
+            StatusCode::TOO_MANY_REQUESTS,
+            "Too many failed attempts. Try again later.",
+            Some(retry_after),
+        ),
+        AuthError::Busy => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The server is busy. Try again in a moment.",
+            Some(std::time::Duration::from_secs(1)),
+        ),
+        err => {
+            tracing::error!(target: "pastry_auth", error = %err, "login failed");
+            return internal_error();
+        }
+    };
+    let mut response = form_response(status, &fields.page(message));
+    if let Some(after) = after {
+        retry_after(&mut response, after);
+    }
+    response
 }
 
 #[cfg(test)]
