@@ -28,6 +28,7 @@ const ERROR_ID: HeaderName = HeaderName::from_static("x-error-id");
 /// before it, so unknown paths stay 404s):
 ///
 /// ```
+/// # #[cfg(feature = "sessions")] {
 /// use axum::{Router, routing::get};
 /// use pastry_auth::{CurrentUser, MemoryUserStore, RequireLoginLayer, SessionAuthLayer};
 /// use pastry_sessions::{MemoryStore, SessionLayer};
@@ -51,6 +52,7 @@ const ERROR_ID: HeaderName = HeaderName::from_static("x-error-id");
 ///             .layer(SessionAuthLayer::new(MemoryUserStore::new())),
 ///     );
 /// # let _ = app;
+/// # }
 /// ```
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CurrentUser {

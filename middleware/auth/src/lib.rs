@@ -129,7 +129,9 @@
 //!   store, no bundled SQLite; the app enables the store it uses). The
 //!   `pastry-passwd` program needs the new feature `cli`
 //!   (`cargo run -p pastry-auth --features cli --bin pastry-passwd`), and
-//!   `rpassword` is no longer a dependency of the library.
+//!   `rpassword` is no longer a dependency of the library. The crate
+//!   builds and tests with no default features and with each feature
+//!   alone (the tests of session login need `sessions`).
 //! - [`Clock`], [`ManualClock`] and [`SystemClock`] are `pastry_core`'s,
 //!   re-exported here: `Clock` has `now()` (wall time, a `SystemTime`) and
 //!   `instant()` (monotonic; what `now()` used to return), so a clock of

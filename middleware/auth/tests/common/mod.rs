@@ -72,6 +72,7 @@ fn text(status: u16, body: String) -> Response<BoxBody> {
     boxed(res)
 }
 
+#[cfg(feature = "sessions")]
 /// A small site behind `SessionLayer` and `SessionAuthLayer`:
 /// `/login` (the form), `/logout` (the `Logout` service), `/logout-keeping-cart`
 /// (`logout_keeping(["cart"])`), `/private` (login required), `/admin`
@@ -91,6 +92,7 @@ pub fn site(
 }
 
 /// [`site`] over a session store of the caller's.
+#[cfg(feature = "sessions")]
 pub fn site_on(
     users: MemoryUserStore,
     hasher: PasswordHasher,
