@@ -8,7 +8,7 @@
 //! Parsers that are private to their crate are reached through the public
 //! middleware, the way a client reaches them: `Cookie` through
 //! `SessionLayer`, `Authorization` through `BasicAuthLayer`, gzip request
-//! bodies through `GzipLayer::decompress_requests`.
+//! bodies through `GzipLayer` with `GunzipRequestsLayer`.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
@@ -27,7 +27,7 @@ use http::{HeaderMap, HeaderValue, Request, Response, StatusCode};
 use http_body::Frame;
 use http_body_util::{BodyExt, Full};
 use pastry::auth::{AuthError, Authenticator, BasicAuthLayer, PasswordHasher, User, UserStore};
-use pastry::gzip::{DecompressBody, GzipLayer, accepts_gzip};
+use pastry::gzip::{DecompressBody, GunzipRequestsLayer, GzipLayer, accepts_gzip};
 use pastry::header::{Quality, coding_quality, media_quality, quality_items};
 use pastry::sessions::{
     FileStore, MemoryStore, Record, SaveOutcome, SessionExt, SessionKey, SessionLayer, SessionStore,
@@ -718,7 +718,7 @@ pub fn file_record(data: &[u8]) {
 /// The decompression limit the gzip target uses.
 pub const GZIP_LIMIT: u64 = 4096;
 
-/// Request bodies through `GzipLayer::decompress_requests(4096)`, the app
+/// Request bodies through `GzipLayer` and `GunzipRequestsLayer::new(4096)`, the app
 /// echoing what it read. The first input byte picks a mode and the second
 /// where the body is cut into frames:
 ///
@@ -757,7 +757,8 @@ pub fn gzip_request(data: &[u8]) {
     let cuts = [cut, cut * 7, cut * 31, cut * 127];
     let (status, echoed) = block_on(async {
         let app = ServiceBuilder::new()
-            .layer(GzipLayer::new().decompress_requests(GZIP_LIMIT))
+            .layer(GzipLayer::new())
+            .layer(GunzipRequestsLayer::new(GZIP_LIMIT))
             .service(service_fn(
                 |req: Request<DecompressBody<Chunks>>| async move {
                     let collected = req.into_body().collect().await;

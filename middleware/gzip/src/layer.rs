@@ -142,16 +142,20 @@ impl GzipLayer {
     /// `ServiceBuilder::new().layer(gzip).layer(GunzipRequestsLayer::new(limit))`
     /// builds.
     ///
-    /// Kept for compatibility (deprecated): layer a
-    /// [`GunzipRequestsLayer`] inside the `GzipLayer` instead. It will carry
-    /// `#[deprecated]` once no caller in the workspace is left.
+    /// Kept for compatibility: layer a [`GunzipRequestsLayer`] inside the
+    /// `GzipLayer` instead.
     ///
     /// ```
+    /// # #![allow(deprecated)]
     /// use pastry_gzip::GzipLayer;
     ///
     /// let layer = GzipLayer::new().decompress_requests(1 << 20);
     /// # let _ = layer;
     /// ```
+    #[deprecated(
+        since = "0.2.0",
+        note = "layer a GunzipRequestsLayer inside the GzipLayer instead"
+    )]
     pub fn decompress_requests(self, limit: u64) -> Stack<GunzipRequestsLayer, GzipLayer> {
         Stack::new(GunzipRequestsLayer::new(limit), self)
     }

@@ -163,6 +163,7 @@ async fn gunzip_requests_alone_leaves_responses_uncompressed() {
 }
 
 #[tokio::test]
+#[allow(deprecated)]
 async fn decompress_requests_still_builds_both_layers() {
     // The compatibility spelling: GzipLayer around GunzipRequestsLayer.
     let app = service_fn(|req: Request<DecompressBody<Body>>| async move {
