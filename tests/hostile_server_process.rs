@@ -7,10 +7,11 @@
 #![cfg(unix)]
 
 use std::convert::Infallible;
-use std::io::{BufRead, BufReader, Lines, Read};
+use std::io::{BufRead, BufReader, Read};
 use std::net::{SocketAddr, TcpListener as StdListener};
 use std::os::fd::AsRawFd;
-use std::process::{Child, ChildStdout, Command, Stdio};
+use std::process::{Child, Command, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use http::{Request, Response};
@@ -144,21 +145,46 @@ impl Reaped {
     }
 }
 
-/// The child's stdout, read line by line.
-fn stdout_lines(child: &mut Child) -> Lines<BufReader<ChildStdout>> {
-    BufReader::new(child.stdout.take().expect("stdout")).lines()
-}
+/// The lines a child writes to a pipe, read on a thread so that waiting
+/// for one is bounded by a timeout.
+struct PipeLines(mpsc::Receiver<String>);
 
-/// Reads lines until one holds `prefix` (libtest may have written `test
-/// child ... ` before it on the same line); returns what follows.
-fn value(lines: &mut Lines<BufReader<ChildStdout>>, prefix: &str) -> String {
-    for line in lines.by_ref() {
-        let line = line.expect("stdout line");
-        if let Some((_, value)) = line.split_once(prefix) {
-            return value.trim().to_owned();
+impl PipeLines {
+    fn new(pipe: impl Read + Send + 'static) -> Self {
+        let (send, receive) = mpsc::channel();
+        std::thread::spawn(move || {
+            for line in BufReader::new(pipe).lines() {
+                let Ok(line) = line else { break };
+                if send.send(line).is_err() {
+                    break;
+                }
+            }
+        });
+        Self(receive)
+    }
+
+    /// Waits up to `OUTER` for a line holding `prefix` (libtest may have
+    /// written `test child ... ` before it on the same line); returns what
+    /// follows it.
+    fn value(&self, prefix: &str) -> String {
+        let deadline = Instant::now() + OUTER;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.0.recv_timeout(left) {
+                Ok(line) => {
+                    if let Some((_, value)) = line.split_once(prefix) {
+                        return value.trim().to_owned();
+                    }
+                }
+                Err(_) => panic!("the child never printed {prefix:?}"),
+            }
         }
     }
-    panic!("the child never printed {prefix}");
+}
+
+/// The child's stdout, line by line.
+fn stdout_lines(child: &mut Child) -> PipeLines {
+    PipeLines::new(child.stdout.take().expect("stdout"))
 }
 
 /// GET / over a fresh connection, retried while the server is not up
@@ -199,9 +225,9 @@ async fn flood_then_get(addr: SocketAddr, count: usize) -> (Vec<TcpStream>, Stri
 #[tokio::test]
 async fn with_128_descriptors_150_silent_connections_do_not_lock_out_a_new_client() {
     let mut child = Reaped(child_command("nofile").spawn().expect("spawn child"));
-    let mut lines = stdout_lines(&mut child.0);
-    let port: u16 = value(&mut lines, "PORT ").parse().expect("port");
-    let cap = value(&mut lines, "CAP ");
+    let lines = stdout_lines(&mut child.0);
+    let port: u16 = lines.value("PORT ").parse().expect("port");
+    let cap = lines.value("CAP ");
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let (silent, answer, took) = flood_then_get(addr, 150).await;
     eprintln!(
@@ -223,8 +249,8 @@ async fn emfile_is_logged_once_per_burst_not_every_100_ms() {
             .spawn()
             .expect("spawn child"),
     );
-    let mut lines = stdout_lines(&mut child.0);
-    let port: u16 = value(&mut lines, "PORT ").parse().expect("port");
+    let lines = stdout_lines(&mut child.0);
+    let port: u16 = lines.value("PORT ").parse().expect("port");
     let addr = SocketAddr::from(([127, 0, 0, 1], port));
     let (silent, answer, took) = flood_then_get(addr, 150).await;
     assert!(answer.ends_with("served"), "{answer}");
@@ -244,12 +270,8 @@ async fn emfile_is_logged_once_per_burst_not_every_100_ms() {
 #[test]
 fn without_a_subscriber_serve_prints_where_it_listens() {
     let mut child = Reaped(child_command("announce").spawn().expect("spawn child"));
-    let stderr = child.0.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let line = lines.next().expect("a line on stderr").expect("utf-8 line");
-    let addr = line
-        .strip_prefix("pastry: listening on http://")
-        .unwrap_or_else(|| panic!("unexpected stderr line: {line}"));
+    let stderr = PipeLines::new(child.0.stderr.take().expect("stderr"));
+    let addr = stderr.value("pastry: listening on http://");
     let addr: SocketAddr = addr.parse().expect("an address");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let answer = runtime.block_on(get(addr));
