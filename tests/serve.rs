@@ -244,3 +244,74 @@ async fn many_idle_connections_do_not_block_new_ones() {
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
 }
+
+#[tokio::test]
+async fn upgraded_connections_keep_working_and_count_toward_the_cap() {
+    // Answers 101 and then echoes what the client sends on the raw
+    // connection.
+    let app = tower::service_fn(|mut req: Request<Incoming>| async move {
+        let upgrade = hyper::upgrade::on(&mut req);
+        tokio::spawn(async move {
+            let Ok(upgraded) = upgrade.await else { return };
+            let mut io = TokioIo::new(upgraded);
+            let mut buf = [0_u8; 64];
+            while let Ok(n) = io.read(&mut buf).await {
+                if n == 0 || io.write_all(&buf[..n]).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let res = Response::builder()
+            .status(StatusCode::SWITCHING_PROTOCOLS)
+            .header("connection", "upgrade")
+            .header("upgrade", "echo")
+            .body(Full::new(Bytes::new()))
+            .unwrap();
+        Ok::<_, Infallible>(res)
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (stop, stopped) = oneshot::channel::<()>();
+    let server = tokio::spawn(
+        pastry::serve(listener, app)
+            .max_connections(1)
+            .quiet(true)
+            .shutdown_timeout(Duration::from_secs(1))
+            .with_graceful_shutdown(async {
+                stopped.await.ok();
+            })
+            .into_future(),
+    );
+
+    let mut upgraded = TcpStream::connect(addr).await.unwrap();
+    upgraded
+        .write_all(b"GET /echo HTTP/1.1\r\nHost: localhost\r\nConnection: upgrade\r\nUpgrade: echo\r\n\r\n")
+        .await
+        .unwrap();
+    let mut head = Vec::new();
+    while !head.ends_with(b"\r\n\r\n") {
+        let mut byte = [0_u8; 1];
+        upgraded.read_exact(&mut byte).await.unwrap();
+        head.push(byte[0]);
+    }
+    assert!(head.starts_with(b"HTTP/1.1 101 "), "{head:?}");
+    upgraded.write_all(b"ping").await.unwrap();
+    let mut echoed = [0_u8; 4];
+    upgraded.read_exact(&mut echoed).await.unwrap();
+    assert_eq!(&echoed, b"ping");
+
+    // The upgraded connection holds the only place under the cap: the
+    // next client waits in the backlog until it closes.
+    let waiting = tokio::spawn(reqwest::get(format!("http://{addr}/after")));
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert!(!waiting.is_finished(), "served past the cap");
+    drop(upgraded);
+    let res = tokio::time::timeout(Duration::from_secs(20), waiting)
+        .await
+        .expect("the waiting client was never served")
+        .unwrap()
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::SWITCHING_PROTOCOLS);
+    stop.send(()).unwrap();
+    server.await.unwrap().unwrap();
+}

@@ -201,14 +201,17 @@ impl<S> Serve<S> {
     /// Serves at most `max` connections at once (at least 1; by default
     /// [`default_max_connections`]). At the cap the server stops accepting:
     /// new connections wait in the kernel's listen backlog until one
-    /// closes, instead of being accepted and dropped.
+    /// closes, instead of being accepted and dropped. An upgraded
+    /// connection (WebSocket) holds its place until it is closed.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.max_connections = Some(max);
         self
     }
 
     /// How long in-flight requests may take to finish once shutdown began;
-    /// connections still busy after that are dropped.
+    /// connections still busy after that are dropped. Upgraded connections
+    /// are waited for too, up to the same timeout, and then left to the
+    /// app.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
         self
