@@ -283,6 +283,53 @@ async fn a_stalled_request_body_gets_408_and_the_connection_closes() {
 }
 
 #[tokio::test]
+async fn a_stalled_h2_request_body_closes_the_connection_with_goaway() {
+    // Pings off: only the body-read timeout may end this connection.
+    let server = start(reading_app(), |s| {
+        s.body_read_timeout(Duration::from_millis(500))
+            .keep_alive_interval(None)
+    })
+    .await;
+    let mut stream = TcpStream::connect(server.addr).await.expect("connect");
+    stream.write_all(H2_PREFACE).await.expect("preface");
+    stream
+        .write_all(&frame(4, 0, 0, &[]))
+        .await
+        .expect("settings");
+    // POST / on stream 1 (HPACK: :method POST, :scheme http, :path /,
+    // :authority "x", content-length "1000"), END_HEADERS only; then 11
+    // bytes of DATA and silence.
+    let headers = [
+        0x83, 0x86, 0x84, 0x41, 0x01, b'x', 0x5c, 0x04, b'1', b'0', b'0', b'0',
+    ];
+    stream
+        .write_all(&frame(1, 0x4, 1, &headers))
+        .await
+        .expect("headers");
+    stream
+        .write_all(&frame(0, 0, 1, b"hello world"))
+        .await
+        .expect("data");
+    let began = Instant::now();
+    let seen = read_until_closed(&mut stream).await;
+    eprintln!(
+        "stalled h2 body: connection closed after {:?}",
+        began.elapsed()
+    );
+    let mut at = 0;
+    let mut goaway = false;
+    while at + 9 <= seen.len() {
+        let len = usize::from(seen[at]) << 16
+            | usize::from(seen[at + 1]) << 8
+            | usize::from(seen[at + 2]);
+        goaway |= seen[at + 3] == 7;
+        at += 9 + len;
+    }
+    assert!(goaway, "no GOAWAY among the server's frames: {seen:?}");
+    server.stop().await;
+}
+
+#[tokio::test]
 async fn a_slow_but_steady_body_is_not_cut_off() {
     let server = start(reading_app(), |s| {
         s.body_read_timeout(Duration::from_secs(2))

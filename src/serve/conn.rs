@@ -67,7 +67,7 @@ struct Inner {
     in_flight: usize,
     /// When `in_flight` last fell to zero.
     idle_since: Instant,
-    /// HTTP/1 requests with a body whose response has not started.
+    /// Requests with a body whose response has not started.
     body_pending: usize,
 }
 
@@ -97,8 +97,8 @@ impl ConnState {
         InFlight(Arc::clone(self))
     }
 
-    /// An HTTP/1 request with a body is being answered; the body-read
-    /// timeout applies until the guard is dropped (its response started).
+    /// A request with a body is being answered; the body-read timeout
+    /// applies until the guard is dropped (its response started).
     pub(crate) fn body_pending(self: &Arc<Self>) -> BodyPending {
         self.lock().body_pending += 1;
         BodyPending(Arc::clone(self))
@@ -124,8 +124,8 @@ impl fmt::Debug for InFlight {
     }
 }
 
-/// An HTTP/1 request whose body may still be read and whose response has
-/// not started.
+/// A request whose body may still be read and whose response has not
+/// started.
 pub(crate) struct BodyPending(Arc<ConnState>);
 
 impl Drop for BodyPending {
@@ -162,7 +162,9 @@ enum Event<E> {
 
 /// Runs `conn` to its end, closing it when no request arrives within the
 /// header-read timeout of accept, when it idles past the idle timeout
-/// (graceful: GOAWAY on HTTP/2), or when a request body stalls.
+/// (graceful: GOAWAY on HTTP/2), or when a request body stalls (HTTP/1:
+/// returns [`Outcome::BodyStalled`] for the caller to answer `408`;
+/// HTTP/2: GOAWAY and close).
 pub(crate) async fn drive<C>(
     conn: C,
     state: &ConnState,
@@ -225,6 +227,13 @@ where
                 tracing::debug!(target: "pastry", %peer, "dropping a connection slow to close");
                 return Outcome::Closed;
             }
+            Event::Timer(Timer::BodyStalled) if state.io.is_h2() => {
+                // No 408 on a stream from outside hyper: GOAWAY, then drop
+                // the connection with its stalled streams.
+                tracing::info!(target: "pastry", %peer, timeout = ?timeouts.body_read, "HTTP/2 request body stalled; closing the connection");
+                conn.as_mut().graceful_shutdown();
+                closing = Some(Instant::now() + CLOSE_GRACE);
+            }
             Event::Timer(Timer::BodyStalled) => {
                 tracing::info!(target: "pastry", %peer, timeout = ?timeouts.body_read, "request body stalled; answering 408");
                 return Outcome::BodyStalled;
@@ -253,6 +262,9 @@ fn next_deadline(
         (accepted + timeouts.header_read, Timer::FirstRequest)
     } else if inner.in_flight == 0 {
         (inner.idle_since + timeouts.idle, Timer::Idle)
+    } else if inner.body_pending > 0 && state.io.is_h2() {
+        let last_frame = Instant::from_std(state.io.last_frame());
+        (last_frame + timeouts.body_read, Timer::BodyStalled)
     } else if inner.body_pending > 0 && state.io.read_waiting() {
         let last_read = Instant::from_std(state.io.last_read());
         (last_read + timeouts.body_read, Timer::BodyStalled)

@@ -1,7 +1,9 @@
 //! The connection's socket as hyper sees it, watched: when the client last
-//! sent a byte and whether the server is waiting for one. The socket is
-//! shared so that the server can still answer `408` after it dropped the
-//! hyper connection of a stalled request.
+//! sent a byte, whether the server is waiting for one, and on HTTP/2 when
+//! the client last sent a frame that carries a request (HEADERS,
+//! CONTINUATION, DATA; pings and window updates do not count). The socket
+//! is shared so that the server can still answer `408` after it dropped
+//! the hyper connection of a stalled request.
 
 use std::io;
 use std::pin::Pin;
@@ -22,6 +24,11 @@ pub(crate) struct IoStats {
     last_read: AtomicU64,
     /// The last read found nothing to read: the server waits on the client.
     read_waiting: AtomicBool,
+    /// The client sent the HTTP/2 preface.
+    h2: AtomicBool,
+    /// Nanoseconds after `epoch` of the last HEADERS, CONTINUATION or DATA
+    /// frame (HTTP/2 only).
+    last_frame: AtomicU64,
 }
 
 impl IoStats {
@@ -30,7 +37,24 @@ impl IoStats {
             epoch: Instant::now(),
             last_read: AtomicU64::new(0),
             read_waiting: AtomicBool::new(false),
+            h2: AtomicBool::new(false),
+            last_frame: AtomicU64::new(0),
         }
+    }
+
+    /// Whether the connection speaks HTTP/2.
+    pub(crate) fn is_h2(&self) -> bool {
+        self.h2.load(Ordering::Relaxed)
+    }
+
+    /// When the client last sent a frame of a request (HTTP/2), the accept
+    /// time if never.
+    pub(crate) fn last_frame(&self) -> Instant {
+        self.epoch + std::time::Duration::from_nanos(self.last_frame.load(Ordering::Relaxed))
+    }
+
+    fn now_nanos(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
     }
 
     /// When the client last sent bytes (the accept time if never).
@@ -44,8 +68,83 @@ impl IoStats {
     }
 
     fn touch(&self) {
-        let nanos = u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        self.last_read.store(nanos, Ordering::Relaxed);
+        self.last_read.store(self.now_nanos(), Ordering::Relaxed);
+    }
+}
+
+const H2_PREFACE: &[u8; 24] = b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
+
+/// Follows the client's HTTP/2 frames through the byte stream, reading
+/// only frame headers.
+#[derive(Debug)]
+enum FrameScan {
+    /// This many bytes of the preface seen so far.
+    Preface(usize),
+    /// A frame header, `have` of its 9 bytes seen.
+    Header { buf: [u8; 9], have: usize },
+    /// Inside a frame's payload, this many bytes left.
+    Payload(usize),
+    /// Not HTTP/2.
+    Off,
+}
+
+impl FrameScan {
+    fn feed(&mut self, mut bytes: &[u8], stats: &IoStats) {
+        while !bytes.is_empty() {
+            match self {
+                FrameScan::Preface(seen) => {
+                    let take = bytes.len().min(H2_PREFACE.len() - *seen);
+                    if bytes[..take] != H2_PREFACE[*seen..*seen + take] {
+                        *self = FrameScan::Off;
+                        return;
+                    }
+                    *seen += take;
+                    bytes = &bytes[take..];
+                    if *seen == H2_PREFACE.len() {
+                        stats.h2.store(true, Ordering::Relaxed);
+                        *self = FrameScan::Header {
+                            buf: [0; 9],
+                            have: 0,
+                        };
+                    }
+                }
+                FrameScan::Header { buf, have } => {
+                    let take = bytes.len().min(9 - *have);
+                    buf[*have..*have + take].copy_from_slice(&bytes[..take]);
+                    *have += take;
+                    bytes = &bytes[take..];
+                    if *have == 9 {
+                        let len = usize::from(buf[0]) << 16
+                            | usize::from(buf[1]) << 8
+                            | usize::from(buf[2]);
+                        // DATA, HEADERS, CONTINUATION.
+                        if matches!(buf[3], 0x0 | 0x1 | 0x9) {
+                            stats.last_frame.store(stats.now_nanos(), Ordering::Relaxed);
+                        }
+                        *self = if len > 0 {
+                            FrameScan::Payload(len)
+                        } else {
+                            FrameScan::Header {
+                                buf: [0; 9],
+                                have: 0,
+                            }
+                        };
+                    }
+                }
+                FrameScan::Payload(left) => {
+                    let take = bytes.len().min(*left);
+                    *left -= take;
+                    bytes = &bytes[take..];
+                    if *left == 0 {
+                        *self = FrameScan::Header {
+                            buf: [0; 9],
+                            have: 0,
+                        };
+                    }
+                }
+                FrameScan::Off => return,
+            }
+        }
     }
 }
 
@@ -55,6 +154,7 @@ impl IoStats {
 pub(crate) struct WatchedIo {
     stream: Arc<TcpStream>,
     stats: Arc<IoStats>,
+    scan: FrameScan,
     _permit: OwnedSemaphorePermit,
 }
 
@@ -67,6 +167,7 @@ impl WatchedIo {
         Self {
             stream,
             stats,
+            scan: FrameScan::Preface(0),
             _permit: permit,
         }
     }
@@ -78,20 +179,25 @@ impl AsyncRead for WatchedIo {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
         loop {
-            match self.stream.poll_read_ready(cx) {
+            match this.stream.poll_read_ready(cx) {
                 Poll::Pending => {
-                    self.stats.read_waiting.store(true, Ordering::Relaxed);
+                    this.stats.read_waiting.store(true, Ordering::Relaxed);
                     return Poll::Pending;
                 }
                 Poll::Ready(Err(error)) => return Poll::Ready(Err(error)),
                 Poll::Ready(Ok(())) => {}
             }
-            match self.stream.try_read_buf(buf) {
+            let before = buf.filled().len();
+            match this.stream.try_read_buf(buf) {
                 Ok(read) => {
-                    self.stats.read_waiting.store(false, Ordering::Relaxed);
+                    this.stats.read_waiting.store(false, Ordering::Relaxed);
                     if read > 0 {
-                        self.stats.touch();
+                        this.stats.touch();
+                        if !matches!(this.scan, FrameScan::Off) {
+                            this.scan.feed(&buf.filled()[before..], &this.stats);
+                        }
                     }
                     return Poll::Ready(Ok(()));
                 }
@@ -159,5 +265,39 @@ pub(crate) fn shutdown_write(stream: &TcpStream) -> io::Result<()> {
     {
         let _ = stream;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn frame_scan_counts_request_frames_only() {
+        let stats = IoStats::new();
+        let mut scan = FrameScan::Preface(0);
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        // The preface split across reads, then SETTINGS and PING: no
+        // request frame yet.
+        scan.feed(&H2_PREFACE[..10], &stats);
+        scan.feed(&H2_PREFACE[10..], &stats);
+        assert!(stats.is_h2());
+        scan.feed(&[0, 0, 0, 4, 0, 0, 0, 0, 0], &stats);
+        scan.feed(&[0, 0, 8, 6, 0, 0, 0, 0, 0, 1, 2, 3, 4, 5, 6, 7, 8], &stats);
+        assert_eq!(stats.last_frame.load(Ordering::Relaxed), 0);
+        // A DATA frame, its header split in two.
+        scan.feed(&[0, 0, 2, 0], &stats);
+        scan.feed(&[0, 0, 0, 0, 1, b'h', b'i'], &stats);
+        assert!(stats.last_frame.load(Ordering::Relaxed) > 0);
+        assert!(matches!(scan, FrameScan::Header { have: 0, .. }));
+    }
+
+    #[test]
+    fn frame_scan_turns_off_for_http1() {
+        let stats = IoStats::new();
+        let mut scan = FrameScan::Preface(0);
+        scan.feed(b"POST / HTTP/1.1\r\n", &stats);
+        assert!(matches!(scan, FrameScan::Off));
+        assert!(!stats.is_h2());
     }
 }

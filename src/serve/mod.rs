@@ -44,10 +44,9 @@ pub const DEFAULT_HEADER_READ_TIMEOUT: Duration = Duration::from_secs(30);
 /// says otherwise.
 pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// How long the client of an HTTP/1 request may leave its body stalled,
-/// while the server waits for it and before the response has started,
-/// unless [`Serve::body_read_timeout`] says otherwise (nginx's
-/// `client_body_timeout`).
+/// How long the client of a request may leave its body stalled before the
+/// response has started, unless [`Serve::body_read_timeout`] says otherwise
+/// (nginx's `client_body_timeout`).
 pub const DEFAULT_BODY_READ_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// How often an HTTP/2 connection is pinged, unless
@@ -79,7 +78,7 @@ type ShutdownSignal = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// |---|---|---|
 /// | [headers](Serve::header_read_timeout), from accept | [`DEFAULT_HEADER_READ_TIMEOUT`] (30 s) | connection closed |
 /// | [idle connection](Serve::idle_timeout) | [`DEFAULT_IDLE_TIMEOUT`] (60 s) | closed (GOAWAY on HTTP/2) |
-/// | [stalled request body](Serve::body_read_timeout) | [`DEFAULT_BODY_READ_TIMEOUT`] (60 s) | `408`, connection closed |
+/// | [stalled request body](Serve::body_read_timeout) | [`DEFAULT_BODY_READ_TIMEOUT`] (60 s) | `408` and close (HTTP/1), GOAWAY and close (HTTP/2) |
 /// | [HTTP/2 ping unanswered](Serve::keep_alive_timeout) | [`DEFAULT_KEEP_ALIVE_TIMEOUT`] (20 s) | connection closed |
 /// | [connections](Serve::max_connections) | [`default_max_connections`] (`RLIMIT_NOFILE` − 32) | wait in the listen backlog |
 ///
@@ -171,13 +170,15 @@ impl<S> Serve<S> {
         self
     }
 
-    /// Answers `408 Request Timeout` and closes the connection when the
-    /// client of an HTTP/1 request with a body sends nothing for `timeout`
-    /// while the server waits for it, before the response has started.
+    /// Closes the connection of a request with a body whose client stalls
+    /// for `timeout` before the response has started: on HTTP/1 when the
+    /// server waits for bytes and none come (answered `408 Request
+    /// Timeout` with `connection: close`), on HTTP/2 when no HEADERS or
+    /// DATA frame comes (GOAWAY; pings do not count).
     ///
     /// `serve` sees the socket, not the app, so this also holds when the
     /// app has read the whole body and then takes longer than `timeout` to
-    /// start its response: raise the timeout for such routes.
+    /// start its response: raise the timeout for such apps.
     pub fn body_read_timeout(mut self, timeout: Duration) -> Self {
         self.body_read_timeout = timeout;
         self

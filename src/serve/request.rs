@@ -67,8 +67,7 @@ where
                 body_pending: None,
             };
         }
-        let body_pending = (req.version() < Version::HTTP_2 && !req.body().is_end_stream())
-            .then(|| self.state.body_pending());
+        let body_pending = (!req.body().is_end_stream()).then(|| self.state.body_pending());
         let extensions = req.extensions_mut();
         extensions.insert(ClientAddr(self.peer));
         extensions.insert(UrlScheme::Http);
