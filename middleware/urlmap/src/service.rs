@@ -101,6 +101,7 @@ impl<B: Send + 'static> UrlMap<B> {
     /// The old name of [`builder`](Self::builder), kept for existing
     /// callers; new code says `UrlMap::builder()`.
     #[allow(clippy::new_ret_no_self)]
+    #[deprecated(since = "0.2.0", note = "use UrlMap::builder()")]
     pub fn new() -> UrlMapBuilder<B> {
         UrlMapBuilder::new()
     }

@@ -9,7 +9,7 @@ use pastry_testkit::TestClient;
 use pastry_urlmap::{Mount, UrlMap};
 
 fn client() -> TestClient {
-    let map = UrlMap::new()
+    let map = UrlMap::builder()
         .host("api.example.com", echo("api"))
         .mount(Mount::at("/v2").host("api.example.com"), echo("api-v2"))
         .host("api.example.com:8443", echo("api-8443"))
