@@ -26,6 +26,27 @@
 //!     pastry::serve("127.0.0.1:8080", app).await
 //! }
 //! ```
+//!
+//! # Changes
+//!
+//! 0.2.0
+//! - `pastry::core` is gone (it shadowed the language's `core`): pastry-core's
+//!   items stand at the top level, now with `App`, `RequestHead`, `Clock`,
+//!   `ManualClock`, `SystemClock`, `inner_accessors!`, `text_response`,
+//!   `text_response_for`, `check_cross_origin` and `CrossOrigin`.
+//! - New [`BoxApp`] (one nameable type for a stack, any request body),
+//!   feature `axum` (the session and user extractors), [`Listen::from_env_or`]
+//!   (systemd socket activation and `systemfd`).
+//! - [`serve`] is bounded against hostile clients, and some of its answers
+//!   change: the header-read timeout now runs from accept for HTTP/2 too; an
+//!   idle connection is closed after [`DEFAULT_IDLE_TIMEOUT`] (HTTP/2 with
+//!   GOAWAY) and HTTP/2 sends keep-alive pings; a body stalled longer than
+//!   [`DEFAULT_BODY_READ_TIMEOUT`] between frames gets `408` and the
+//!   connection closes; an HTTP/1.1 request without exactly one valid `Host`
+//!   gets `400`; at most [`default_max_connections`] connections are open at
+//!   once (new ones wait in the kernel backlog); without a tracing
+//!   subscriber, `serve` prints its listening address and startup errors to
+//!   stderr (`.quiet(true)` turns that off).
 
 mod app;
 mod serve;

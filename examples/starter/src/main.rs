@@ -25,6 +25,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     // Plain http on localhost: browsers keep Secure cookies there, so the default stays on.
     let app = pastry_starter::app(users, PasswordHasher::default(), store, true);
-    pastry::serve("127.0.0.1:8080", app).await?;
+    // A socket from systemd or `systemfd` (see README), else this address.
+    let listen = pastry::Listen::from_env_or("127.0.0.1:8080")?;
+    pastry::serve(listen, app).await?;
     Ok(())
 }
