@@ -104,6 +104,10 @@ pub use store::cleanup::spawn_cleanup;
 pub use store::file::FileStore;
 #[cfg(feature = "memory")]
 pub use store::memory::{DEFAULT_MAX_ENTRIES, MemoryStore};
+#[cfg(feature = "postgres")]
+pub use store::postgres::{PostgresStore, PostgresStoreBuilder};
+#[cfg(feature = "redis")]
+pub use store::redis::{RedisStore, RedisStoreBuilder};
 #[cfg(feature = "sqlite")]
 pub use store::sqlite::{SqliteStore, SqliteStoreBuilder, Synchronous};
 pub use store::{SaveOutcome, SessionStore};

@@ -1,4 +1,5 @@
-// With every store feature off, AnyStore has no variants and its plumbing is unused.
+// With every local store feature off, AnyStore's option plumbing is unused
+// (and with every store feature off, AnyStore has no variants).
 #![cfg_attr(
     not(any(feature = "memory", feature = "file", feature = "sqlite")),
     allow(unused_variables, unused_mut, dead_code)
@@ -10,6 +11,11 @@ use std::time::SystemTime;
 use crate::FileStore;
 #[cfg(feature = "memory")]
 use crate::MemoryStore;
+#[cfg(feature = "postgres")]
+use crate::PostgresStore;
+#[cfg(feature = "redis")]
+use crate::RedisStore;
+use crate::store::remote;
 use crate::store::{SaveOutcome, SessionStore};
 use crate::{Record, SessionError, SessionKey};
 #[cfg(feature = "sqlite")]
@@ -23,6 +29,12 @@ use crate::{SqliteStore, Synchronous};
 /// | `memory:` (at most [`DEFAULT_MAX_ENTRIES`](crate::DEFAULT_MAX_ENTRIES) sessions) or `memory:?max_entries=10000` | [`MemoryStore`] |
 /// | `file:/var/lib/app/sessions` (also `file:///…`; `?fsync=false`) | [`FileStore`] |
 /// | `sqlite:/var/lib/app/sessions.db` (also `sqlite:///…`; `?synchronous=full`, `?pool=4`) | [`SqliteStore`] |
+/// | `redis://[user:password@]host[:port][/db]` (`?prefix=app:session:`, `?timeout=2s`; feature `redis`) | `RedisStore` |
+/// | `postgres://[user[:password]@]host[:port]/db` or `postgresql://…` (`?schema=app`, `?table=sessions`, `?pool=16`, `?timeout=2s`, `?cleanup_batch=1000`, and libpq options such as `connect_timeout`; feature `postgres`) | `PostgresStore` |
+///
+/// `rediss://` (TLS) is recognised but refused for now. Passwords in a URL
+/// never reach an error message or a log: they show as `***` (see
+/// [`AnyStore::redact`]).
 ///
 /// ```
 /// use pastry_sessions::{AnyStore, SessionLayer};
@@ -46,19 +58,31 @@ pub enum AnyStore {
     /// A [`SqliteStore`].
     #[cfg(feature = "sqlite")]
     Sqlite(SqliteStore),
+    /// A [`RedisStore`].
+    #[cfg(feature = "redis")]
+    Redis(RedisStore),
+    /// A [`PostgresStore`].
+    #[cfg(feature = "postgres")]
+    Postgres(PostgresStore),
 }
 
 impl AnyStore {
     /// Opens the store `url` names (creating its directory or database if
-    /// missing). Touches the disk directly: call it at start-up.
+    /// missing). Touches the disk directly: call it at start-up. Server
+    /// stores (Redis, PostgreSQL) only check the URL here and connect on
+    /// first use.
     pub fn from_url(url: &str) -> Result<Self, SessionError> {
-        let bad = |reason: &str| SessionError::Url {
-            url: url.to_owned(),
-            reason: reason.to_owned(),
-        };
+        let bad = |reason: &str| remote::bad_url(url, reason);
         let (scheme, rest) = url
             .split_once(':')
             .ok_or_else(|| bad("missing `scheme:`"))?;
+        match scheme {
+            #[cfg(feature = "redis")]
+            "redis" | "rediss" => return redis_from_url(url).map(AnyStore::Redis),
+            #[cfg(feature = "postgres")]
+            "postgres" | "postgresql" => return postgres_from_url(url).map(AnyStore::Postgres),
+            _ => {}
+        }
         let (location, query) = rest.split_once('?').unwrap_or((rest, ""));
         let location = location.strip_prefix("//").unwrap_or(location);
         let mut options = Vec::new();
@@ -121,10 +145,77 @@ impl AnyStore {
                 Ok(AnyStore::Sqlite(builder.open(location)?))
             }
             _ => Err(bad(
-                "unknown or disabled store; use memory:, file: or sqlite:",
+                "unknown or disabled store; use memory:, file:, sqlite:, redis: or postgres: \
+                 (redis: and postgres: need the crate features of the same name)",
             )),
         }
     }
+
+    /// `url` with its password (in the user info or a `password=` option)
+    /// shown as `***`: what to print when logging a store URL.
+    ///
+    /// ```
+    /// use pastry_sessions::AnyStore;
+    ///
+    /// assert_eq!(
+    ///     AnyStore::redact("postgres://app:secret@db/app?table=s"),
+    ///     "postgres://app:***@db/app?table=s"
+    /// );
+    /// ```
+    pub fn redact(url: &str) -> String {
+        remote::redact(url)
+    }
+}
+
+/// `redis://…?prefix=…&timeout=…`: the store's own options taken out, the
+/// rest left to the client.
+#[cfg(feature = "redis")]
+fn redis_from_url(url: &str) -> Result<RedisStore, SessionError> {
+    let (rest, options) =
+        remote::take_options(url, &["prefix", "timeout"]).map_err(|e| remote::bad_url(url, e))?;
+    let mut builder = RedisStore::builder();
+    for (k, v) in options {
+        builder = match k {
+            "prefix" => builder.prefix(v),
+            _ => builder.timeout(
+                remote::parse_duration(v)
+                    .ok_or_else(|| remote::bad_url(url, "timeout must look like 5s or 500ms"))?,
+            ),
+        };
+    }
+    builder.open(&rest)
+}
+
+/// `postgres://…?schema=…&table=…&pool=…&timeout=…&cleanup_batch=…`.
+#[cfg(feature = "postgres")]
+fn postgres_from_url(url: &str) -> Result<PostgresStore, SessionError> {
+    let (rest, options) = remote::take_options(
+        url,
+        &["schema", "table", "pool", "timeout", "cleanup_batch"],
+    )
+    .map_err(|e| remote::bad_url(url, e))?;
+    let bad = |reason: &str| remote::bad_url(url, reason);
+    let mut builder = PostgresStore::builder();
+    for (k, v) in options {
+        builder = match k {
+            "schema" => builder.schema(v),
+            "table" => builder.table(v),
+            "pool" => builder.pool_size(v.parse().map_err(|_| bad("pool must be a number"))?),
+            "cleanup_batch" => builder.cleanup_batch(
+                v.parse()
+                    .map_err(|_| bad("cleanup_batch must be a number"))?,
+            ),
+            _ => builder.timeout(
+                remote::parse_duration(v)
+                    .ok_or_else(|| bad("timeout must look like 5s or 500ms"))?,
+            ),
+        };
+    }
+    builder.open(&rest).map_err(|e| match e {
+        // Report the URL as given (redacted), not the one stripped of options.
+        SessionError::Url { reason, .. } => remote::bad_url(url, reason),
+        other => other,
+    })
 }
 
 macro_rules! dispatch {
@@ -136,6 +227,10 @@ macro_rules! dispatch {
             AnyStore::File(ref $store) => $call,
             #[cfg(feature = "sqlite")]
             AnyStore::Sqlite(ref $store) => $call,
+            #[cfg(feature = "redis")]
+            AnyStore::Redis(ref $store) => $call,
+            #[cfg(feature = "postgres")]
+            AnyStore::Postgres(ref $store) => $call,
         }
     };
 }
@@ -197,7 +292,7 @@ mod tests {
         for bad in [
             "",
             "memory",
-            "redis://x",
+            "gopher://x",
             "memory:/x",
             "file:",
             "sqlite:",
@@ -207,6 +302,66 @@ mod tests {
             assert!(
                 matches!(AnyStore::from_url(bad), Err(SessionError::Url { .. })),
                 "{bad}"
+            );
+        }
+    }
+
+    #[cfg(feature = "redis")]
+    #[test]
+    fn redis_urls_pick_the_redis_store_and_hide_passwords() {
+        match AnyStore::from_url("redis://:hunter2@127.0.0.1:6379/3?prefix=app:s:&timeout=250ms") {
+            Ok(AnyStore::Redis(store)) => {
+                assert_eq!(store.prefix(), "app:s:");
+                let shown = format!("{store:?}");
+                assert!(
+                    shown.contains("250ms") && !shown.contains("hunter2"),
+                    "{shown}"
+                );
+            }
+            other => panic!("{other:?}"),
+        }
+        for bad in [
+            "redis://:hunter2@h/0?timeout=5",
+            "redis://:hunter2@h/0?prefix",
+            "rediss://:hunter2@h/0",
+            "redis://:hunter2@[::1/0",
+        ] {
+            let err = AnyStore::from_url(bad).unwrap_err();
+            assert!(matches!(err, SessionError::Url { .. }), "{bad}");
+            assert!(
+                !format!("{err} {err:?}").contains("hunter2"),
+                "{bad}: {err:?}"
+            );
+        }
+    }
+
+    #[cfg(feature = "postgres")]
+    #[test]
+    fn postgres_urls_pick_the_postgres_store_and_hide_passwords() {
+        for url in [
+            "postgres://app:hunter2@127.0.0.1/app?schema=s&table=t&pool=2&timeout=1s&cleanup_batch=10",
+            "postgresql://app:hunter2@127.0.0.1/app?table=t&connect_timeout=3",
+        ] {
+            match AnyStore::from_url(url) {
+                Ok(AnyStore::Postgres(store)) => {
+                    assert!(store.table().ends_with("\"t\""), "{store:?}");
+                    assert!(!format!("{store:?}").contains("hunter2"));
+                }
+                other => panic!("{other:?}"),
+            }
+        }
+        for bad in [
+            "postgres://app:hunter2@h/app?table=a-b",
+            "postgres://app:hunter2@h/app?pool=many",
+            "postgres://app:hunter2@h/app?timeout=soon",
+            "postgres://app:hunter2@h/app?sslmode=require",
+            "postgres://app:hunter2@h/app?password=hunter2&bogus=1",
+        ] {
+            let err = AnyStore::from_url(bad).unwrap_err();
+            assert!(matches!(err, SessionError::Url { .. }), "{bad}");
+            assert!(
+                !format!("{err} {err:?}").contains("hunter2"),
+                "{bad}: {err:?}"
             );
         }
     }

@@ -12,6 +12,11 @@ pub(crate) mod cleanup;
 pub(crate) mod file;
 #[cfg(feature = "memory")]
 pub(crate) mod memory;
+#[cfg(feature = "postgres")]
+pub(crate) mod postgres;
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
+pub(crate) mod remote;
 #[cfg(feature = "sqlite")]
 pub(crate) mod sqlite;
 

@@ -17,6 +17,9 @@ use pastry_testkit::{Body, TestClient};
 use tokio::sync::{Barrier, Notify};
 use tower::ServiceBuilder;
 
+#[path = "servers.rs"]
+pub mod servers;
+
 /// The test's private world: a temp dir and a stopped clock.
 pub struct Env {
     pub dir: tempfile::TempDir,
@@ -47,57 +50,137 @@ impl Env {
 
 /// Runs each named behaviour `async fn name<S: SessionStore + Clone>(store: S, env: Env)`
 /// against every store: memory, file, SQLite, and the same three through
-/// `AnyStore::from_url`.
+/// `AnyStore::from_url`; then Redis and PostgreSQL (directly and by URL)
+/// when their features are on and `PASTRY_TEST_REDIS_URL` /
+/// `PASTRY_TEST_POSTGRES_URL` name a server (see `servers`).
+///
+/// `store_suite!(except_redis: name, …)` leaves Redis out, for a behaviour
+/// its native TTL replaces (a record saved already expired is dropped by
+/// the server at once, so no sweep ever counts it).
 #[macro_export]
 macro_rules! store_suite {
-    ($($name:ident),* $(,)?) => {$(
+    (except_redis: $($name:ident),* $(,)?) => {$(
         mod $name {
-            use $crate::common::Env;
-
-            #[tokio::test]
-            async fn memory() {
-                let env = Env::new();
-                super::$name(pastry_sessions::MemoryStore::new(), env).await;
-            }
-
-            #[tokio::test]
-            async fn file() {
-                let env = Env::new();
-                let store = pastry_sessions::FileStore::new(env.sessions_dir()).expect("file store");
-                super::$name(store, env).await;
-            }
-
-            #[tokio::test]
-            async fn sqlite() {
-                let env = Env::new();
-                let store = pastry_sessions::SqliteStore::open(env.dir.path().join("s.db")).expect("sqlite store");
-                super::$name(store, env).await;
-            }
-
-            #[tokio::test]
-            async fn any_memory() {
-                let env = Env::new();
-                let store = pastry_sessions::AnyStore::from_url("memory:").expect("memory url");
-                super::$name(store, env).await;
-            }
-
-            #[tokio::test]
-            async fn any_file() {
-                let env = Env::new();
-                let url = format!("file:{}", env.sessions_dir().display());
-                let store = pastry_sessions::AnyStore::from_url(&url).expect("file url");
-                super::$name(store, env).await;
-            }
-
-            #[tokio::test]
-            async fn any_sqlite() {
-                let env = Env::new();
-                let url = format!("sqlite:{}?synchronous=full", env.dir.path().join("s.db").display());
-                let store = pastry_sessions::AnyStore::from_url(&url).expect("sqlite url");
-                super::$name(store, env).await;
-            }
+            $crate::local_stores!($name);
+            $crate::postgres_stores!($name);
         }
     )*};
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            $crate::local_stores!($name);
+            $crate::redis_stores!($name);
+            $crate::postgres_stores!($name);
+        }
+    )*};
+}
+
+/// The Redis half of `store_suite!`: each test gets its own key prefix,
+/// whose keys are deleted when it ends.
+#[macro_export]
+macro_rules! redis_stores {
+    ($name:ident) => {
+        #[cfg(feature = "redis")]
+        #[tokio::test]
+        async fn redis() {
+            let Some(server) = $crate::common::servers::Redis::new() else {
+                return;
+            };
+            super::$name(server.store(), $crate::common::Env::new()).await;
+        }
+
+        #[cfg(feature = "redis")]
+        #[tokio::test]
+        async fn any_redis() {
+            let Some(server) = $crate::common::servers::Redis::new() else {
+                return;
+            };
+            let store =
+                pastry_sessions::AnyStore::from_url(&server.url_with_prefix()).expect("redis url");
+            super::$name(store, $crate::common::Env::new()).await;
+        }
+    };
+}
+
+/// The PostgreSQL half of `store_suite!`: each test gets its own schema,
+/// dropped when it ends.
+#[macro_export]
+macro_rules! postgres_stores {
+    ($name:ident) => {
+        #[cfg(feature = "postgres")]
+        #[tokio::test]
+        async fn postgres() {
+            let Some(server) = $crate::common::servers::Postgres::new() else {
+                return;
+            };
+            super::$name(server.store(), $crate::common::Env::new()).await;
+        }
+
+        #[cfg(feature = "postgres")]
+        #[tokio::test]
+        async fn any_postgres() {
+            let Some(server) = $crate::common::servers::Postgres::new() else {
+                return;
+            };
+            let store = pastry_sessions::AnyStore::from_url(&server.url_with_schema())
+                .expect("postgres url");
+            super::$name(store, $crate::common::Env::new()).await;
+        }
+    };
+}
+
+/// The memory, file and SQLite half of `store_suite!`.
+#[macro_export]
+macro_rules! local_stores {
+    ($name:ident) => {
+        use $crate::common::Env;
+
+        #[tokio::test]
+        async fn memory() {
+            let env = Env::new();
+            super::$name(pastry_sessions::MemoryStore::new(), env).await;
+        }
+
+        #[tokio::test]
+        async fn file() {
+            let env = Env::new();
+            let store = pastry_sessions::FileStore::new(env.sessions_dir()).expect("file store");
+            super::$name(store, env).await;
+        }
+
+        #[tokio::test]
+        async fn sqlite() {
+            let env = Env::new();
+            let store = pastry_sessions::SqliteStore::open(env.dir.path().join("s.db"))
+                .expect("sqlite store");
+            super::$name(store, env).await;
+        }
+
+        #[tokio::test]
+        async fn any_memory() {
+            let env = Env::new();
+            let store = pastry_sessions::AnyStore::from_url("memory:").expect("memory url");
+            super::$name(store, env).await;
+        }
+
+        #[tokio::test]
+        async fn any_file() {
+            let env = Env::new();
+            let url = format!("file:{}", env.sessions_dir().display());
+            let store = pastry_sessions::AnyStore::from_url(&url).expect("file url");
+            super::$name(store, env).await;
+        }
+
+        #[tokio::test]
+        async fn any_sqlite() {
+            let env = Env::new();
+            let url = format!(
+                "sqlite:{}?synchronous=full",
+                env.dir.path().join("s.db").display()
+            );
+            let store = pastry_sessions::AnyStore::from_url(&url).expect("sqlite url");
+            super::$name(store, env).await;
+        }
+    };
 }
 
 /// Makes concurrent requests meet after loading their session.
