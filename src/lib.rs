@@ -71,6 +71,8 @@ pub use pastry_auth as auth;
 pub use pastry_catch as catch;
 #[cfg(feature = "gzip")]
 pub use pastry_gzip as gzip;
+#[cfg(feature = "origin")]
+pub use pastry_origin as origin;
 #[cfg(feature = "sessions")]
 pub use pastry_sessions as sessions;
 #[cfg(feature = "testkit")]

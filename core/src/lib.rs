@@ -44,5 +44,8 @@ pub use environ::{
 pub use error::{BoxError, HttpError};
 pub use head::RequestHead;
 pub use html::html_escape;
-pub use origin::{CrossOrigin, check_cross_origin};
+pub use origin::{
+    CSRF_FIELD, CSRF_HEADER, CSRF_SESSION_KEY, CrossOrigin, CrossOriginChecked, CrossOriginRules,
+    CsrfToken, check_cross_origin, is_upgrade, parse_origin,
+};
 pub use response::{text_response, text_response_for};

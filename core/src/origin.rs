@@ -1,18 +1,26 @@
-//! Cross-origin request checks from the Fetch metadata and `Origin` headers.
+//! Cross-origin request checks from the Fetch metadata and `Origin` headers,
+//! and the request extensions a cross-origin protection layer leaves for the
+//! services behind it.
 
 use std::fmt;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use http::{HeaderMap, Method, Uri, header};
+
+use crate::html_escape;
 
 /// Why [`check_cross_origin`] refused a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum CrossOrigin {
     /// `Sec-Fetch-Site` says the request came from another site or origin
-    /// (any value but `same-origin` and `none`).
+    /// (any value but `same-origin` and `none`, and `same-site` when
+    /// [allowed](CrossOriginRules::allow_same_site)), and its `Origin` is
+    /// not trusted.
     SecFetchSite,
     /// No `Sec-Fetch-Site`, and `Origin` names another host (or port) than
-    /// the request's `Host`, or is `null` or malformed.
+    /// the request's `Host`, or is `null` or malformed, and is not trusted.
     Origin,
 }
 
@@ -27,11 +35,176 @@ impl fmt::Display for CrossOrigin {
 
 impl std::error::Error for CrossOrigin {}
 
-/// Whether a request may be a cross-origin forgery (CSRF), by the rule of
-/// Go 1.25's `http.CrossOriginProtection`, without tokens:
+/// The rules of [`check_cross_origin`], with the settings a cross-origin
+/// protection layer offers: origins to trust, and whether `same-site`
+/// requests pass.
+///
+/// [`CrossOriginRules::new`] is the default rule: no trusted origin,
+/// `same-site` refused (as in Go 1.25).
+///
+/// ```
+/// use http::{HeaderMap, HeaderValue, Method, Uri};
+/// use pastry_core::{CrossOrigin, CrossOriginRules};
+///
+/// let rules = CrossOriginRules::new().trust("https://app.example");
+/// let uri = Uri::from_static("/api");
+/// let mut headers = HeaderMap::new();
+/// headers.insert("host", HeaderValue::from_static("api.example"));
+/// headers.insert("sec-fetch-site", HeaderValue::from_static("same-site"));
+/// headers.insert("origin", HeaderValue::from_static("https://app.example"));
+/// assert_eq!(rules.check(&Method::POST, &uri, &headers), Ok(()));
+///
+/// headers.insert("origin", HeaderValue::from_static("https://www.example"));
+/// assert_eq!(rules.check(&Method::POST, &uri, &headers), Err(CrossOrigin::SecFetchSite));
+/// assert_eq!(rules.clone().allow_same_site(true).check(&Method::POST, &uri, &headers), Ok(()));
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct CrossOriginRules {
+    trusted: Vec<String>,
+    allow_same_site: bool,
+}
+
+impl CrossOriginRules {
+    /// The default rules: no trusted origin, `same-site` refused.
+    pub const fn new() -> Self {
+        Self {
+            trusted: Vec::new(),
+            allow_same_site: false,
+        }
+    }
+
+    /// Trusts requests whose `Origin` header is exactly `origin`
+    /// (`scheme://host[:port]`, compared ignoring ASCII case), whatever
+    /// `Sec-Fetch-Site` says. A value that is not an origin never matches;
+    /// a layer checks its settings with [`parse_origin`] when it is built.
+    pub fn trust(mut self, origin: impl Into<String>) -> Self {
+        self.trusted.push(origin.into());
+        self
+    }
+
+    /// Whether `Sec-Fetch-Site: same-site` passes (default `false`):
+    /// same-site covers sibling subdomains and, for the same host, other
+    /// ports and `http` vs `https`, so it is refused unless asked for.
+    pub fn allow_same_site(mut self, allow: bool) -> Self {
+        self.allow_same_site = allow;
+        self
+    }
+
+    /// The trusted origins, in the order given.
+    pub fn trusted_origins(&self) -> &[String] {
+        &self.trusted
+    }
+
+    /// Whether `same-site` requests pass.
+    pub fn allows_same_site(&self) -> bool {
+        self.allow_same_site
+    }
+
+    /// Checks a request by these rules; see [`check_cross_origin`] for the
+    /// steps. Pure: it reads the method, URI and headers only.
+    pub fn check(
+        &self,
+        method: &Method,
+        uri: &Uri,
+        headers: &HeaderMap,
+    ) -> Result<(), CrossOrigin> {
+        if is_safe(method) && !is_upgrade(method, headers) {
+            return Ok(());
+        }
+        if let Some(site) = headers.get("sec-fetch-site") {
+            return match site.as_bytes() {
+                b"same-origin" | b"none" => Ok(()),
+                b"same-site" if self.allow_same_site => Ok(()),
+                _ if self.is_trusted(headers) => Ok(()),
+                _ => Err(CrossOrigin::SecFetchSite),
+            };
+        }
+        let Some(origin) = headers.get(header::ORIGIN) else {
+            return Ok(());
+        };
+        let origin_host = origin.to_str().ok().and_then(origin_authority);
+        let host = match headers.get(header::HOST) {
+            Some(host) => host.to_str().ok(),
+            None => uri.authority().map(|a| a.as_str()),
+        };
+        match (origin_host, host) {
+            (Some(origin), Some(host))
+                if !origin.is_empty() && origin.eq_ignore_ascii_case(host) =>
+            {
+                Ok(())
+            }
+            _ if self.is_trusted(headers) => Ok(()),
+            _ => Err(CrossOrigin::Origin),
+        }
+    }
+
+    fn is_trusted(&self, headers: &HeaderMap) -> bool {
+        let Some(origin) = headers.get(header::ORIGIN).and_then(|o| o.to_str().ok()) else {
+            return false;
+        };
+        self.trusted
+            .iter()
+            .any(|trusted| trusted.eq_ignore_ascii_case(origin))
+    }
+}
+
+fn is_safe(method: &Method) -> bool {
+    matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
+}
+
+/// Whether a request asks to switch protocols: an HTTP/1.1 request with an
+/// `Upgrade` header (a WebSocket handshake is a `GET` with
+/// `Upgrade: websocket`), or a `CONNECT` (HTTP/2's extended `CONNECT` with
+/// `:protocol`, RFC 8441, is how WebSockets open over HTTP/2).
+///
+/// ```
+/// use http::{HeaderMap, HeaderValue, Method};
+///
+/// let mut headers = HeaderMap::new();
+/// assert!(!pastry_core::is_upgrade(&Method::GET, &headers));
+/// assert!(pastry_core::is_upgrade(&Method::CONNECT, &headers));
+/// headers.insert("upgrade", HeaderValue::from_static("websocket"));
+/// assert!(pastry_core::is_upgrade(&Method::GET, &headers));
+/// ```
+pub fn is_upgrade(method: &Method, headers: &HeaderMap) -> bool {
+    method == Method::CONNECT || headers.contains_key(header::UPGRADE)
+}
+
+/// `origin` in the form a browser sends in `Origin` (`scheme://host[:port]`,
+/// lower case, no path), or `None` when it is not one: what a layer checks
+/// its trusted origins with when it is built.
+///
+/// ```
+/// use pastry_core::parse_origin;
+///
+/// assert_eq!(parse_origin("https://App.Example:8443").as_deref(), Some("https://app.example:8443"));
+/// assert_eq!(parse_origin("https://app.example/"), None);
+/// assert_eq!(parse_origin("app.example"), None);
+/// ```
+pub fn parse_origin(origin: &str) -> Option<String> {
+    let (scheme, rest) = origin.split_once("://")?;
+    let scheme_ok = scheme
+        .bytes()
+        .next()
+        .is_some_and(|b| b.is_ascii_alphabetic())
+        && scheme
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.'));
+    let authority = origin_authority(origin)?;
+    if !scheme_ok || authority.is_empty() || authority.len() != rest.len() {
+        return None;
+    }
+    authority.parse::<http::uri::Authority>().ok()?;
+    Some(origin.to_ascii_lowercase())
+}
+
+/// Whether a request may be a cross-origin forgery (CSRF) or a cross-site
+/// WebSocket hijacking, by the rule of Go 1.25's
+/// `http.CrossOriginProtection`, without tokens, extended to upgrades:
 ///
 /// 1. `GET`, `HEAD` and `OPTIONS` are always allowed (they must not change
-///    anything);
+///    anything), unless they ask for an upgrade (see [`is_upgrade`]: a
+///    WebSocket handshake is a `GET` that carries the user's cookies);
 /// 2. if `Sec-Fetch-Site` is present (every browser since 2023 sends it),
 ///    `same-origin` and `none` (typed in, a bookmark) are allowed and
 ///    anything else is refused;
@@ -43,6 +216,7 @@ impl std::error::Error for CrossOrigin {}
 ///
 /// As in Go, the scheme is not compared (`Host` carries none); HSTS closes
 /// the http-to-https gap. Pure: it reads the method, URI and headers only.
+/// [`CrossOriginRules`] adds trusted origins and lets `same-site` pass.
 ///
 /// ```
 /// use http::{HeaderMap, HeaderValue, Method, Uri};
@@ -57,6 +231,10 @@ impl std::error::Error for CrossOrigin {}
 /// assert_eq!(check_cross_origin(&Method::POST, &uri, &headers), Err(CrossOrigin::Origin));
 /// assert_eq!(check_cross_origin(&Method::GET, &uri, &headers), Ok(()));
 ///
+/// // A WebSocket handshake from another site is refused.
+/// headers.insert("upgrade", HeaderValue::from_static("websocket"));
+/// assert_eq!(check_cross_origin(&Method::GET, &uri, &headers), Err(CrossOrigin::Origin));
+///
 /// headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
 /// assert_eq!(check_cross_origin(&Method::POST, &uri, &headers), Err(CrossOrigin::SecFetchSite));
 /// ```
@@ -65,28 +243,104 @@ pub fn check_cross_origin(
     uri: &Uri,
     headers: &HeaderMap,
 ) -> Result<(), CrossOrigin> {
-    if matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS) {
-        return Ok(());
-    }
-    if let Some(site) = headers.get("sec-fetch-site") {
-        return match site.as_bytes() {
-            b"same-origin" | b"none" => Ok(()),
-            _ => Err(CrossOrigin::SecFetchSite),
-        };
-    }
-    let Some(origin) = headers.get(header::ORIGIN) else {
-        return Ok(());
-    };
-    let origin_host = origin.to_str().ok().and_then(origin_authority);
-    let host = match headers.get(header::HOST) {
-        Some(host) => host.to_str().ok(),
-        None => uri.authority().map(|a| a.as_str()),
-    };
-    match (origin_host, host) {
-        (Some(origin), Some(host)) if !origin.is_empty() && origin.eq_ignore_ascii_case(host) => {
-            Ok(())
+    const DEFAULT: CrossOriginRules = CrossOriginRules::new();
+    DEFAULT.check(method, uri, headers)
+}
+
+/// A marker a cross-origin protection layer (`pastry_origin`'s
+/// `CrossOriginLayer`) puts in the extensions of each request it lets
+/// through: services that check on their own (`pastry_auth`'s `LoginForm`
+/// and `Logout`) then go by the layer's rules (its trusted origins and
+/// exempt paths) instead of the default ones of [`check_cross_origin`].
+///
+/// ```
+/// use http::Request;
+/// use pastry_core::CrossOriginChecked;
+///
+/// let mut req = Request::new(());
+/// req.extensions_mut().insert(CrossOriginChecked);
+/// assert!(req.extensions().get::<CrossOriginChecked>().is_some());
+/// ```
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CrossOriginChecked;
+
+/// The form field a synchronizer token travels in: `csrf_token`.
+pub const CSRF_FIELD: &str = "csrf_token";
+
+/// The request header a synchronizer token travels in (for scripts):
+/// `X-CSRF-Token`.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The session key holding the session's synchronizer token. Logging in
+/// (`pastry_auth::login`) removes it, so a fresh token is made after login.
+pub const CSRF_SESSION_KEY: &str = "pastry_origin.csrf_token";
+
+/// The synchronizer (CSRF) token of the request's session, put in the
+/// request extensions by `pastry_origin`'s `CsrfTokenLayer` for the app to
+/// render in its forms ([`hidden_input`](Self::hidden_input)) or hand to
+/// its scripts ([`value`](Self::value), sent back in `X-CSRF-Token`).
+///
+/// A fresh token is stored in the session only when the app read it, so
+/// pages without forms do not make sessions. `Debug` does not show the
+/// value.
+///
+/// ```
+/// use pastry_core::CsrfToken;
+///
+/// let token = CsrfToken::new("a\"b");
+/// assert!(!token.is_used());
+/// assert_eq!(token.hidden_input(), r#"<input type="hidden" name="csrf_token" value="a&quot;b">"#);
+/// assert!(token.is_used());
+/// ```
+#[derive(Clone)]
+pub struct CsrfToken {
+    inner: Arc<TokenInner>,
+}
+
+struct TokenInner {
+    value: String,
+    used: AtomicBool,
+}
+
+impl CsrfToken {
+    /// A token with `value` (for layers and tests).
+    pub fn new(value: impl Into<String>) -> Self {
+        Self {
+            inner: Arc::new(TokenInner {
+                value: value.into(),
+                used: AtomicBool::new(false),
+            }),
         }
-        _ => Err(CrossOrigin::Origin),
+    }
+
+    /// The token, to send back in the `X-CSRF-Token` header or the
+    /// `csrf_token` form field.
+    pub fn value(&self) -> &str {
+        self.inner.used.store(true, Ordering::Relaxed);
+        &self.inner.value
+    }
+
+    /// `<input type="hidden" name="csrf_token" value="…">`, the value
+    /// HTML-escaped: put it inside each `<form method="post">`.
+    pub fn hidden_input(&self) -> String {
+        format!(
+            "<input type=\"hidden\" name=\"{CSRF_FIELD}\" value=\"{}\">",
+            html_escape(self.value())
+        )
+    }
+
+    /// Whether the value was read (by [`value`](Self::value) or
+    /// [`hidden_input`](Self::hidden_input)) through this token or a clone.
+    pub fn is_used(&self) -> bool {
+        self.inner.used.load(Ordering::Relaxed)
+    }
+}
+
+impl fmt::Debug for CsrfToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CsrfToken")
+            .field("used", &self.is_used())
+            .finish_non_exhaustive()
     }
 }
 
@@ -209,5 +463,123 @@ mod tests {
             check_cross_origin(&Method::POST, &relative, &headers),
             Err(CrossOrigin::Origin)
         );
+    }
+
+    #[test]
+    fn upgrades_are_checked_even_when_safe() {
+        let foreign = [
+            ("upgrade", "websocket"),
+            ("origin", "http://evil.example"),
+            ("host", "a"),
+        ];
+        assert_eq!(check(Method::GET, &foreign), Err(CrossOrigin::Origin));
+        let own = [
+            ("upgrade", "websocket"),
+            ("origin", "http://a"),
+            ("host", "a"),
+        ];
+        assert_eq!(check(Method::GET, &own), Ok(()));
+        let site = [("upgrade", "websocket"), ("sec-fetch-site", "cross-site")];
+        assert_eq!(check(Method::GET, &site), Err(CrossOrigin::SecFetchSite));
+        // Not a browser: no Origin, no Fetch metadata.
+        assert_eq!(check(Method::GET, &[("upgrade", "websocket")]), Ok(()));
+        // HTTP/2 extended CONNECT carries its authority in the URI.
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://evil.example"),
+        );
+        let uri = Uri::from_static("https://a.example/chat");
+        assert_eq!(
+            check_cross_origin(&Method::CONNECT, &uri, &headers),
+            Err(CrossOrigin::Origin)
+        );
+        headers.insert(
+            header::ORIGIN,
+            HeaderValue::from_static("https://a.example"),
+        );
+        assert_eq!(check_cross_origin(&Method::CONNECT, &uri, &headers), Ok(()));
+    }
+
+    #[test]
+    fn trusted_origins_pass_both_checks() {
+        let rules = CrossOriginRules::new().trust("https://App.example");
+        let uri = Uri::from_static("/x");
+        for pairs in [
+            [
+                ("sec-fetch-site", "cross-site"),
+                ("origin", "https://app.example"),
+                ("host", "b"),
+            ],
+            [
+                ("x-none", "1"),
+                ("origin", "https://app.example"),
+                ("host", "b"),
+            ],
+        ] {
+            let mut headers = HeaderMap::new();
+            for (name, value) in pairs {
+                headers.insert(name, HeaderValue::from_static(value));
+            }
+            assert_eq!(rules.check(&Method::POST, &uri, &headers), Ok(()));
+            assert!(check_cross_origin(&Method::POST, &uri, &headers).is_err());
+            headers.insert(
+                header::ORIGIN,
+                HeaderValue::from_static("https://app.example:1"),
+            );
+            assert!(rules.check(&Method::POST, &uri, &headers).is_err());
+        }
+    }
+
+    #[test]
+    fn same_site_passes_only_when_allowed() {
+        let mut headers = HeaderMap::new();
+        headers.insert("sec-fetch-site", HeaderValue::from_static("same-site"));
+        let uri = Uri::from_static("/x");
+        let rules = CrossOriginRules::new();
+        assert_eq!(
+            rules.check(&Method::POST, &uri, &headers),
+            Err(CrossOrigin::SecFetchSite)
+        );
+        let rules = rules.allow_same_site(true);
+        assert_eq!(rules.check(&Method::POST, &uri, &headers), Ok(()));
+        headers.insert("sec-fetch-site", HeaderValue::from_static("cross-site"));
+        assert_eq!(
+            rules.check(&Method::POST, &uri, &headers),
+            Err(CrossOrigin::SecFetchSite)
+        );
+    }
+
+    #[test]
+    fn parse_origin_takes_origins_only() {
+        assert_eq!(
+            parse_origin("http://127.0.0.1:8080").as_deref(),
+            Some("http://127.0.0.1:8080")
+        );
+        assert_eq!(
+            parse_origin("https://[::1]").as_deref(),
+            Some("https://[::1]")
+        );
+        for bad in [
+            "null",
+            "",
+            "https://",
+            "https://a/b",
+            "https://u@a",
+            "1ttp://a",
+            "https://a b",
+            "https://a?x",
+        ] {
+            assert_eq!(parse_origin(bad), None, "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn csrf_token_marks_use_through_clones_and_hides_its_value() {
+        let token = CsrfToken::new("secret<>");
+        let clone = token.clone();
+        assert!(!format!("{token:?}").contains("secret"));
+        assert!(clone.hidden_input().contains("secret&lt;&gt;"));
+        assert!(token.is_used());
     }
 }
