@@ -5,7 +5,7 @@ use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
-use http::{Request, Response};
+use http::{HeaderValue, Request, Response, header};
 use pastry_core::{App, RemoteUser};
 use pin_project_lite::pin_project;
 use tower_service::Service;
@@ -39,7 +39,7 @@ pin_project! {
     {
         Answer { response: Option<Response<Bytes>> },
         Checking { check: Check<B>, inner: Option<S> },
-        Inner { #[pin] future: S::Future },
+        Inner { #[pin] future: S::Future, private: bool },
     }
 }
 
@@ -74,9 +74,14 @@ where
         }
     }
 
+    /// The wrapped service's answer to a logged-in user's request: marked
+    /// `Cache-Control: private` (see [`private`]).
     pub(crate) fn inner(future: S::Future) -> Self {
         Self {
-            state: State::Inner { future },
+            state: State::Inner {
+                future,
+                private: true,
+            },
         }
     }
 }
@@ -90,6 +95,16 @@ pub(crate) fn admit<B>(mut req: Request<B>, user: &User) -> Request<B> {
     extensions.insert(user.roles().clone());
     extensions.insert(crate::AuthChecked);
     req
+}
+
+/// Marks a response for a logged-in user `Cache-Control: private` (a
+/// shared cache must not hand it to anyone else), unless the app chose its
+/// own `Cache-Control`.
+pub(crate) fn private<R>(response: &mut Response<R>) {
+    response
+        .headers_mut()
+        .entry(header::CACHE_CONTROL)
+        .or_insert(HeaderValue::from_static("private"));
 }
 
 impl<S, B> Future for ResponseFuture<S, B>
@@ -110,8 +125,9 @@ where
                     let outcome = ready!(check.as_mut().poll(cx));
                     match (outcome, inner.take()) {
                         (Ok(req), Some(mut inner)) => {
+                            let private = req.extensions().get::<RemoteUser>().is_some();
                             let future = inner.call(req);
-                            this.state.set(State::Inner { future });
+                            this.state.set(State::Inner { future, private });
                         }
                         (Ok(_), None) => {
                             return Poll::Ready(Ok(
@@ -121,8 +137,11 @@ where
                         (Err(response), _) => return Poll::Ready(Ok(response.map(AuthBody::full))),
                     }
                 }
-                StateProj::Inner { future } => {
-                    let response = ready!(future.poll(cx))?;
+                StateProj::Inner { future, private } => {
+                    let mut response = ready!(future.poll(cx))?;
+                    if *private {
+                        self::private(&mut response);
+                    }
                     return Poll::Ready(Ok(response.map(AuthBody::inner)));
                 }
             }

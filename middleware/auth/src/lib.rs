@@ -95,6 +95,28 @@
 //!
 //! Since 0.1.0:
 //!
+//! - **Responses for a logged-in user default to `Cache-Control: private`**
+//!   (issue 16; OWASP "Web Content Caching", as Rails does): what
+//!   [`BasicAuth`] passes with valid credentials, what [`SessionAuth`]
+//!   passes for a logged-in session (anonymous requests are left alone),
+//!   and what [`RequireLogin`] and [`RequireRole`] let through, so a shared
+//!   cache never hands one user's page to another. An app that sets its own
+//!   `Cache-Control` keeps it: set `public` (or anything) on a response to
+//!   opt out. The middleware's own refusals (401, 403, 303) are unchanged.
+//! - **[`login`] rotates the synchronizer token**: it removes
+//!   `pastry_core::CSRF_SESSION_KEY` from the session, so
+//!   `pastry_origin::CsrfTokenLayer` makes a fresh token after login and a
+//!   token seen before login is refused after it.
+//! - [`LoginForm`] and [`Logout`] **go by the cross-origin layer's rules**:
+//!   when `pastry_origin::CrossOriginLayer` passed the request (it carries
+//!   `pastry_core::CrossOriginChecked`), its decision stands (its trusted
+//!   origins and exempt paths); without the layer they check on their own
+//!   with `pastry_core::check_cross_origin`, as before.
+//! - [`LoginForm`] renders the session's synchronizer token as a hidden
+//!   `csrf_token` field (on `GET` and when a failed login shows the form
+//!   again) when the request carries a `pastry_core::CsrfToken`, which
+//!   `pastry_origin::CsrfTokenLayer` puts there; without that layer the
+//!   form is as before.
 //! - The counters for tests (`PasswordHasher::argon2_runs`,
 //!   `verifications`, `dummy_verifications`) are hidden from the docs;
 //!   they are not part of the API. The public signatures name only this

@@ -198,3 +198,13 @@ async fn failing_store_is_a_500_not_a_401() {
     );
     client.get("/").expect_status(401).await;
 }
+
+#[tokio::test]
+async fn responses_to_an_authenticated_user_are_cache_control_private() {
+    let (client, _) = client();
+    let res = client.get("/").basic_auth("alice", "wonderland").await;
+    res.assert_header("cache-control", "private");
+    // A refusal is the middleware's own page, not a user's response.
+    let res = client.get("/").expect_status(401).await;
+    assert_eq!(res.header("cache-control"), None);
+}

@@ -7,7 +7,10 @@ use futures_util::future::BoxFuture;
 use http::{HeaderValue, Method, Request, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Full, Limited};
-use pastry_core::{BoxError, CrossOrigin, Environ, check_cross_origin, html_escape, text_response};
+use pastry_core::{
+    BoxError, CrossOrigin, CrossOriginChecked, CsrfToken, Environ, check_cross_origin, html_escape,
+    text_response,
+};
 use pastry_sessions::{Session, SessionExt};
 use tower_service::Service;
 
@@ -32,7 +35,12 @@ const INVALID: &str = "Invalid user name or password.";
 /// user and a wrong password; a lockout is a 429, an exhausted verification
 /// bound a 503. Everything echoed is HTML-escaped. A `POST` refused by
 /// [`check_cross_origin`](pastry_core::check_cross_origin) (login CSRF) is
-/// a 403. Needs a `pastry_sessions::SessionLayer` outside it: without one
+/// a 403, unless a cross-origin protection layer (`pastry_origin`'s
+/// `CrossOriginLayer`) already passed it by its own rules (trusted
+/// origins, exempt paths): then the layer's decision stands. Behind
+/// `pastry_origin`'s `CsrfTokenLayer` the form carries the session's
+/// synchronizer token (a hidden `csrf_token` field), which that layer
+/// checks. Needs a `pastry_sessions::SessionLayer` outside it: without one
 /// every request is a 500 with an error-level log naming the fix.
 ///
 /// ```
@@ -158,6 +166,18 @@ pub(crate) fn no_session<B>(service: &str, req: &Request<B>) -> Response<Bytes> 
     internal_error()
 }
 
+/// The 403 for a cross-origin request, by the rules of the cross-origin
+/// layer outside (when one marked the request with [`CrossOriginChecked`],
+/// it passed them) or else by [`check_cross_origin`].
+pub(crate) fn refuse_cross_origin<B>(req: &Request<B>) -> Option<Response<Bytes>> {
+    if req.extensions().get::<CrossOriginChecked>().is_some() {
+        return None;
+    }
+    check_cross_origin(req.method(), req.uri(), req.headers())
+        .err()
+        .map(|refused| cross_origin_refused(req, refused))
+}
+
 /// The 403 for a request [`check_cross_origin`] refused.
 pub(crate) fn cross_origin_refused<B>(req: &Request<B>, why: CrossOrigin) -> Response<Bytes> {
     tracing::info!(
@@ -223,6 +243,7 @@ struct Page<'a> {
     next: &'a str,
     username: &'a str,
     message: Option<&'a str>,
+    token: Option<&'a CsrfToken>,
 }
 
 fn render(page: &Page<'_>) -> String {
@@ -230,8 +251,12 @@ fn render(page: &Page<'_>) -> String {
         .message
         .map(|m| format!("<p role=\"alert\">{}</p>\n", html_escape(m)))
         .unwrap_or_default();
+    let token = page
+        .token
+        .map(|token| format!("{}\n", token.hidden_input()))
+        .unwrap_or_default();
     format!(
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Log in</title></head>\n<body>\n<main>\n<h1>Log in</h1>\n{message}<form method=\"post\">\n<input type=\"hidden\" name=\"next\" value=\"{next}\">\n<p><label>User name <input name=\"username\" value=\"{username}\" autocomplete=\"username\" required autofocus></label></p>\n<p><label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label></p>\n<p><button type=\"submit\">Log in</button></p>\n</form>\n</main>\n</body>\n</html>\n",
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head><meta charset=\"utf-8\"><title>Log in</title></head>\n<body>\n<main>\n<h1>Log in</h1>\n{message}<form method=\"post\">\n<input type=\"hidden\" name=\"next\" value=\"{next}\">\n{token}<p><label>User name <input name=\"username\" value=\"{username}\" autocomplete=\"username\" required autofocus></label></p>\n<p><label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\" required></label></p>\n<p><button type=\"submit\">Log in</button></p>\n</form>\n</main>\n</body>\n</html>\n",
         next = html_escape(page.next),
         username = html_escape(page.username),
     )
@@ -293,6 +318,7 @@ where
                             next: &next,
                             username: "",
                             message: None,
+                            token: req.extensions().get::<CsrfToken>(),
                         },
                     );
                     if req.method() == Method::HEAD {
@@ -321,6 +347,7 @@ impl<U: UserStore> LoginForm<U> {
             return no_session("LoginForm", &req);
         };
         let client = req.client_addr().map(|addr| addr.ip());
+        let token = req.extensions().get::<CsrfToken>().cloned();
         let default_next = req.url_for(&self.default_next);
         let fields = match read_form(req.into_body()).await {
             Ok(body) => LoginFields::parse(&body),
@@ -339,7 +366,7 @@ impl<U: UserStore> LoginForm<U> {
                 };
                 logged_in(&session, &user, target).await
             }
-            Err(err) => login_refused(err, &fields),
+            Err(err) => login_refused(err, &fields, token.as_ref()),
         }
     }
 }
@@ -353,9 +380,7 @@ fn refuse_post<B>(req: &Request<B>) -> Option<Response<Bytes>> {
             "415 Unsupported Media Type\n",
         ));
     }
-    check_cross_origin(req.method(), req.uri(), req.headers())
-        .err()
-        .map(|refused| cross_origin_refused(req, refused))
+    refuse_cross_origin(req)
 }
 
 /// The fields of a login form; `next` is empty unless it is a safe local
@@ -388,11 +413,12 @@ impl LoginFields {
     }
 
     /// The form again, with what was typed (but the password) and `message`.
-    fn page<'a>(&'a self, message: &'a str) -> Page<'a> {
+    fn page<'a>(&'a self, message: &'a str, token: Option<&'a CsrfToken>) -> Page<'a> {
         Page {
             next: &self.next,
             username: &self.username,
             message: Some(message),
+            token,
         }
     }
 }
@@ -408,7 +434,11 @@ async fn logged_in(session: &Session, user: &User, target: String) -> Response<B
 
 /// The answer to a failed login: the form with one message (401 for wrong
 /// credentials, 429 or 503 with `Retry-After`), or a logged 500.
-fn login_refused(err: AuthError, fields: &LoginFields) -> Response<Bytes> {
+fn login_refused(
+    err: AuthError,
+    fields: &LoginFields,
+    token: Option<&CsrfToken>,
+) -> Response<Bytes> {
     let (status, message, after) = match err {
         AuthError::InvalidCredentials => (StatusCode::UNAUTHORIZED, INVALID, None),
         AuthError::LockedOut { retry_after } => (
@@ -426,7 +456,7 @@ fn login_refused(err: AuthError, fields: &LoginFields) -> Response<Bytes> {
             return internal_error();
         }
     };
-    let mut response = form_response(status, &fields.page(message));
+    let mut response = form_response(status, &fields.page(message, token));
     if let Some(after) = after {
         retry_after(&mut response, after);
     }
@@ -443,11 +473,30 @@ mod tests {
             next: "/a\"><script>",
             username: "<b>'x'</b>",
             message: Some("<i>"),
+            token: None,
         });
         assert!(!html.contains("<script>"));
         assert!(!html.contains("<b>"));
         assert!(!html.contains("<i>"));
         assert!(html.contains("&lt;b&gt;&#39;x&#39;&lt;/b&gt;"));
+    }
+
+    #[test]
+    fn page_carries_the_csrf_token_when_given() {
+        let page = |token| {
+            render(&Page {
+                next: "",
+                username: "",
+                message: None,
+                token,
+            })
+        };
+        let token = CsrfToken::new("t\"k");
+        assert!(
+            page(Some(&token))
+                .contains(r#"<input type="hidden" name="csrf_token" value="t&quot;k">"#)
+        );
+        assert!(!page(None).contains("csrf_token"));
     }
 
     #[test]

@@ -7,13 +7,13 @@ use futures_util::future::BoxFuture;
 use http::{Method, Request, Response};
 use http_body::Body;
 use http_body_util::Full;
-use pastry_core::{BoxError, Environ, check_cross_origin};
+use pastry_core::{BoxError, Environ};
 use pastry_sessions::SessionExt;
 use tower_service::Service;
 
 use super::form::{
-    cross_origin_refused, is_form, local_path, method_not_allowed, no_session, query_next,
-    read_form, with_session,
+    is_form, local_path, method_not_allowed, no_session, query_next, read_form,
+    refuse_cross_origin, with_session,
 };
 use super::{logout_keeping, safe_next};
 use crate::AuthError;
@@ -29,7 +29,9 @@ use crate::body::{internal_error, see_other};
 /// Other methods get a 405 with `Allow: POST` (a link or an image must not
 /// log anyone out), and a `POST` refused by
 /// [`check_cross_origin`](pastry_core::check_cross_origin) (another site
-/// posting a form) a 403. Needs a `pastry_sessions::SessionLayer` outside
+/// posting a form) a 403, unless a cross-origin protection layer outside
+/// (`pastry_origin`'s `CrossOriginLayer`) already passed it by its own
+/// rules. Needs a `pastry_sessions::SessionLayer` outside
 /// it: without one, a 500 with an error-level log naming the fix.
 ///
 /// ```
@@ -100,8 +102,8 @@ impl Logout {
         B::Data: Send,
         B::Error: Into<BoxError>,
     {
-        if let Err(refused) = check_cross_origin(req.method(), req.uri(), req.headers()) {
-            return cross_origin_refused(&req, refused);
+        if let Some(refused) = refuse_cross_origin(&req) {
+            return refused;
         }
         let Some(session) = req.session().cloned() else {
             return no_session("Logout", &req);

@@ -1,6 +1,7 @@
 //! A login kept in a session: `login`, `logout`, and what binds the login
 //! to the user's credential.
 
+use pastry_core::CSRF_SESSION_KEY;
 use pastry_sessions::{Session, SessionError};
 use sha2::{Digest, Sha256};
 
@@ -46,7 +47,11 @@ pub(crate) fn fingerprint(password_hash: &str) -> String {
 /// [credential version](crate::UserBuilder::credential_version) if set, else a
 /// fingerprint of their password hash), so that changing the password
 /// logs out every other session. After changing a user's password, call
-/// `login` again in the session that changed it.
+/// `login` again in the session that changed it. The session's
+/// synchronizer (CSRF) token, if any, is removed
+/// ([`CSRF_SESSION_KEY`](pastry_core::CSRF_SESSION_KEY)), so a token seen
+/// before login is worth nothing after: `pastry_origin`'s
+/// `CsrfTokenLayer` makes a fresh one.
 ///
 /// ```
 /// use http::{Request, Response};
@@ -71,6 +76,10 @@ pub(crate) fn fingerprint(password_hash: &str) -> String {
 /// ```
 pub async fn login(session: &Session, user: &User) -> Result<(), AuthError> {
     session.cycle_id().await.map_err(session_error)?;
+    session
+        .remove(CSRF_SESSION_KEY)
+        .await
+        .map_err(session_error)?;
     session
         .insert(USER_KEY, user.name())
         .await
