@@ -400,3 +400,65 @@ fn options_come_from_flags_then_environment_then_defaults() {
     assert!(app::Options::from_args_and_env(["--bogus".to_owned()], none).is_err());
     assert!(app::Options::from_args_and_env(["--addr".to_owned()], none).is_err());
 }
+
+#[tokio::test]
+async fn the_cross_origin_layer_refuses_other_sites_before_any_session() {
+    let client = client();
+    // `/counter` changes the session on any method; only the layer stops
+    // another site's form from doing it.
+    let res = client
+        .post("/counter")
+        .header("sec-fetch-site", "cross-site")
+        .expect_status(403)
+        .await;
+    res.assert_text_contains("cross-origin request refused");
+    assert_eq!(res.header("set-cookie"), None);
+    // Login CSRF from another port of the same host (same-site) too.
+    let res = client
+        .post("/login")
+        .header("sec-fetch-site", "same-site")
+        .header("origin", "http://127.0.0.1:9999")
+        .form(&[("username", "bob"), ("password", "builder")])
+        .expect_status(403)
+        .await;
+    res.assert_text_contains("cross-origin request refused");
+    assert_eq!(res.header("set-cookie"), None);
+    client.get("/private").expect_status(303).await;
+}
+
+#[tokio::test]
+async fn a_websocket_handshake_from_another_origin_is_refused() {
+    let client = client();
+    log_in(&client, "alice", "wonderland").await;
+    client
+        .get("/")
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("origin", "http://evil.example")
+        .expect_status(403)
+        .await
+        .assert_text_contains("WebSocket");
+    client
+        .get("/")
+        .header("connection", "upgrade")
+        .header("upgrade", "websocket")
+        .header("origin", "http://localhost")
+        .expect_status(200)
+        .await;
+}
+
+#[tokio::test]
+async fn logged_in_pages_are_cache_control_private() {
+    let client = client();
+    let res = client.get("/counter").await;
+    assert_eq!(res.header("cache-control"), None);
+    log_in(&client, "alice", "wonderland").await;
+    client
+        .get("/private")
+        .await
+        .assert_header("cache-control", "private");
+    client
+        .get("/counter")
+        .await
+        .assert_header("cache-control", "private");
+}

@@ -17,6 +17,7 @@ use pastry::auth::{
 };
 use pastry::catch::CatchLayer;
 use pastry::gzip::GzipLayer;
+use pastry::origin::CrossOriginLayer;
 use pastry::sessions::{AnyStore, SessionExt, SessionLayer};
 use pastry::urlmap::UrlMap;
 use pastry::{BoxError, Environ, html_escape};
@@ -360,8 +361,11 @@ fn api() -> axum::Router {
         )
 }
 
-/// The whole demo: catch, gzip, sessions, session auth and the URL map, from
-/// the outside in. One `Authenticator` serves the login form and `/admin`'s
+/// The whole demo: cross-origin protection, catch, gzip, sessions, session
+/// auth and the URL map, from the outside in. The cross-origin layer comes
+/// first, so a form posted by another site (login or logout CSRF) or a
+/// WebSocket handshake from another origin is a 403 before any session is
+/// read or a cookie set. One `Authenticator` serves the login form and `/admin`'s
 /// Basic auth. Expired sessions are swept by [`spawn_cleanup`], which
 /// `main` starts beside it.
 pub fn stack<B>(
@@ -400,6 +404,7 @@ where
         .build()?;
     let sessions = SessionLayer::new(config.store.clone()).secure(config.secure_cookies);
     Ok(ServiceBuilder::new()
+        .layer(CrossOriginLayer::new())
         .layer(CatchLayer::new().debug(config.debug))
         .layer(GzipLayer::new())
         .layer(sessions)

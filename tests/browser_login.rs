@@ -1,0 +1,328 @@
+//! The altdemo in headless Chromium (issue 16, item 7), driven over
+//! WebDriver (chromedriver) with fantoccini: log in through the form, watch
+//! the counter go up across page loads, log out; then a page on a second
+//! loopback origin auto-submits a login form to the demo, which must refuse
+//! it (403) and set no cookie. A screenshot of the logged-in page is saved
+//! as `target/browser/logged-in.png`.
+//!
+//! Needs Debian's `chromium` and `chromium-driver` (`.ci/install-browser`).
+//! Without them the test prints why it was skipped and passes, unless
+//! `PASTRY_REQUIRE_BROWSER` is set (CI sets it): then it fails.
+
+#[path = "../examples/altdemo/app.rs"]
+#[allow(dead_code)]
+mod app;
+
+use std::convert::Infallible;
+use std::future::IntoFuture;
+use std::net::{SocketAddr, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use fantoccini::{Client, ClientBuilder, Locator};
+use http::{Request, Response};
+use http_body_util::Full;
+use pastry::sessions::AnyStore;
+use tokio::net::TcpListener;
+
+/// How long any one step may take in the browser before the test fails.
+const STEP: Duration = Duration::from_secs(20);
+
+/// The Chromium flags: headless, and nothing that reaches the network
+/// (this machine's network is closed) or outlives the test.
+const CHROMIUM_ARGS: &[&str] = &[
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-dev-shm-usage",
+    "--window-size=1024,768",
+];
+
+/// `name` found on `PATH`.
+fn on_path(name: &str) -> Option<PathBuf> {
+    std::env::split_paths(&std::env::var_os("PATH")?)
+        .map(|dir| dir.join(name))
+        .find(|path| path.is_file())
+}
+
+/// Chromium and chromedriver, or why they cannot be used.
+fn browser() -> Result<(PathBuf, PathBuf), String> {
+    let chromium = on_path("chromium").ok_or("chromium is not installed")?;
+    let driver = on_path("chromedriver").ok_or("chromedriver is not installed")?;
+    Ok((chromium, driver))
+}
+
+/// A chromedriver child, killed with its browsers (its process group)
+/// when dropped, even when the test fails.
+struct Driver {
+    child: Child,
+    port: u16,
+}
+
+impl Driver {
+    fn start(path: &Path) -> Driver {
+        use std::os::unix::process::CommandExt;
+        let port = {
+            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            probe.local_addr().unwrap().port()
+        };
+        let child = Command::new(path)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .process_group(0)
+            .spawn()
+            .expect("chromedriver starts");
+        let driver = Driver { child, port };
+        let deadline = Instant::now() + STEP;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "chromedriver did not listen on port {port} within {STEP:?}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        driver
+    }
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        if let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32) {
+            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Serves the demo on 127.0.0.1:0, in this process.
+async fn serve_demo() -> SocketAddr {
+    let store = AnyStore::from_url("memory:").unwrap();
+    let stack = app::stack(app::Config::new(store, false, false)).unwrap();
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(pastry::serve(listener, stack).quiet(true).into_future());
+    addr
+}
+
+/// Serves, on another port (another origin), a page that posts a login form
+/// to the demo as soon as it loads: a login CSRF with the attacker's
+/// credentials.
+async fn serve_attacker(demo: SocketAddr) -> SocketAddr {
+    let page = format!(
+        "<!doctype html><html><body onload=\"document.forms[0].submit()\">\
+         <form method=\"post\" action=\"http://{demo}/login\">\
+         <input name=\"username\" value=\"bob\"><input name=\"password\" value=\"builder\">\
+         <input name=\"next\" value=\"/private\"></form></body></html>"
+    );
+    let page = Bytes::from(page);
+    let app = tower::service_fn(move |_req: Request<hyper::body::Incoming>| {
+        let page = page.clone();
+        async move {
+            let mut res = Response::new(Full::new(page));
+            res.headers_mut()
+                .insert("content-type", "text/html; charset=utf-8".parse().unwrap());
+            Ok::<_, Infallible>(res)
+        }
+    });
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(pastry::serve(listener, app).quiet(true).into_future());
+    addr
+}
+
+/// Waits until the browser is at a URL that satisfies `ok`.
+async fn wait_for_url(client: &Client, what: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + STEP;
+    loop {
+        let url = client.current_url().await.unwrap().to_string();
+        if ok(&url) {
+            return url;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the browser never got to {what}; it is at {url}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+async fn count(client: &Client, demo: SocketAddr) -> u64 {
+    client
+        .goto(&format!("http://{demo}/counter"))
+        .await
+        .unwrap();
+    let count = client
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("#count"))
+        .await
+        .unwrap();
+    count.text().await.unwrap().trim().parse().unwrap()
+}
+
+fn artifact_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("target"));
+    target.join("browser")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn login_counter_logout_and_cross_site_login_refused_in_chromium() {
+    let (chromium, driver_path) = match browser() {
+        Ok(found) => found,
+        Err(why) if std::env::var_os("PASTRY_REQUIRE_BROWSER").is_none() => {
+            println!(
+                "browser test skipped: {why} (run .ci/install-browser; set PASTRY_REQUIRE_BROWSER=1 to make this a failure)"
+            );
+            return;
+        }
+        Err(why) => panic!("PASTRY_REQUIRE_BROWSER is set but {why}: run .ci/install-browser"),
+    };
+    let demo = serve_demo().await;
+    let attacker = serve_attacker(demo).await;
+    let driver = Driver::start(&driver_path);
+    let profile = tempfile::tempdir().unwrap();
+
+    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
+    args.push(format!("--user-data-dir={}", profile.path().display()));
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".to_owned(),
+        serde_json::json!({ "binary": chromium, "args": args }),
+    );
+    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&format!("http://127.0.0.1:{}", driver.port))
+        .await
+        .expect("a WebDriver session with headless Chromium");
+
+    // Log in through the form.
+    client.goto(&format!("http://{demo}/login")).await.unwrap();
+    let form = client
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("form"))
+        .await
+        .unwrap();
+    form.find(Locator::Css("input[name=username]"))
+        .await
+        .unwrap()
+        .send_keys("alice")
+        .await
+        .unwrap();
+    form.find(Locator::Css("input[name=password]"))
+        .await
+        .unwrap()
+        .send_keys("wonderland")
+        .await
+        .unwrap();
+    form.find(Locator::Css("button[type=submit]"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    let home = format!("http://{demo}/");
+    wait_for_url(&client, "the home page after login", |url| url == home).await;
+
+    // The counter goes up across page loads.
+    let first = count(&client, demo).await;
+    let second = count(&client, demo).await;
+    let third = count(&client, demo).await;
+    assert_eq!(
+        (second, third),
+        (first + 1, first + 2),
+        "the counter must go up by one per load"
+    );
+
+    // The logged-in page, saved as an artifact.
+    client
+        .goto(&format!("http://{demo}/private"))
+        .await
+        .unwrap();
+    let user = client
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("#user"))
+        .await
+        .unwrap();
+    assert_eq!(user.text().await.unwrap(), "alice");
+    let png = client.screenshot().await.unwrap();
+    assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
+    let dir = artifact_dir();
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("logged-in.png"), &png).unwrap();
+
+    // Log out with the button every page carries.
+    client
+        .find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_url(&client, "the home page after logout", |url| url == home).await;
+    client
+        .goto(&format!("http://{demo}/private"))
+        .await
+        .unwrap();
+    wait_for_url(&client, "the login page (logged out)", |url| {
+        url.starts_with(&format!("http://{demo}/login"))
+    })
+    .await;
+    client.delete_all_cookies().await.unwrap();
+
+    // Another origin's page posts a login form to the demo on load.
+    client.goto(&format!("http://{attacker}/")).await.unwrap();
+    let target = format!("http://{demo}/login");
+    wait_for_url(&client, "the demo's answer to the forged login", |url| {
+        url == target
+    })
+    .await;
+    let body = client
+        .wait()
+        .at_most(STEP)
+        .for_element(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        body.contains("403 Forbidden: cross-origin request refused"),
+        "the forged login must be refused with a 403, got: {body}"
+    );
+    let cookies = client.get_all_cookies().await.unwrap();
+    assert!(
+        cookies.is_empty(),
+        "the refused login must set no cookie, got {:?}",
+        cookies
+            .iter()
+            .map(|c| c.name().to_owned())
+            .collect::<Vec<_>>()
+    );
+    // And nobody is logged in.
+    client
+        .goto(&format!("http://{demo}/private"))
+        .await
+        .unwrap();
+    wait_for_url(
+        &client,
+        "the login page (the forged login did nothing)",
+        |url| url.starts_with(&format!("http://{demo}/login")),
+    )
+    .await;
+
+    client.close().await.unwrap();
+    drop(driver);
+}
