@@ -1,5 +1,6 @@
 //! The layer: collects the settings and wraps services with them.
 
+use std::any::Any;
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use crate::error::ConfigError;
 use crate::expiry::Expiry;
 use crate::same_site::SameSite;
 use crate::service::SessionService;
+use crate::session::{AtomicUpdate, Replayer};
 use crate::store::{DynStore, SessionStore};
 
 /// Adds a [`Session`](crate::Session) to every request and saves it after
@@ -43,6 +45,7 @@ use crate::store::{DynStore, SessionStore};
 #[derive(Clone)]
 pub struct SessionLayer {
     store: Arc<dyn DynStore>,
+    replayer: Arc<Replayer>,
     config: Arc<Config>,
 }
 
@@ -50,6 +53,7 @@ impl SessionLayer {
     /// A layer keeping sessions in `store`, with the default settings.
     pub fn new(store: impl SessionStore) -> Self {
         Self {
+            replayer: Arc::new(Replayer::new(atomic_update(&store))),
             store: Arc::new(store),
             config: Arc::new(Config::new()),
         }
@@ -177,9 +181,18 @@ impl SessionLayer {
         })
     }
 
-    /// How many times a save is replayed after concurrent requests changed
-    /// the session first (default 8); after that the request fails with a
-    /// logged error and a 500.
+    /// How many times a save is replayed after a save from elsewhere came
+    /// in between (default 8); after that the request fails with a logged
+    /// error and a 500.
+    ///
+    /// Only stores other than the bundled ones use it. The bundled stores
+    /// (memory, file, SQLite, also inside [`AnyStore`](crate::AnyStore))
+    /// replay a conflicting save atomically, once, and never fail for a
+    /// conflict. With any other store, the requests of one layer take turns
+    /// per session to reload, replay and save, so they never conflict with
+    /// each other there; a save from another process or layer in between
+    /// makes the request wait a random, growing back-off (2 ms doubling to
+    /// 100 ms, full jitter) and replay again, up to this many times.
     pub fn max_retries(self, retries: u32) -> Self {
         self.update(|c| {
             c.max_retries = retries;
@@ -224,7 +237,41 @@ impl<S> Layer<S> for SessionLayer {
                 Arc::new(config)
             }
         };
-        SessionService::new(inner, Arc::clone(&self.store), config)
+        SessionService::new(
+            inner,
+            Arc::clone(&self.store),
+            Arc::clone(&self.replayer),
+            config,
+        )
+    }
+}
+
+/// The atomic replay of a bundled store, also inside an
+/// [`AnyStore`](crate::AnyStore); `None` for any other store, whose
+/// conflicts are replayed with compare-and-swap and back-off.
+fn atomic_update(store: &dyn Any) -> Option<Arc<dyn AtomicUpdate>> {
+    #[cfg(feature = "memory")]
+    if let Some(store) = store.downcast_ref::<crate::MemoryStore>() {
+        return Some(Arc::new(store.clone()));
+    }
+    #[cfg(feature = "file")]
+    if let Some(store) = store.downcast_ref::<crate::FileStore>() {
+        return Some(Arc::new(store.clone()));
+    }
+    #[cfg(feature = "sqlite")]
+    if let Some(store) = store.downcast_ref::<crate::SqliteStore>() {
+        return Some(Arc::new(store.clone()));
+    }
+    let any = store.downcast_ref::<crate::AnyStore>()?;
+    #[allow(unreachable_patterns, unreachable_code, clippy::match_single_binding)]
+    match any {
+        #[cfg(feature = "memory")]
+        crate::AnyStore::Memory(store) => atomic_update(store),
+        #[cfg(feature = "file")]
+        crate::AnyStore::File(store) => atomic_update(store),
+        #[cfg(feature = "sqlite")]
+        crate::AnyStore::Sqlite(store) => atomic_update(store),
+        _ => None,
     }
 }
 

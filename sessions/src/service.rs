@@ -11,6 +11,7 @@ use crate::body::SessionBody;
 use crate::config::Config;
 use crate::future::ResponseFuture;
 use crate::id::SessionId;
+use crate::session::Replayer;
 use crate::store::DynStore;
 
 /// At most this many well-formed ids are tried from one request's cookies.
@@ -22,14 +23,21 @@ const MAX_CANDIDATES: usize = 4;
 pub struct SessionService<S> {
     inner: S,
     store: Arc<dyn DynStore>,
+    replayer: Arc<Replayer>,
     pub(crate) config: Arc<Config>,
 }
 
 impl<S> SessionService<S> {
-    pub(crate) fn new(inner: S, store: Arc<dyn DynStore>, config: Arc<Config>) -> Self {
+    pub(crate) fn new(
+        inner: S,
+        store: Arc<dyn DynStore>,
+        replayer: Arc<Replayer>,
+        config: Arc<Config>,
+    ) -> Self {
         Self {
             inner,
             store,
+            replayer,
             config,
         }
     }
@@ -70,8 +78,9 @@ where
             return ResponseFuture::refused();
         }
         let (candidates, had_cookie) = session_cookies(req.headers(), &self.config.cookie_name);
-        let session = Session::new(
+        let session = Session::create(
             Arc::clone(&self.store),
+            Arc::clone(&self.replayer),
             Arc::clone(&self.config),
             candidates,
             had_cookie,

@@ -1,8 +1,9 @@
 use std::collections::BTreeMap;
 use std::fmt;
+use std::hash::{BuildHasher, Hasher};
 use std::mem;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use http::HeaderValue;
 use serde::Serialize;
@@ -12,7 +13,7 @@ use tokio::sync::OnceCell;
 
 use crate::config::Config;
 use crate::id::SessionId;
-use crate::store::{DynStore, SaveOutcome};
+use crate::store::{BoxFuture, DynStore, SaveOutcome};
 use crate::{Expiry, Record, SessionError, SessionKey};
 
 /// The session of the current request: a cheap-to-clone handle that
@@ -26,11 +27,17 @@ use crate::{Expiry, Record, SessionError, SessionKey};
 ///
 /// Each request remembers its own changes (which keys it set, removed or
 /// cleared). If another request saved the same session in the meantime,
-/// the save reloads the record and replays them, so concurrent requests
-/// that change different keys all keep their changes, and on the same key
-/// the later save wins. After
-/// [`max_retries`](crate::SessionLayer::max_retries) failed replays the
-/// request fails with a logged error and a 500.
+/// the save replays them onto the record as it is now, so concurrent
+/// requests that change different keys all keep their changes, and on the
+/// same key the later save wins. The bundled stores (memory, file, SQLite,
+/// and the same through [`AnyStore`](crate::AnyStore)) replay atomically
+/// (under the store's lock, or in one SQLite `BEGIN IMMEDIATE`
+/// transaction), so a replay always succeeds: concurrent requests on one
+/// session never answer a 500. With any other store the layer reloads,
+/// replays and saves again, waiting a growing, random back-off between
+/// tries; only after
+/// [`max_retries`](crate::SessionLayer::max_retries) failed replays does
+/// the request fail with a logged error and a 500.
 ///
 /// ```
 /// use http::{Request, Response};
@@ -60,6 +67,8 @@ pub struct Session {
 
 struct Inner {
     store: Arc<dyn DynStore>,
+    /// How this layer replays a save that conflicted.
+    replayer: Arc<Replayer>,
     config: Arc<Config>,
     /// Well-formed ids from the request's cookies, in the order sent.
     candidates: Vec<SessionId>,
@@ -91,15 +100,15 @@ struct Current {
 
 /// This request's own changes, replayed onto a fresh copy of the record
 /// when a concurrent request saved first.
-#[derive(Default)]
-struct Changes {
+#[derive(Clone, Default)]
+pub(crate) struct Changes {
     cleared: bool,
     keys: BTreeMap<String, Option<Value>>,
     expiry: Option<Option<Expiry>>,
 }
 
 impl Changes {
-    fn apply(&self, mut record: Record) -> Record {
+    pub(crate) fn apply(&self, mut record: Record) -> Record {
         if self.cleared {
             record.data.clear();
         }
@@ -120,9 +129,90 @@ impl Changes {
     }
 }
 
+/// Replays a request's changes onto the latest stored record.
+pub(crate) type Replay = Box<dyn FnOnce(Record) -> Record + Send>;
+
+/// A store that can replay a request's changes atomically: load the live
+/// record, apply the changes, save it, with no other save or delete of that
+/// key in between (in this process or any other sharing the store).
+pub(crate) trait AtomicUpdate: Send + Sync + 'static {
+    /// The saved record (its version already the stored one), or `None`
+    /// when no live record is stored under `key` at `now` (destroyed or
+    /// expired): then nothing is written.
+    fn update<'a>(
+        &'a self,
+        key: &'a SessionKey,
+        now: SystemTime,
+        replay: Replay,
+    ) -> BoxFuture<'a, Result<Option<Record>, SessionError>>;
+}
+
+/// How one layer replays a save that conflicted: shared by the layer's
+/// clones and every session they make.
+pub(crate) enum Replayer {
+    /// The store replays atomically (the bundled stores).
+    Atomic(Arc<dyn AtomicUpdate>),
+    /// Any other store: the layer's requests take turns per session key
+    /// (one of [`TURNS`] stripes) to reload, replay and save, so they never
+    /// conflict with each other there; only a save from elsewhere (another
+    /// process, another layer) in between makes them back off and try
+    /// again.
+    Turns(Box<[tokio::sync::Mutex<()>]>),
+}
+
+/// How many stripes [`Replayer::Turns`] has.
+const TURNS: usize = 64;
+
+impl Replayer {
+    pub(crate) fn new(atomic: Option<Arc<dyn AtomicUpdate>>) -> Self {
+        match atomic {
+            Some(atomic) => Replayer::Atomic(atomic),
+            None => Replayer::Turns((0..TURNS).map(|_| tokio::sync::Mutex::new(())).collect()),
+        }
+    }
+}
+
+/// The first back-off after a conflict; each later one doubles, up to
+/// [`MAX_BACKOFF`]. The wait is random in `[0, that]` ("full jitter"), so
+/// requests that conflicted together do not retry together.
+const FIRST_BACKOFF: Duration = Duration::from_millis(2);
+const MAX_BACKOFF: Duration = Duration::from_millis(100);
+
+/// A random wait before replay number `attempt` (from 1).
+fn backoff(attempt: u32) -> Duration {
+    let ceiling = FIRST_BACKOFF
+        .saturating_mul(1 << attempt.saturating_sub(1).min(16))
+        .min(MAX_BACKOFF);
+    // RandomState is seeded from the OS once per thread and stepped per
+    // call: enough to spread retries, no extra dependency.
+    let random = std::collections::hash_map::RandomState::new()
+        .build_hasher()
+        .finish();
+    let nanos = u64::try_from(ceiling.as_nanos()).unwrap_or(u64::MAX);
+    Duration::from_nanos(random % nanos.max(1))
+}
+
 impl Session {
+    /// A session without an atomic replay (unit tests elsewhere).
+    #[cfg(test)]
     pub(crate) fn new(
         store: Arc<dyn DynStore>,
+        config: Arc<Config>,
+        candidates: Vec<SessionId>,
+        had_cookie: bool,
+    ) -> Self {
+        Self::create(
+            store,
+            Arc::new(Replayer::new(None)),
+            config,
+            candidates,
+            had_cookie,
+        )
+    }
+
+    pub(crate) fn create(
+        store: Arc<dyn DynStore>,
+        replayer: Arc<Replayer>,
         config: Arc<Config>,
         candidates: Vec<SessionId>,
         had_cookie: bool,
@@ -130,6 +220,7 @@ impl Session {
         Self {
             inner: Arc::new(Inner {
                 store,
+                replayer,
                 config,
                 candidates,
                 had_cookie,
@@ -406,8 +497,10 @@ impl Session {
     }
 
     /// Saves `record` with compare-and-swap; when a concurrent request saved
-    /// first, reloads the record and replays `changes` onto it, up to the
-    /// retry budget.
+    /// first, replays `changes` onto the record as it is now: atomically in
+    /// the store when it can, else in this layer's turn for the key,
+    /// reloading and saving again (after a random back-off when a save
+    /// from elsewhere came in between), up to the retry budget.
     async fn save_with_replay(
         &self,
         key: &SessionKey,
@@ -415,28 +508,60 @@ impl Session {
         changes: &Changes,
         now: SystemTime,
     ) -> Result<Outcome, SessionError> {
-        let config = &*self.inner.config;
+        let config = &self.inner.config;
         let store = &*self.inner.store;
-        let mut attempt = 0;
-        loop {
-            record.expires_at = config.expires_at(record, now);
-            match store.save_dyn(key, record).await? {
-                SaveOutcome::Saved => return Ok(Outcome::Saved),
-                SaveOutcome::Conflict if attempt >= config.max_retries || record.version == 0 => {
-                    tracing::error!(target: "pastry_sessions", session = %key.short(), retries = attempt, "session save kept conflicting; changes not saved");
-                    return Err(SessionError::Conflict { retries: attempt });
-                }
-                SaveOutcome::Conflict => {
-                    attempt += 1;
-                    tracing::debug!(target: "pastry_sessions", session = %key.short(), attempt, "concurrent session update; replaying this request's changes");
-                    match store.load_dyn(key, now).await? {
-                        Some(latest) => *record = changes.apply(latest),
-                        None => {
-                            tracing::info!(target: "pastry_sessions", session = %key.short(), "session destroyed or expired by a concurrent request; changes dropped");
-                            return Ok(Outcome::Lost);
-                        }
+        record.expires_at = config.expires_at(record, now);
+        match store.save_dyn(key, record).await? {
+            SaveOutcome::Saved => return Ok(Outcome::Saved),
+            // A new id's key already stored: not a concurrent request's
+            // doing, and replaying onto another session is never right.
+            SaveOutcome::Conflict if record.version == 0 => {
+                tracing::error!(target: "pastry_sessions", session = %key.short(), "a new session's key is already stored; changes not saved");
+                return Err(SessionError::Conflict { retries: 0 });
+            }
+            SaveOutcome::Conflict => {}
+        }
+        tracing::debug!(target: "pastry_sessions", session = %key.short(), "concurrent session update; replaying this request's changes");
+        let turns = match &*self.inner.replayer {
+            Replayer::Atomic(atomic) => {
+                let changes = changes.clone();
+                let config = Arc::clone(config);
+                let replay: Replay = Box::new(move |latest| {
+                    let mut record = changes.apply(latest);
+                    record.expires_at = config.expires_at(&record, now);
+                    record
+                });
+                return match atomic.update(key, now, replay).await? {
+                    Some(saved) => {
+                        *record = saved;
+                        Ok(Outcome::Saved)
                     }
-                }
+                    None => Ok(lost(key)),
+                };
+            }
+            Replayer::Turns(turns) => turns,
+        };
+        let _turn = turns[usize::from(key.as_bytes()[0]) % turns.len()]
+            .lock()
+            .await;
+        let mut replays = 0;
+        loop {
+            if replays >= config.max_retries {
+                tracing::error!(target: "pastry_sessions", session = %key.short(), retries = replays, "session save kept conflicting; changes not saved");
+                return Err(SessionError::Conflict { retries: replays });
+            }
+            if replays > 0 {
+                tracing::debug!(target: "pastry_sessions", session = %key.short(), replays, "session saved elsewhere meanwhile; backing off");
+                tokio::time::sleep(backoff(replays)).await;
+            }
+            replays += 1;
+            match store.load_dyn(key, now).await? {
+                Some(latest) => *record = changes.apply(latest),
+                None => return Ok(lost(key)),
+            }
+            record.expires_at = config.expires_at(record, now);
+            if store.save_dyn(key, record).await? == SaveOutcome::Saved {
+                return Ok(Outcome::Saved);
             }
         }
     }
@@ -473,7 +598,12 @@ impl Session {
     }
 
     /// The `Set-Cookie` to send: the saved session's cookie, a removal when
-    /// a session the client had is gone, else none.
+    /// this request destroyed the session the client had, else none.
+    ///
+    /// A session that a concurrent request destroyed or rotated (a login's
+    /// [`cycle_id`](Self::cycle_id)) gets no `Set-Cookie` at all: that
+    /// request's answer carries the cookie the client should keep, and a
+    /// removal sent here, arriving after it, would erase it.
     fn cookie_after(
         &self,
         outcome: Outcome,
@@ -483,12 +613,13 @@ impl Session {
         now: SystemTime,
     ) -> Option<HeaderValue> {
         let config = &self.inner.config;
-        let gone = match outcome {
-            Outcome::Saved => return Some(config.cookie(id, record, now)),
-            Outcome::Lost => true,
-            Outcome::Unchanged => destroyed,
-        };
-        (gone && self.inner.had_cookie).then(|| config.removal_cookie())
+        match outcome {
+            Outcome::Saved => Some(config.cookie(id, record, now)),
+            Outcome::Lost => None,
+            Outcome::Unchanged => {
+                (destroyed && self.inner.had_cookie).then(|| config.removal_cookie())
+            }
+        }
     }
 }
 
@@ -511,6 +642,13 @@ enum Outcome {
     /// A concurrent request destroyed the session (or it expired) before
     /// this request's changes could be replayed; they are dropped.
     Lost,
+}
+
+/// A concurrent request destroyed the session (or it expired) before this
+/// request's changes could be replayed: they are dropped.
+fn lost(key: &SessionKey) -> Outcome {
+    tracing::info!(target: "pastry_sessions", session = %key.short(), "session destroyed, rotated or expired by a concurrent request; this request's changes dropped");
+    Outcome::Lost
 }
 
 fn fresh(now: SystemTime) -> Current {

@@ -4,7 +4,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use crate::store::{SaveOutcome, SessionStore};
+use crate::session::{AtomicUpdate, Replay};
+use crate::store::{BoxFuture, SaveOutcome, SessionStore};
 use crate::{Record, SessionError, SessionKey};
 
 const SUFFIX: &str = ".session";
@@ -20,7 +21,10 @@ const LOCK_DIR: &str = ".locks";
 ///   a reader sees the old or the new record, never half of one.
 /// - Saves and deletes hold an exclusive [`File::lock`] on one of 256 lock
 ///   files (in `.locks/`, chosen by the key's first byte), so the
-///   compare-and-swap holds across processes.
+///   compare-and-swap holds across processes. When a save conflicts, the
+///   layer's replay holds that lock from reloading the record to writing it
+///   back, so it cannot conflict again: concurrent requests on one session
+///   never answer a 500.
 /// - Expiry is checked on load; a corrupt or truncated file is logged and
 ///   treated as missing; [`delete_expired`](SessionStore::delete_expired)
 ///   removes expired and corrupt session files and temp files left by a
@@ -167,6 +171,33 @@ impl Inner {
         if stored != expected {
             return Ok(SaveOutcome::Conflict);
         }
+        self.write(key, &path, bytes)?;
+        Ok(SaveOutcome::Saved)
+    }
+
+    /// Reloads, replays and saves under the stripe lock, so no other save
+    /// or delete of the key (in any process) comes in between.
+    fn update(
+        &self,
+        key: &SessionKey,
+        now: SystemTime,
+        replay: Replay,
+    ) -> Result<Option<Record>, SessionError> {
+        let path = self.path(key);
+        let _lock = self.lock(key)?;
+        let Some(latest) = self.read(key, &path)?.filter(|r| !r.is_expired(now)) else {
+            return Ok(None);
+        };
+        let version = latest.next_version()?;
+        let mut record = replay(latest);
+        record.version = version;
+        self.write(key, &path, &record.to_json())?;
+        Ok(Some(record))
+    }
+
+    /// Writes `bytes` to a temp file and renames it over `path`; the
+    /// caller holds the key's lock.
+    fn write(&self, key: &SessionKey, path: &Path, bytes: &[u8]) -> Result<(), SessionError> {
         let temp = self.dir.join(format!(
             "{}.{}{TEMP_SUFFIX}",
             key.to_hex(),
@@ -178,13 +209,13 @@ impl Inner {
             if self.fsync {
                 file.sync_all()?;
             }
-            fs::rename(&temp, &path)
+            fs::rename(&temp, path)
         })();
         if let Err(e) = written {
             let _ = fs::remove_file(&temp);
             return Err(e.into());
         }
-        Ok(SaveOutcome::Saved)
+        Ok(())
     }
 
     fn delete(&self, key: &SessionKey) -> Result<(), SessionError> {
@@ -263,5 +294,17 @@ impl SessionStore for FileStore {
 
     async fn delete_expired(&self, now: SystemTime) -> Result<u64, SessionError> {
         self.blocking(move |inner| inner.delete_expired(now)).await
+    }
+}
+
+impl AtomicUpdate for FileStore {
+    fn update<'a>(
+        &'a self,
+        key: &'a SessionKey,
+        now: SystemTime,
+        replay: Replay,
+    ) -> BoxFuture<'a, Result<Option<Record>, SessionError>> {
+        let key = *key;
+        Box::pin(self.blocking(move |inner| inner.update(&key, now, replay)))
     }
 }

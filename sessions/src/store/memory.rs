@@ -5,7 +5,8 @@ use std::time::SystemTime;
 use dashmap::DashMap;
 use dashmap::mapref::entry::Entry;
 
-use crate::store::{SaveOutcome, SessionStore};
+use crate::session::{AtomicUpdate, Replay};
+use crate::store::{BoxFuture, SaveOutcome, SessionStore};
 use crate::{Record, SessionError, SessionKey};
 
 /// How many sessions [`MemoryStore::new`] (and the `memory:` URL of
@@ -48,7 +49,8 @@ pub const DEFAULT_MAX_ENTRIES: usize = 100_000;
 /// # }
 /// ```
 ///
-/// Clones share the same map.
+/// A save that conflicts is replayed under the map's lock on the key, so it
+/// cannot conflict again. Clones share the same map.
 #[derive(Clone, Debug)]
 pub struct MemoryStore {
     map: Arc<DashMap<SessionKey, Slot>>,
@@ -189,6 +191,31 @@ impl SessionStore for MemoryStore {
             keep
         });
         Ok(removed)
+    }
+}
+
+/// A replay holds the map's lock on the key from reading the record to
+/// writing it back: no other save or delete of that key comes in between.
+impl AtomicUpdate for MemoryStore {
+    fn update<'a>(
+        &'a self,
+        key: &'a SessionKey,
+        now: SystemTime,
+        replay: Replay,
+    ) -> BoxFuture<'a, Result<Option<Record>, SessionError>> {
+        Box::pin(async move {
+            let Some(mut slot) = self.map.get_mut(key) else {
+                return Ok(None);
+            };
+            if slot.record.is_expired(now) {
+                return Ok(None);
+            }
+            let version = slot.record.next_version()?;
+            let mut record = replay(slot.record.clone());
+            record.version = version;
+            slot.record = record.clone();
+            Ok(Some(record))
+        })
     }
 }
 

@@ -8,7 +8,8 @@ use serde_json::{Map, Value};
 use tokio::sync::Semaphore;
 
 use crate::expiry::{Expiry, from_millis, to_millis};
-use crate::store::{SaveOutcome, SessionStore};
+use crate::session::{AtomicUpdate, Replay};
+use crate::store::{BoxFuture, SaveOutcome, SessionStore};
 use crate::{Record, SessionError, SessionKey};
 
 const SCHEMA_VERSION: i64 = 1;
@@ -45,7 +46,10 @@ pub enum Synchronous {
 /// [`Synchronous::Normal`] unless told otherwise, with a busy timeout so
 /// processes wait for each other's writes; statements are prepared once
 /// per connection and cached. Queries run on tokio's blocking pool over a
-/// small pool of connections.
+/// small pool of connections. When a save conflicts, the layer's replay
+/// reloads, re-applies and saves in one `BEGIN IMMEDIATE` transaction, so
+/// it cannot conflict again: concurrent requests on one session never
+/// answer a 500.
 ///
 /// **Expired sessions stay in the table until a sweep removes them**: a
 /// load ignores an expired row but does not delete it, so the database
@@ -269,6 +273,80 @@ impl fmt::Debug for SqliteStore {
     }
 }
 
+/// The live record stored under `key` at `now`; a corrupt row is logged
+/// and reported as `None`.
+fn read(conn: &Connection, key: &SessionKey, now: SystemTime) -> rusqlite::Result<Option<Record>> {
+    let row = conn
+        .prepare_cached(LOAD)?
+        .query_row(params![&key.as_bytes()[..], to_millis(now)], |row| {
+            Ok((
+                row.get::<_, String>(0)?,
+                row.get::<_, Option<String>>(1)?,
+                row.get::<_, i64>(2)?,
+                row.get::<_, i64>(3)?,
+                row.get::<_, i64>(4)?,
+            ))
+        })
+        .optional()?;
+    let Some((data, expiry, created_at, expires_at, version)) = row else {
+        return Ok(None);
+    };
+    let data = serde_json::from_str::<Map<String, Value>>(&data);
+    let expiry = expiry.map(|text| Expiry::decode(&text).ok_or(text));
+    match (data, expiry.transpose(), u64::try_from(version)) {
+        (Ok(data), Ok(expiry), Ok(version)) => Ok(Some(Record {
+            data,
+            expiry,
+            created_at: from_millis(created_at),
+            expires_at: from_millis(expires_at),
+            version,
+        })),
+        _ => {
+            tracing::warn!(target: "pastry_sessions", session = %key.short(), "corrupt session row treated as missing");
+            Ok(None)
+        }
+    }
+}
+
+/// Reloads, replays and saves in one `BEGIN IMMEDIATE` transaction: it holds
+/// the database's write lock from the read on, so no other save or delete
+/// (from any connection or process) comes in between.
+fn update(
+    conn: &Connection,
+    key: &SessionKey,
+    now: SystemTime,
+    replay: Replay,
+) -> Result<Option<Record>, SessionError> {
+    let tx =
+        rusqlite::Transaction::new_unchecked(conn, TransactionBehavior::Immediate).map_err(sql)?;
+    let Some(latest) = read(&tx, key, now).map_err(sql)? else {
+        return Ok(None);
+    };
+    let expected = version_to_sql(latest.version);
+    let version = latest.next_version()?;
+    let mut record = replay(latest);
+    record.version = version;
+    let changed = tx
+        .prepare_cached(UPDATE)
+        .and_then(|mut update| {
+            update.execute(params![
+                &key.as_bytes()[..],
+                Value::Object(record.data.clone()).to_string(),
+                record.expiry.map(|e| e.encode()),
+                to_millis(record.created_at),
+                to_millis(record.expires_at),
+                expected
+            ])
+        })
+        .map_err(sql)?;
+    if changed != 1 {
+        // Cannot happen under the write lock; never report a save that was not.
+        return Err(SessionError::Conflict { retries: 0 });
+    }
+    tx.commit().map_err(sql)?;
+    Ok(Some(record))
+}
+
 fn version_to_sql(version: u64) -> i64 {
     i64::try_from(version).unwrap_or(i64::MAX)
 }
@@ -280,39 +358,7 @@ impl SessionStore for SqliteStore {
         now: SystemTime,
     ) -> Result<Option<Record>, SessionError> {
         let key = *key;
-        self.run(false, move |conn| {
-            let row = conn
-                .prepare_cached(LOAD)?
-                .query_row(params![&key.as_bytes()[..], to_millis(now)], |row| {
-                    Ok((
-                        row.get::<_, String>(0)?,
-                        row.get::<_, Option<String>>(1)?,
-                        row.get::<_, i64>(2)?,
-                        row.get::<_, i64>(3)?,
-                        row.get::<_, i64>(4)?,
-                    ))
-                })
-                .optional()?;
-            let Some((data, expiry, created_at, expires_at, version)) = row else {
-                return Ok(None);
-            };
-            let data = serde_json::from_str::<Map<String, Value>>(&data);
-            let expiry = expiry.map(|text| Expiry::decode(&text).ok_or(text));
-            match (data, expiry.transpose(), u64::try_from(version)) {
-                (Ok(data), Ok(expiry), Ok(version)) => Ok(Some(Record {
-                    data,
-                    expiry,
-                    created_at: from_millis(created_at),
-                    expires_at: from_millis(expires_at),
-                    version,
-                })),
-                _ => {
-                    tracing::warn!(target: "pastry_sessions", session = %key.short(), "corrupt session row treated as missing");
-                    Ok(None)
-                }
-            }
-        })
-        .await
+        self.run(false, move |conn| read(conn, &key, now)).await
     }
 
     async fn save(&self, key: &SessionKey, record: &Record) -> Result<SaveOutcome, SessionError> {
@@ -358,6 +404,22 @@ impl SessionStore for SqliteStore {
             Ok(removed as u64)
         })
         .await
+    }
+}
+
+impl AtomicUpdate for SqliteStore {
+    fn update<'a>(
+        &'a self,
+        key: &'a SessionKey,
+        now: SystemTime,
+        replay: Replay,
+    ) -> BoxFuture<'a, Result<Option<Record>, SessionError>> {
+        let key = *key;
+        Box::pin(async move {
+            // The replay's own errors travel inside the Ok of `run`.
+            self.run(true, move |conn| Ok(update(conn, &key, now, replay)))
+                .await?
+        })
     }
 }
 

@@ -15,6 +15,8 @@ mod expiry;
 mod failures;
 mod fixation;
 mod lazy_loading;
+mod login_race;
+mod many_concurrent;
 mod round_trip;
 mod saving;
 mod settings;
