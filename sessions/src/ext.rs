@@ -1,17 +1,13 @@
-use http::Request;
+#[cfg(doc)]
 use http::request::Parts;
+use pastry_core::RequestHead;
 
 use crate::Session;
 
-mod sealed {
-    pub trait Sealed {}
-    impl<B> Sealed for http::Request<B> {}
-    impl Sealed for http::request::Parts {}
-}
-
 /// `req.session()`: the [`Session`] that
 /// [`SessionLayer`](crate::SessionLayer) attached to a request (or its
-/// [`Parts`]), in the style of pastry-core's `Environ`.
+/// [`Parts`]), in the style of pastry-core's `Environ`: written once over
+/// [`RequestHead`].
 ///
 /// ```
 /// use http::Request;
@@ -20,27 +16,20 @@ mod sealed {
 /// let req = Request::get("/").body(()).unwrap();
 /// assert!(req.session().is_none()); // no SessionLayer in front
 /// ```
-pub trait SessionExt: sealed::Sealed {
+pub trait SessionExt: RequestHead {
     /// The session, or `None` when no [`SessionLayer`](crate::SessionLayer)
     /// wraps the app.
-    fn session(&self) -> Option<&Session>;
-}
-
-impl<B> SessionExt for Request<B> {
     fn session(&self) -> Option<&Session> {
-        self.extensions().get::<Session>()
+        RequestHead::extensions(self).get::<Session>()
     }
 }
 
-impl SessionExt for Parts {
-    fn session(&self) -> Option<&Session> {
-        self.extensions.get::<Session>()
-    }
-}
+impl<T: RequestHead> SessionExt for T {}
 
 #[cfg(all(test, feature = "memory"))]
 mod tests {
     use super::*;
+    use http::Request;
     use std::sync::Arc;
 
     #[test]
