@@ -73,8 +73,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(options: app::Options) -> Result<(), String> {
-    let store = AnyStore::from_url(&options.sessions)
-        .map_err(|error| format!("--sessions {}: {error}", options.sessions))?;
+    // The error names the URL with its password redacted.
+    let store =
+        AnyStore::from_url(&options.sessions).map_err(|error| format!("--sessions: {error}"))?;
     // Expired sessions are deleted in the background, whatever the store.
     let _cleanup = app::spawn_cleanup(&store);
     let stack = app::stack(app::Config::new(
@@ -89,7 +90,7 @@ async fn run(options: app::Options) -> Result<(), String> {
     let addr = listener.local_addr().map_err(|error| error.to_string())?;
     println!(
         "Pastry altdemo on http://{addr}/ (sessions: {})",
-        options.sessions
+        AnyStore::redact(&options.sessions)
     );
     pastry::serve(listener, stack)
         .await
