@@ -104,9 +104,11 @@ impl Drop for Driver {
 }
 
 /// Serves the demo on 127.0.0.1:0, in this process.
-async fn serve_demo() -> SocketAddr {
+async fn serve_demo(csrf_tokens: bool) -> SocketAddr {
     let store = AnyStore::from_url("memory:").unwrap();
-    let stack = app::stack(app::Config::new(store, false, false)).unwrap();
+    let mut config = app::Config::new(store, false, false);
+    config.csrf_tokens = csrf_tokens;
+    let stack = app::stack(config).unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     tokio::spawn(pastry::serve(listener, stack).quiet(true).into_future());
@@ -178,6 +180,17 @@ fn artifact_dir() -> PathBuf {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn login_counter_logout_and_cross_site_login_refused_in_chromium() {
+    run("logged-in.png", false).await;
+}
+
+/// The same with `--csrf-tokens`: the login form and the logout button
+/// carry the session's token, which the demo requires on every POST.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_same_with_csrf_tokens_in_chromium() {
+    run("logged-in-csrf-tokens.png", true).await;
+}
+
+async fn run(screenshot: &str, csrf_tokens: bool) {
     let (chromium, driver_path) = match browser() {
         Ok(found) => found,
         Err(why) if std::env::var_os("PASTRY_REQUIRE_BROWSER").is_none() => {
@@ -188,7 +201,7 @@ async fn login_counter_logout_and_cross_site_login_refused_in_chromium() {
         }
         Err(why) => panic!("PASTRY_REQUIRE_BROWSER is set but {why}: run .ci/install-browser"),
     };
-    let demo = serve_demo().await;
+    let demo = serve_demo(csrf_tokens).await;
     let attacker = serve_attacker(demo).await;
     let driver = Driver::start(&driver_path);
     let profile = tempfile::tempdir().unwrap();
@@ -261,7 +274,15 @@ async fn login_counter_logout_and_cross_site_login_refused_in_chromium() {
     assert!(png.starts_with(b"\x89PNG"), "a PNG screenshot");
     let dir = artifact_dir();
     std::fs::create_dir_all(&dir).unwrap();
-    std::fs::write(dir.join("logged-in.png"), &png).unwrap();
+    std::fs::write(dir.join(screenshot), &png).unwrap();
+    if csrf_tokens {
+        let field = client
+            .find(Locator::Css(
+                "form[action='/logout'] input[name=csrf_token]",
+            ))
+            .await;
+        assert!(field.is_ok(), "the logout button must carry the CSRF token");
+    }
 
     // Log out with the button every page carries.
     client

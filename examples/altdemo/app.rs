@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body::Body;
-use http_body_util::combinators::BoxBody;
+use http_body_util::combinators::{BoxBody, UnsyncBoxBody};
 use http_body_util::{BodyExt, Full};
 use pastry::auth::{
     Authenticator, BasicAuthLayer, FileUserStore, LoginForm, Logout, PasswordHasher,
@@ -17,11 +17,12 @@ use pastry::auth::{
 };
 use pastry::catch::CatchLayer;
 use pastry::gzip::GzipLayer;
-use pastry::origin::CrossOriginLayer;
+use pastry::origin::{CheckedBody, CrossOriginLayer, CsrfToken, CsrfTokenLayer};
 use pastry::sessions::{AnyStore, SessionExt, SessionLayer};
 use pastry::urlmap::UrlMap;
 use pastry::{BoxError, Environ, html_escape};
-use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
+use tower::util::Either;
+use tower::{Layer, Service, ServiceBuilder, ServiceExt, service_fn};
 
 /// The most paragraphs `/lorem?n=` answers.
 pub const MAX_PARAGRAPHS: usize = 200;
@@ -51,6 +52,8 @@ pub struct Options {
     pub debug: bool,
     /// `--secure-cookies` / `PASTRY_SECURE_COOKIES=1`.
     pub secure_cookies: bool,
+    /// `--csrf-tokens` / `PASTRY_CSRF_TOKENS=1`.
+    pub csrf_tokens: bool,
 }
 
 impl Options {
@@ -68,6 +71,7 @@ impl Options {
             sessions: env("PASTRY_SESSIONS").unwrap_or_else(|| "memory:".into()),
             debug: flag_on("PASTRY_DEBUG"),
             secure_cookies: flag_on("PASTRY_SECURE_COOKIES"),
+            csrf_tokens: flag_on("PASTRY_CSRF_TOKENS"),
         };
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
@@ -87,6 +91,7 @@ impl Options {
                 "--sessions" => options.sessions = value()?,
                 "--debug" => options.debug = true,
                 "--secure-cookies" => options.secure_cookies = true,
+                "--csrf-tokens" => options.csrf_tokens = true,
                 other => return Err(format!("unknown option {other}")),
             }
         }
@@ -103,6 +108,9 @@ pub struct Config {
     pub debug: bool,
     /// `Secure` session cookies.
     pub secure_cookies: bool,
+    /// Synchronizer tokens required on every unsafe request
+    /// (`CsrfTokenLayer`), besides the Fetch metadata check; off by default.
+    pub csrf_tokens: bool,
     /// The htpasswd-style users file.
     pub users_file: PathBuf,
     /// The argon2 parameters for logins (OWASP's by default).
@@ -116,6 +124,7 @@ impl Config {
             store,
             debug,
             secure_cookies,
+            csrf_tokens: false,
             users_file: users_file(),
             hasher: PasswordHasher::default(),
         }
@@ -152,6 +161,15 @@ fn html(status: StatusCode, title: &str, body: &str) -> Response<DemoBody> {
     text(status, "text/html; charset=utf-8", page)
 }
 
+/// A response of either stack (with or without tokens) as one type.
+fn unsync_boxed<B>(res: Response<B>) -> Response<UnsyncBoxBody<Bytes, BoxError>>
+where
+    B: Body<Data = Bytes> + Send + 'static,
+    B::Error: Into<BoxError>,
+{
+    res.map(|body| body.map_err(Into::into).boxed_unsync())
+}
+
 fn boxed<B>(res: Response<B>) -> Response<DemoBody>
 where
     B: Body<Data = Bytes> + Send + Sync + 'static,
@@ -160,12 +178,24 @@ where
     res.map(|body| body.map_err(Into::into).boxed())
 }
 
-const NAV: &str = "<p><a href=\"/\">context</a> · <a href=\"/counter\">counter</a> · \
+const NAV_LINKS: &str = "<p><a href=\"/\">context</a> · <a href=\"/counter\">counter</a> · \
     <a href=\"/private\">private</a> · <a href=\"/login\">login</a> · \
     <a href=\"/lorem?n=20\">lorem</a> · <a href=\"/boom\">boom</a> · \
     <a href=\"/admin/\">admin</a> · <a href=\"/blog/\">blog</a> · \
-    <a href=\"/forum/\">forum</a> · <a href=\"/api/health\">api</a></p>\
-    <form method=\"post\" action=\"/logout\"><button>log out</button></form>";
+    <a href=\"/forum/\">forum</a> · <a href=\"/api/health\">api</a></p>";
+
+/// The links, and the logout button: a form, with the session's CSRF
+/// token when the demo runs with `--csrf-tokens`.
+fn nav<B>(req: &Request<B>) -> String {
+    let token = req
+        .extensions()
+        .get::<CsrfToken>()
+        .map(CsrfToken::hidden_input)
+        .unwrap_or_default();
+    format!(
+        "{NAV_LINKS}<form method=\"post\" action=\"/logout\">{token}<button>log out</button></form>"
+    )
+}
 
 /// `/`: the request as the app sees it.
 async fn context_page<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError> {
@@ -218,7 +248,7 @@ async fn context_page<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError
     Ok(html(
         StatusCode::OK,
         "Request context",
-        &format!("{NAV}\n{table}"),
+        &format!("{}\n{table}", nav(&req)),
     ))
 }
 
@@ -230,7 +260,10 @@ async fn counter<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError> {
     Ok(html(
         StatusCode::OK,
         "Counter",
-        &format!("{NAV}\n<p>You have been here <strong id=\"count\">{count}</strong> times.</p>"),
+        &format!(
+            "{}\n<p>You have been here <strong id=\"count\">{count}</strong> times.</p>",
+            nav(&req)
+        ),
     ))
 }
 
@@ -241,7 +274,8 @@ async fn private<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError> {
         StatusCode::OK,
         "Private",
         &format!(
-            "{NAV}\n<p>Hello, <strong id=\"user\">{}</strong>.</p>",
+            "{}\n<p>Hello, <strong id=\"user\">{}</strong>.</p>",
+            nav(&req),
             html_escape(user)
         ),
     ))
@@ -365,7 +399,9 @@ fn api() -> axum::Router {
 /// auth and the URL map, from the outside in. The cross-origin layer comes
 /// first, so a form posted by another site (login or logout CSRF) or a
 /// WebSocket handshake from another origin is a 403 before any session is
-/// read or a cookie set. One `Authenticator` serves the login form and `/admin`'s
+/// read or a cookie set. With [`Config::csrf_tokens`], a `CsrfTokenLayer`
+/// inside the session layer requires the session's token on every unsafe
+/// request too (the login form and the logout button carry it). One `Authenticator` serves the login form and `/admin`'s
 /// Basic auth. Expired sessions are swept by [`spawn_cleanup`], which
 /// `main` starts beside it.
 pub fn stack<B>(
@@ -387,27 +423,41 @@ where
 {
     let users = FileUserStore::open(&config.users_file)?;
     let authenticator = Authenticator::new(users.clone()).hasher(config.hasher.clone());
-    let admin = ServiceBuilder::new()
-        .layer(
-            BasicAuthLayer::builder(authenticator.clone())
-                .realm("pastry admin")
-                .build()?,
-        )
-        .layer(RequireRoleLayer::new("admin"))
-        .service(service_fn(admin_page::<B>));
-    let map = UrlMap::builder()
-        .mount("/admin", admin)
-        .mount("/blog", hello_app::<B>("blog"))
-        .mount("/forum", hello_app::<B>("forum"))
-        .mount("/api", api())
-        .fallback(altdemo_app::<B>(authenticator))
-        .build()?;
-    let sessions = SessionLayer::new(config.store.clone()).secure(config.secure_cookies);
-    Ok(ServiceBuilder::new()
+    // The apps behind the session layer, for requests with body `$body`:
+    // `B`, or `CheckedBody<B>` behind the token layer.
+    macro_rules! site {
+        ($body:ty) => {{
+            let admin = ServiceBuilder::new()
+                .layer(
+                    BasicAuthLayer::builder(authenticator.clone())
+                        .realm("pastry admin")
+                        .build()?,
+                )
+                .layer(RequireRoleLayer::new("admin"))
+                .service(service_fn(admin_page::<$body>));
+            let map = UrlMap::builder()
+                .mount("/admin", admin)
+                .mount("/blog", hello_app::<$body>("blog"))
+                .mount("/forum", hello_app::<$body>("forum"))
+                .mount("/api", api())
+                .fallback(altdemo_app::<$body>(authenticator.clone()))
+                .build()?;
+            SessionAuthLayer::new(users.clone()).layer(map)
+        }};
+    }
+    let outside = ServiceBuilder::new()
         .layer(CrossOriginLayer::new())
         .layer(CatchLayer::new().debug(config.debug))
         .layer(GzipLayer::new())
-        .layer(sessions)
-        .layer(SessionAuthLayer::new(users))
-        .service(map))
+        .layer(SessionLayer::new(config.store.clone()).secure(config.secure_cookies));
+    Ok(if config.csrf_tokens {
+        Either::Right(
+            outside
+                .layer(CsrfTokenLayer::new())
+                .service(site!(CheckedBody<B>))
+                .map_response(unsync_boxed),
+        )
+    } else {
+        Either::Left(outside.service(site!(B)).map_response(unsync_boxed))
+    })
 }

@@ -31,6 +31,11 @@ OPTIONS:
                         The demo speaks plain http, so by default the cookie is
                         not Secure and any client (a browser, curl, a script)
                         keeps the session; turn this on when serving behind TLS.
+    --csrf-tokens       also require the session's CSRF token on every POST
+                        (forms carry it) [env PASTRY_CSRF_TOKENS=1]. Off by
+                        default: the cross-origin check (Sec-Fetch-Site,
+                        Origin) refuses other sites' forms and WebSocket
+                        handshakes with a 403 either way.
     -h, --help          this text
 
 Demo users: alice / wonderland (role admin), bob / builder.
@@ -78,12 +83,9 @@ async fn run(options: app::Options) -> Result<(), String> {
         AnyStore::from_url(&options.sessions).map_err(|error| format!("--sessions: {error}"))?;
     // Expired sessions are deleted in the background, whatever the store.
     let _cleanup = app::spawn_cleanup(&store);
-    let stack = app::stack(app::Config::new(
-        store,
-        options.debug,
-        options.secure_cookies,
-    ))
-    .map_err(|error| format!("building the app: {error}"))?;
+    let mut config = app::Config::new(store, options.debug, options.secure_cookies);
+    config.csrf_tokens = options.csrf_tokens;
+    let stack = app::stack(config).map_err(|error| format!("building the app: {error}"))?;
     let listener = TcpListener::bind(&options.addr)
         .await
         .map_err(|error| format!("cannot listen on {}: {error}", options.addr))?;
