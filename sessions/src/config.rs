@@ -35,6 +35,11 @@ pub(crate) struct Config {
     pub(crate) default_expiry: Option<Expiry>,
     pub(crate) refresh_interval: Option<Duration>,
     pub(crate) max_retries: u32,
+    /// `Cache-Control: private` on responses that set the cookie, unless
+    /// the app chose its own.
+    pub(crate) cache_control: bool,
+    /// `Vary: Cookie` on responses whose handler loaded the session.
+    pub(crate) vary_cookie: bool,
     pub(crate) clock: Arc<dyn Clock>,
     /// `; Path=/; Secure; HttpOnly; SameSite=Lax`, built once.
     pub(crate) attributes: String,
@@ -58,6 +63,8 @@ impl Config {
             default_expiry: None,
             refresh_interval: None,
             max_retries: DEFAULT_RETRIES,
+            cache_control: true,
+            vary_cookie: true,
             clock: Arc::new(SystemClock),
             attributes: String::new(),
             error: None,

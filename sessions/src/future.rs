@@ -2,8 +2,9 @@ use std::future::Future;
 use std::pin::Pin;
 use std::task::{Context, Poll, ready};
 
-use http::header::{CONTENT_LENGTH, SET_COOKIE};
+use http::header::{CACHE_CONTROL, CONTENT_LENGTH, COOKIE, SET_COOKIE};
 use http::{HeaderValue, Response, StatusCode};
+use pastry_core::header::merge_vary;
 use pin_project_lite::pin_project;
 
 use crate::body::SessionBody;
@@ -25,7 +26,19 @@ pin_project! {
         commit: Option<CommitFuture>,
         // The app's response while the save runs.
         parked: Option<F::Output>,
+        // What the response gets besides the cookie.
+        headers: CacheHeaders,
     }
+}
+
+/// The caching headers a response gets from the layer.
+#[derive(Clone, Copy, Default)]
+struct CacheHeaders {
+    /// The handler loaded the session: `Vary: Cookie`.
+    vary_cookie: bool,
+    /// `Cache-Control: private` if a `Set-Cookie` goes out and the app set
+    /// no `Cache-Control`.
+    private_with_cookie: bool,
 }
 
 impl<F: Future> ResponseFuture<F> {
@@ -35,6 +48,7 @@ impl<F: Future> ResponseFuture<F> {
             session: Some(session),
             commit: None,
             parked: None,
+            headers: CacheHeaders::default(),
         }
     }
 
@@ -45,6 +59,7 @@ impl<F: Future> ResponseFuture<F> {
             session: None,
             commit: None,
             parked: None,
+            headers: CacheHeaders::default(),
         }
     }
 }
@@ -66,6 +81,11 @@ where
                 Some(session) if session.touched() => session,
                 _ => return Poll::Ready(Ok(response.map(SessionBody::inner))),
             };
+            let config = session.config();
+            *this.headers = CacheHeaders {
+                vary_cookie: config.vary_cookie && session.loaded(),
+                private_with_cookie: config.cache_control,
+            };
             let server_error = response.status().is_server_error();
             *this.commit = Some(Box::pin(session.commit(server_error)));
             *this.parked = Some(Ok(response));
@@ -79,17 +99,25 @@ where
             // Only Ok responses are parked; polled again after completion.
             _ => panic!("ResponseFuture polled after completion"),
         };
-        Poll::Ready(Ok(finish(response, result)))
+        Poll::Ready(Ok(finish(response, result, *this.headers)))
     }
 }
 
 fn finish<B>(
     mut response: Response<B>,
     result: Result<Option<HeaderValue>, SessionError>,
+    cache: CacheHeaders,
 ) -> Response<SessionBody<B>> {
+    let headers = response.headers_mut();
+    if cache.vary_cookie && result.is_ok() {
+        merge_vary(headers, &COOKIE);
+    }
     match result {
         Ok(Some(cookie)) => {
-            response.headers_mut().append(SET_COOKIE, cookie);
+            headers.append(SET_COOKIE, cookie);
+            if cache.private_with_cookie && !headers.contains_key(CACHE_CONTROL) {
+                headers.insert(CACHE_CONTROL, HeaderValue::from_static("private"));
+            }
             response.map(SessionBody::inner)
         }
         Ok(None) => response.map(SessionBody::inner),

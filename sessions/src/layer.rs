@@ -21,7 +21,11 @@ use crate::store::{DynStore, SessionStore};
 ///
 /// Defaults: cookie `id`, `Path=/`, no `Domain`, `Secure`, `HttpOnly`,
 /// `SameSite=Lax`; sessions end after a day idle
-/// ([`idle_timeout`](Self::idle_timeout)), with no absolute cap.
+/// ([`idle_timeout`](Self::idle_timeout)), with no absolute cap. A response
+/// that sets or removes the cookie is `Cache-Control: private` unless the
+/// app set its own ([`cache_control`](Self::cache_control)), and one whose
+/// handler loaded the session gets `Vary: Cookie`
+/// ([`vary_cookie`](Self::vary_cookie)).
 ///
 /// **Plain http during development**: browsers do not send `Secure`
 /// cookies over `http://` (except to `localhost` in some browsers), so a
@@ -200,6 +204,37 @@ impl SessionLayer {
         })
     }
 
+    /// Whether a response that sets or removes the session cookie gets
+    /// `Cache-Control: private` when the app set no `Cache-Control` of its
+    /// own (default on).
+    ///
+    /// A shared cache (a CDN, a proxy) must never store a `Set-Cookie`
+    /// carrying a session id and hand it to the next visitor (OWASP Session
+    /// Management, "Web Content Caching"). `private` keeps such responses
+    /// out of shared caches while the browser's own cache still works; it
+    /// is chosen over `no-cache="Set-Cookie"` because a cache that honours
+    /// the qualified form may still store the body, which was made for the
+    /// session's owner. An app that sets its own `Cache-Control` is left
+    /// alone. Turn this off only when no shared cache can see the responses.
+    pub fn cache_control(self, on: bool) -> Self {
+        self.update(|c| {
+            c.cache_control = on;
+            Ok(())
+        })
+    }
+
+    /// Whether a response whose handler loaded the session gets `Cookie`
+    /// added to its `Vary` (default on; merged with the app's own `Vary`,
+    /// never added to `Vary: *`), so a cache never answers one visitor with
+    /// a response made from another's session. Responses whose handler did
+    /// not use the session are left alone.
+    pub fn vary_cookie(self, on: bool) -> Self {
+        self.update(|c| {
+            c.vary_cookie = on;
+            Ok(())
+        })
+    }
+
     /// The clock expiry decisions use (default the system clock); tests
     /// pass a [`ManualClock`](crate::ManualClock).
     pub fn clock(self, clock: impl Clock) -> Self {
@@ -286,6 +321,8 @@ impl fmt::Debug for SessionLayer {
             .field("same_site", &self.config.same_site)
             .field("idle_timeout", &self.config.idle_timeout)
             .field("absolute_lifetime", &self.config.absolute_lifetime)
+            .field("cache_control", &self.config.cache_control)
+            .field("vary_cookie", &self.config.vary_cookie)
             .finish_non_exhaustive()
     }
 }

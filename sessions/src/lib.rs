@@ -35,6 +35,15 @@
 //!
 //! # Changes
 //!
+//! - **Cache-safe responses by default** (issue 16): a response that sets
+//!   or removes the session cookie gets `Cache-Control: private` unless
+//!   the app set a `Cache-Control` of its own (off with
+//!   [`SessionLayer::cache_control`]`(false)`), and a response whose
+//!   handler loaded the session gets `Cookie` merged into its `Vary` (off
+//!   with [`SessionLayer::vary_cookie`]`(false)`). Before, neither was
+//!   sent, so a shared cache could hand one visitor's `Set-Cookie` to the
+//!   next. New: [`SessionLayer::cache_control`],
+//!   [`SessionLayer::vary_cookie`].
 //! - **No 500s under concurrent requests on one session** (issue 16): a
 //!   save that conflicts with a concurrent request's is replayed
 //!   atomically by the bundled stores ([`MemoryStore`] under the map's

@@ -439,6 +439,17 @@ impl Session {
         self.state().touched
     }
 
+    /// Whether the session has been loaded from the store (or found absent):
+    /// the response may depend on the request's cookie.
+    pub(crate) fn loaded(&self) -> bool {
+        self.inner.loaded.initialized()
+    }
+
+    /// The layer's settings.
+    pub(crate) fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
     /// Commits this request's session work: saves (with compare-and-swap
     /// and replay on conflict), deletes retired keys, and returns the
     /// `Set-Cookie` value to send, if any.

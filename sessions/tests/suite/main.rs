@@ -5,6 +5,7 @@
 mod common;
 
 mod bounds;
+mod cache_headers;
 mod cleanup;
 mod concurrency;
 mod cookies;
