@@ -76,7 +76,9 @@
 //! app as a [`CsrfToken`] request extension (render it with
 //! [`CsrfToken::hidden_input`]; `LoginForm` does when the layer is there)
 //! and requires it back on every unsafe request, in the `X-CSRF-Token`
-//! header or the `csrf_token` form field: a 403 otherwise. It is off
+//! header or the `csrf_token` form field: a 403 otherwise. Upgrades (an
+//! HTTP/2 WebSocket `CONNECT`) need no token: a browser's WebSocket cannot
+//! send one, and [`CrossOriginLayer`] checks their `Origin`. It is off
 //! unless you add the layer (inside a `pastry_sessions::SessionLayer`).
 //! Its defaults: forms read up to [`DEFAULT_MAX_FORM`] (64 KiB; larger is
 //! a 413, [`CsrfTokenLayerBuilder::max_form`] changes it; the app gets

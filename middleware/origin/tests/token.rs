@@ -246,3 +246,17 @@ async fn without_a_session_layer_every_request_is_a_500() {
     );
     client.get("/form").expect_status(500).await;
 }
+
+#[tokio::test]
+async fn an_http2_websocket_connect_needs_no_token() {
+    let client = client().lenient();
+    token(&client).await;
+    let res = client
+        .request(http::Method::CONNECT, "/chat")
+        .version(http::Version::HTTP_2)
+        .extension(hyper::ext::Protocol::from_static("websocket"))
+        .any_status()
+        .await;
+    assert_eq!(res.status(), 200, "{}", res.text());
+    client.post("/chat").expect_status(403).await;
+}

@@ -31,7 +31,9 @@ pub(crate) struct TokenConfig {
 /// a [`CsrfToken`](crate::CsrfToken) extension to render in forms
 /// ([`CsrfToken::hidden_input`](crate::CsrfToken::hidden_input)); a fresh
 /// token is stored only when the app read it. A `POST`, `PUT`, `PATCH`,
-/// `DELETE` … must send it back in the `X-CSRF-Token` header or the
+/// `DELETE` … (but an upgrade: an HTTP/2 WebSocket `CONNECT` cannot carry
+/// it, and [`CrossOriginLayer`](crate::CrossOriginLayer) checks its
+/// `Origin`) must send it back in the `X-CSRF-Token` header or the
 /// `csrf_token` field of an `application/x-www-form-urlencoded` body
 /// (read up to [`DEFAULT_MAX_FORM`], then handed to the app whole);
 /// without it, or with another value (compared in constant time), the

@@ -11,7 +11,7 @@ use http::{HeaderMap, Method, Request, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::{BodyExt, Limited};
 use pastry_core::{
-    App, BoxError, CSRF_FIELD, CSRF_HEADER, CSRF_SESSION_KEY, CsrfToken, text_response,
+    App, BoxError, CSRF_FIELD, CSRF_HEADER, CSRF_SESSION_KEY, CsrfToken, is_upgrade, text_response,
 };
 use pastry_sessions::{Session, SessionExt};
 use rand::RngCore;
@@ -113,7 +113,12 @@ where
             ));
         }
     };
-    let must_check = !is_safe(req.method()) && !config.exempt.contains(req.uri().path());
+    // Upgrades (an HTTP/2 WebSocket is a `CONNECT`) cannot carry a token
+    // (a browser's WebSocket sets no headers of the page's choosing):
+    // `CrossOriginLayer` checks their `Origin` instead.
+    let must_check = !is_safe(req.method())
+        && !is_upgrade(req.method(), req.headers())
+        && !config.exempt.contains(req.uri().path());
     let req = if must_check {
         let Some(expected) = stored.as_deref() else {
             return Err(refused(&req, "no token in the session"));
