@@ -84,6 +84,15 @@ pub struct QualityItem<'a> {
 /// empty value or characters outside a token is skipped, and so is a header
 /// value that is not visible ASCII.
 ///
+/// A weight is `OWS ";" OWS "q=" qvalue` (RFC 9110 section 12.4.2), so
+/// whitespace around its `=` (`gzip;q =0.5`, `gzip;q= 0.5`) makes it an
+/// invalid weight. RFC 9110 gives no way to recover the intended quality
+/// from one, and guessing could turn a refusal into an acceptance, so an
+/// item with an invalid weight is skipped like any other malformed item:
+/// it neither accepts nor refuses its value, and a `*` item or the
+/// absence of the value decides instead. Whitespace before `;` and `q`,
+/// and after the qvalue, is allowed (`gzip ; q=0.5 , br`).
+///
 /// ```
 /// use http::HeaderValue;
 /// use pastry_core::header::{quality_items, Quality};
@@ -112,8 +121,14 @@ fn parse_item(item: &str) -> Option<QualityItem<'_>> {
     let mut quality = Quality::ONE;
     for param in parts {
         let (name, param_value) = param.split_once('=')?;
-        if name.trim().eq_ignore_ascii_case("q") {
-            quality = Quality::parse(param_value.trim())?;
+        // `weight = OWS ";" OWS "q=" qvalue`: whitespace may come before
+        // the `q` and after the qvalue (list OWS), never around the `=`.
+        let name = name.trim_start();
+        if name.trim_end().eq_ignore_ascii_case("q") {
+            if name.len() != 1 || param_value.starts_with([' ', '\t']) {
+                return None;
+            }
+            quality = Quality::parse(param_value.trim_end())?;
         }
     }
     Some(QualityItem { value, quality })
@@ -273,6 +288,43 @@ mod tests {
         ] {
             let header = HeaderValue::from_str(bad).unwrap();
             assert_eq!(quality_items([&header]).count(), 0, "{bad}");
+        }
+    }
+
+    #[test]
+    fn whitespace_around_the_weights_equals_sign_is_an_invalid_weight() {
+        for bad in [
+            "gzip;q =0.5",
+            "gzip;q= 0.5",
+            "gzip;q = 0.5",
+            "gzip;q\t=0.5",
+            "gzip;q=\t0",
+        ] {
+            let header = HeaderValue::from_str(bad).unwrap();
+            assert_eq!(quality_items([&header]).count(), 0, "{bad:?}");
+        }
+        // The item is skipped, so a wildcard decides instead of it.
+        let q = coding_quality(&[hv("gzip;q= 0, *;q=0.3")], "gzip").unwrap();
+        assert_eq!(q.thousandths(), 300);
+        assert_eq!(coding_quality(&[hv("gzip;q =0.5")], "gzip"), None);
+    }
+
+    #[test]
+    fn whitespace_allowed_by_the_grammar_is_accepted() {
+        for good in [
+            "gzip;q=0.5",
+            "gzip ;q=0.5",
+            "gzip; q=0.5",
+            "gzip \t;\t Q=0.5",
+            "gzip;q=0.5 , br",
+        ] {
+            let header = HeaderValue::from_str(good).unwrap();
+            let first = quality_items([&header]).next().unwrap();
+            assert_eq!(
+                (first.value, first.quality.thousandths()),
+                ("gzip", 500),
+                "{good:?}"
+            );
         }
     }
 
