@@ -236,7 +236,33 @@ impl TestClient {
     /// ```
     pub fn cookie(&self, name: &str) -> Option<String> {
         let now = self.now();
-        self.jar().get(name, now).map(str::to_owned)
+        self.jar().get(name, now)
+    }
+
+    /// The value of a live cookie called `name` as the octets the app set
+    /// (RFC 6265 section 5.2): [`cookie`](Self::cookie) shows bytes that
+    /// are not UTF-8 as U+FFFD, this returns them as they are.
+    ///
+    /// ```
+    /// use std::convert::Infallible;
+    /// use http::{HeaderValue, Response};
+    /// use pastry_testkit::{Body, TestClient};
+    ///
+    /// let app = tower::service_fn(|_req: http::Request<Body>| async {
+    ///     let mut res = Response::new(String::new());
+    ///     let latin1 = HeaderValue::from_bytes(b"name=Ren\xe9; Path=/").unwrap();
+    ///     res.headers_mut().insert("set-cookie", latin1);
+    ///     Ok::<_, Infallible>(res)
+    /// });
+    /// // Lenient: `Validate` holds apps to ASCII cookies (RFC 6265 section 4.1).
+    /// let client = TestClient::new(app).lenient();
+    /// client.get("/").send_blocking();
+    /// assert_eq!(client.cookie_bytes("name").as_deref(), Some(&b"Ren\xe9"[..]));
+    /// assert_eq!(client.cookie("name").as_deref(), Some("Ren\u{FFFD}"));
+    /// ```
+    pub fn cookie_bytes(&self, name: &str) -> Option<Vec<u8>> {
+        let now = self.now();
+        self.jar().get_bytes(name, now)
     }
 
     /// Every live cookie in the jar, as `(name, value)` pairs.

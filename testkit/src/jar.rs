@@ -1,19 +1,123 @@
-//! The cookie jar: storage and sending rules of RFC 6265 section 5.3-5.4.
+//! The cookie jar: the `Set-Cookie` parser of RFC 6265 section 5.2 (on
+//! octets) and the storage and sending rules of sections 5.3-5.4.
 
+use std::borrow::Cow;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use cookie::Cookie;
-use http::HeaderMap;
 use http::header::SET_COOKIE;
+use http::{HeaderMap, HeaderValue};
 use pastry_core::UrlScheme;
 
+use crate::cookie_date::parse_cookie_date;
 use crate::target::Target;
+
+/// A `Set-Cookie` value parsed per RFC 6265 section 5.2: name and value as
+/// octets, the attributes the jar uses (the last of each name wins; one
+/// whose value does not parse is ignored).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct SetCookie {
+    pub(crate) name: Vec<u8>,
+    pub(crate) value: Vec<u8>,
+    pub(crate) expires: Option<SystemTime>,
+    /// Seconds; zero or less means "expire now".
+    pub(crate) max_age: Option<i64>,
+    /// Lowercase, without a leading dot; `None` for an absent or empty
+    /// `Domain`.
+    pub(crate) domain: Option<String>,
+    /// `None` when absent or not starting with `/` (the default path).
+    pub(crate) path: Option<String>,
+    pub(crate) secure: bool,
+}
+
+/// SP and HTAB, what section 5.2 trims.
+fn trim_wsp(bytes: &[u8]) -> &[u8] {
+    let start = bytes
+        .iter()
+        .position(|b| !matches!(b, b' ' | b'\t'))
+        .unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|b| !matches!(b, b' ' | b'\t'))
+        .map_or(start, |i| i + 1);
+    &bytes[start..end.max(start)]
+}
+
+impl SetCookie {
+    /// Parses a `Set-Cookie` value; `Err` says why the whole header is
+    /// ignored (no `=` in the name-value pair, or an empty name).
+    pub(crate) fn parse(header: &[u8]) -> Result<Self, &'static str> {
+        let (pair, attributes) = match header.iter().position(|&b| b == b';') {
+            Some(i) => (&header[..i], &header[i..]),
+            None => (header, &[][..]),
+        };
+        let Some(eq) = pair.iter().position(|&b| b == b'=') else {
+            return Err("it has no `=` between a name and a value");
+        };
+        let name = trim_wsp(&pair[..eq]);
+        let value = trim_wsp(&pair[eq + 1..]);
+        if name.is_empty() {
+            return Err("its cookie name is empty");
+        }
+        let mut cookie = SetCookie {
+            name: name.to_vec(),
+            value: value.to_vec(),
+            ..SetCookie::default()
+        };
+        for av in attributes.split(|&b| b == b';').skip(1) {
+            let (key, val) = match av.iter().position(|&b| b == b'=') {
+                Some(i) => (trim_wsp(&av[..i]), trim_wsp(&av[i + 1..])),
+                None => (trim_wsp(av), &[][..]),
+            };
+            if key.eq_ignore_ascii_case(b"expires") {
+                if let Some(at) = parse_cookie_date(val) {
+                    cookie.expires = Some(at);
+                }
+            } else if key.eq_ignore_ascii_case(b"max-age") {
+                if let Some(secs) = parse_max_age(val) {
+                    cookie.max_age = Some(secs);
+                }
+            } else if key.eq_ignore_ascii_case(b"domain") {
+                let domain = val.strip_prefix(b".").unwrap_or(val);
+                cookie.domain = (!domain.is_empty())
+                    .then(|| String::from_utf8_lossy(domain).to_ascii_lowercase());
+            } else if key.eq_ignore_ascii_case(b"path") {
+                cookie.path =
+                    (val.first() == Some(&b'/')).then(|| String::from_utf8_lossy(val).into_owned());
+            } else if key.eq_ignore_ascii_case(b"secure") {
+                cookie.secure = true;
+            }
+        }
+        Ok(cookie)
+    }
+}
+
+/// Section 5.2.2: an optional `-` then digits, else the attribute is
+/// ignored; values past `i64` saturate.
+fn parse_max_age(value: &[u8]) -> Option<i64> {
+    let (negative, digits) = match value.strip_prefix(b"-") {
+        Some(rest) => (true, rest),
+        None => (false, value),
+    };
+    if digits.is_empty() || !digits.iter().all(u8::is_ascii_digit) {
+        return None;
+    }
+    let magnitude = digits.iter().fold(0i64, |n, &d| {
+        n.saturating_mul(10).saturating_add(i64::from(d - b'0'))
+    });
+    Some(if negative { -magnitude } else { magnitude })
+}
+
+/// Bytes as text for messages and the text accessors.
+fn lossy(bytes: &[u8]) -> Cow<'_, str> {
+    String::from_utf8_lossy(bytes)
+}
 
 /// One stored cookie.
 #[derive(Clone, Debug)]
 struct Entry {
-    name: String,
-    value: String,
+    /// Octets, as the `Set-Cookie` sent them (RFC 6265 section 5.2).
+    name: Vec<u8>,
+    value: Vec<u8>,
     /// Lowercase host or domain; `None` for a user-set cookie sent anywhere.
     domain: Option<String>,
     host_only: bool,
@@ -36,7 +140,7 @@ impl Entry {
     /// Why this cookie does not go with a request to `target`, if it does
     /// not.
     fn held_back(&self, target: &Target, now: SystemTime) -> Option<String> {
-        let name = &self.name;
+        let name = lossy(&self.name);
         if self.expired(now) {
             return Some(format!(
                 "`{name}` expired (its Max-Age or Expires has passed on the jar's clock)"
@@ -123,14 +227,17 @@ impl CookieJar {
     ) -> Vec<String> {
         let mut refused = Vec::new();
         for value in headers.get_all(SET_COOKIE) {
-            let text = String::from_utf8_lossy(value.as_bytes());
-            let Ok(cookie) = Cookie::parse(&*text) else {
-                refused.push(format!("Set-Cookie `{text}` does not parse"));
-                continue;
+            let text = lossy(value.as_bytes());
+            let cookie = match SetCookie::parse(value.as_bytes()) {
+                Ok(cookie) => cookie,
+                Err(why) => {
+                    refused.push(format!("Set-Cookie `{text}` was ignored: {why}"));
+                    continue;
+                }
             };
             let host = target.host().to_ascii_lowercase();
-            self.refused
-                .retain(|r| !(r.name == cookie.name() && r.host == host));
+            let name = lossy(&cookie.name).into_owned();
+            self.refused.retain(|r| !(r.name == name && r.host == host));
             match self.entry_from(&cookie, target, now) {
                 Ok(entry) => self.insert(entry, now),
                 Err(why) => {
@@ -139,7 +246,7 @@ impl CookieJar {
                         self.refused.remove(0);
                     }
                     self.refused.push(Refused {
-                        name: cookie.name().to_owned(),
+                        name,
                         host,
                         why: format!("{why} (from {target})"),
                     });
@@ -151,12 +258,12 @@ impl CookieJar {
 
     fn entry_from(
         &mut self,
-        cookie: &Cookie<'_>,
+        cookie: &SetCookie,
         target: &Target,
         now: SystemTime,
     ) -> Result<Entry, String> {
         let host = target.host().to_ascii_lowercase();
-        let secure = cookie.secure().unwrap_or(false);
+        let secure = cookie.secure;
         // RFC 6265bis section 5.7: a Secure cookie from a page that is not a
         // secure context is ignored, as browsers do.
         if secure && !secure_context(target) {
@@ -165,8 +272,8 @@ impl CookieJar {
                 target.origin()
             ));
         }
-        let (domain, host_only) = match cookie.domain().map(str::to_ascii_lowercase) {
-            Some(domain) if !domain.is_empty() => {
+        let (domain, host_only) = match cookie.domain.clone() {
+            Some(domain) => {
                 // A single-label Domain (`com`) other than the host itself
                 // would reach every site under it: refused, as browsers
                 // refuse public suffixes.
@@ -178,14 +285,14 @@ impl CookieJar {
                 }
                 (domain, false)
             }
-            _ => (host, true),
+            None => (host, true),
         };
-        let path = match cookie.path() {
-            Some(p) if p.starts_with('/') => p.to_owned(),
-            _ => default_path(target.path()),
+        let path = match &cookie.path {
+            Some(p) => p.clone(),
+            None => default_path(target.path()),
         };
-        let expires = if let Some(max_age) = cookie.max_age() {
-            let secs = max_age.whole_seconds();
+        // Section 5.3 step 3: Max-Age wins over Expires.
+        let expires = if let Some(secs) = cookie.max_age {
             if secs <= 0 {
                 Some(UNIX_EPOCH)
             } else {
@@ -195,19 +302,12 @@ impl CookieJar {
                 )
             }
         } else {
-            cookie.expires_datetime().map(|at| {
-                let ts = at.unix_timestamp();
-                if ts <= 0 {
-                    UNIX_EPOCH
-                } else {
-                    UNIX_EPOCH + Duration::from_secs(ts.unsigned_abs())
-                }
-            })
+            cookie.expires
         };
         self.counter += 1;
         Ok(Entry {
-            name: cookie.name().to_owned(),
-            value: cookie.value().to_owned(),
+            name: cookie.name.clone(),
+            value: cookie.value.clone(),
             domain: Some(domain),
             host_only,
             path,
@@ -231,8 +331,8 @@ impl CookieJar {
     pub(crate) fn set_user(&mut self, name: &str, value: &str, now: SystemTime) {
         self.counter += 1;
         let entry = Entry {
-            name: name.to_owned(),
-            value: value.to_owned(),
+            name: name.as_bytes().to_vec(),
+            value: value.as_bytes().to_vec(),
             domain: None,
             host_only: false,
             path: "/".to_owned(),
@@ -244,8 +344,9 @@ impl CookieJar {
     }
 
     /// The `Cookie` header value for a request to `target`, if any cookie
-    /// applies (longer paths first, then older cookies first), and why each
-    /// other cookie in the jar stays behind.
+    /// applies (longer paths first, then older cookies first), as octets
+    /// (RFC 6265 section 5.4: bytes above 0x7F go back as they came), and
+    /// why each other cookie in the jar stays behind.
     ///
     /// Cookies that expired by the clock stay in the jar (to be reported
     /// here) until replaced or cleared; a cookie the app deletes with
@@ -254,7 +355,7 @@ impl CookieJar {
         &mut self,
         target: &Target,
         now: SystemTime,
-    ) -> (Option<String>, Vec<String>) {
+    ) -> (Option<Vec<u8>>, Vec<String>) {
         let mut matching: Vec<&Entry> = Vec::new();
         let host = target.host().to_ascii_lowercase();
         let mut held_back: Vec<String> = self
@@ -278,19 +379,25 @@ impl CookieJar {
                 .cmp(&a.path.len())
                 .then(a.created.cmp(&b.created))
         });
-        let pairs: Vec<String> = matching
-            .iter()
-            .map(|e| format!("{}={}", e.name, e.value))
-            .collect();
-        (Some(pairs.join("; ")), held_back)
+        let mut header = Vec::new();
+        for (i, e) in matching.iter().enumerate() {
+            if i > 0 {
+                header.extend_from_slice(b"; ");
+            }
+            header.extend_from_slice(&e.name);
+            header.push(b'=');
+            header.extend_from_slice(&e.value);
+        }
+        (Some(header), held_back)
     }
 
-    /// The value of a live cookie called `name`.
-    pub(crate) fn get(&self, name: &str, now: SystemTime) -> Option<&str> {
+    /// The value of a live cookie called `name` (bytes that are not UTF-8
+    /// shown as U+FFFD).
+    pub(crate) fn get(&self, name: &str, now: SystemTime) -> Option<String> {
         self.entries
             .iter()
-            .find(|e| e.name == name && !e.expired(now))
-            .map(|e| e.value.as_str())
+            .find(|e| e.name == name.as_bytes() && !e.expired(now))
+            .map(|e| lossy(&e.value).into_owned())
     }
 
     /// Every live cookie as `(name, value)`.
@@ -298,10 +405,31 @@ impl CookieJar {
         self.entries
             .iter()
             .filter(|e| !e.expired(now))
-            .map(|e| (e.name.clone(), e.value.clone()))
+            .map(|e| (lossy(&e.name).into_owned(), lossy(&e.value).into_owned()))
             .collect()
     }
 
+    /// The raw value of a live cookie called `name`.
+    pub(crate) fn get_bytes(&self, name: &str, now: SystemTime) -> Option<Vec<u8>> {
+        self.entries
+            .iter()
+            .find(|e| e.name == name.as_bytes() && !e.expired(now))
+            .map(|e| e.value.clone())
+    }
+}
+
+/// Joins the request's own `Cookie` header with the jar's, as octets.
+pub(crate) fn merge_cookie_header(own: Option<&HeaderValue>, jar: &[u8]) -> Option<HeaderValue> {
+    let mut bytes = Vec::new();
+    if let Some(own) = own {
+        bytes.extend_from_slice(own.as_bytes());
+        bytes.extend_from_slice(b"; ");
+    }
+    bytes.extend_from_slice(jar);
+    HeaderValue::from_bytes(&bytes).ok()
+}
+
+impl CookieJar {
     pub(crate) fn clear(&mut self) {
         self.entries.clear();
         self.refused.clear();
@@ -395,8 +523,25 @@ mod tests {
         assert_eq!(default_path("/a/b/"), "/a/b");
     }
 
+    #[test]
+    fn set_cookie_attributes_last_valid_one_wins() {
+        let c = SetCookie::parse(b"a=b; Path=/x; Path=rel; Domain=.Example.COM; Domain=; secure")
+            .unwrap();
+        assert_eq!(c.path, None, "a Path not starting with / means the default");
+        assert_eq!(c.domain, None, "an empty Domain means none");
+        assert!(c.secure);
+        let c = SetCookie::parse(b"a=b; Domain=.Example.COM; Max-Age=5; Max-Age=x").unwrap();
+        assert_eq!(c.domain.as_deref(), Some("example.com"));
+        assert_eq!(c.max_age, Some(5));
+    }
+
     proptest::proptest! {
         #![proptest_config(proptest::prelude::ProptestConfig::with_cases(128))]
+        #[test]
+        fn set_cookie_parser_is_total(bytes in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..80)) {
+            let _ = SetCookie::parse(&bytes);
+        }
+
         #[test]
         fn a_matching_cookie_path_is_a_segment_prefix(req in "(/[ab]{0,2}){1,3}", cookie in "(/[ab]{0,2}){1,2}") {
             if path_matches(&req, &cookie) {

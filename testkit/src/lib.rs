@@ -1,29 +1,93 @@
 //! Calls any conforming app (a `tower::Service` over `http` types) directly,
-//! without a server, with synthetic requests, a cookie jar and redirects.
+//! without a server, with synthetic requests, a cookie jar, HTML forms and
+//! links, and redirects.
 //! Every response is checked by a conformance validator ([`Validate`]) that
 //! fails the test when it breaks an HTTP rule; see the [`guide`].
 //!
+//! Log in through a page's form (its hidden `next` field included), follow
+//! the redirect with the session cookie, and check the JSON at the end:
+//!
 //! ```
-//! use std::convert::Infallible;
-//! use http::{Request, Response};
-//! use pastry_testkit::{Body, TestClient};
-//! use tower::ServiceBuilder;
+//! use axum::http::{HeaderMap, StatusCode, header};
+//! use axum::response::{Html, IntoResponse, Redirect};
+//! use axum::routing::get;
+//! use axum::{Form, Json, Router};
+//! use pastry_testkit::TestClient;
+//! use serde_json::json;
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Login { user: String, password: String, next: String }
+//!
+//! async fn login_page() -> Html<&'static str> {
+//!     Html(r#"<form method="post" action="/login">
+//!         <input type="hidden" name="next" value="/me">
+//!         <input name="user"> <input type="password" name="password">
+//!         <button>Log in</button>
+//!     </form>"#)
+//! }
+//!
+//! async fn log_in(Form(login): Form<Login>) -> impl IntoResponse {
+//!     if login.password != "wonderland" {
+//!         return (StatusCode::UNAUTHORIZED, "wrong password").into_response();
+//!     }
+//!     let cookie = format!("user={}; Path=/; HttpOnly", login.user);
+//!     ([(header::SET_COOKIE, cookie)], Redirect::to(&login.next)).into_response()
+//! }
+//!
+//! async fn me(headers: HeaderMap) -> Json<serde_json::Value> {
+//!     let cookie = headers.get(header::COOKIE).and_then(|c| c.to_str().ok());
+//!     let user = cookie.and_then(|c| c.strip_prefix("user=")).unwrap_or("nobody");
+//!     Json(json!({ "user": user }))
+//! }
 //!
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() {
-//! let app = ServiceBuilder::new().service_fn(|req: Request<Body>| async move {
-//!     let who = req.uri().query().unwrap_or("world").to_owned();
-//!     Ok::<_, Infallible>(Response::new(format!("hello {who}")))
-//! });
+//! let app = Router::new()
+//!     .route("/login", get(login_page).post(log_in))
+//!     .route("/me", get(me));
 //! let client = TestClient::new(app);
-//! let res = client.get("/greet?pastry").await;
-//! assert_eq!(res.status(), 200);
-//! assert_eq!(res.text(), "hello pastry");
+//!
+//! let page = client.get("/login").await;
+//! let res = page
+//!     .form_at(0)
+//!     .set("user", "alice")
+//!     .set("password", "wonderland")
+//!     .submit()
+//!     .follow_redirects()
+//!     .await;
+//! assert_eq!(res.url(), "http://localhost/me");
+//! res.assert_status(200).assert_json(&json!({ "user": "alice" }));
 //! # }
 //! ```
 //!
 //! # Changes
 //!
+//! - **Forms and links** (issue 20): new [`Form`], from
+//!   [`TestResponse::forms`], [`TestResponse::form`] (by id or name) and
+//!   [`TestResponse::form_at`]; read it with [`Form::value`],
+//!   [`Form::fields`], [`Form::action`], [`Form::method`]; fill it in with
+//!   [`Form::set`], [`Form::set_all`], [`Form::check`], [`Form::uncheck`],
+//!   [`Form::file`]; send it with [`Form::submit`] or
+//!   [`Form::submit_with`] (a button), which return a [`RequestBuilder`].
+//!   New [`TestResponse::links`], [`TestResponse::click`] and
+//!   [`TestResponse::click_selector`] follow links. HTML is parsed with
+//!   `scraper` (html5ever), a new dependency.
+//! - **RFC 6265 to the letter** (issue 20): the jar parses `Set-Cookie`
+//!   itself, per section 5.2, instead of with the `cookie` crate: `Expires`
+//!   is read with the cookie-date algorithm of section 5.1.1 (any token
+//!   order, two-digit years, range checks; an unreadable date is ignored,
+//!   so the cookie lives for the session), a past `Expires` in any
+//!   spelling deletes the cookie, and names and values are octets: bytes
+//!   above 0x7F are kept and sent back as they came. New
+//!   [`TestClient::cookie_bytes`]; [`TestClient::cookie`] and
+//!   [`TestClient::cookies`] show non-UTF-8 bytes as U+FFFD. A
+//!   `Set-Cookie` without `=` or with an empty name is ignored, said in
+//!   [`TestResponse::cookie_notes`].
+//! - New assertions (issue 20): [`TestResponse::assert_header_contains`]
+//!   and [`TestResponse::assert_redirect`]. A failed
+//!   [`TestResponse::assert_header`] now says what the header holds (or
+//!   that it is absent), and a failed [`TestResponse::assert_json`] cuts
+//!   the JSON it got to 200 characters (the body excerpt follows).
 //! - **Own cookie type** (issue 19): [`Cookie`], returned by
 //!   [`TestResponse::cookie`] and [`TestResponse::cookies`], is this crate's
 //!   type instead of a re-export of `cookie::Cookie<'static>` (no lifetime
@@ -55,10 +119,13 @@
 mod app;
 mod body;
 mod client;
+mod cookie_date;
 mod cookies;
 mod error;
+mod form;
 mod future;
 pub mod guide;
+mod html;
 mod jar;
 mod multipart;
 mod request;
@@ -71,6 +138,7 @@ pub use body::Body;
 pub use client::TestClient;
 pub use cookies::Cookie;
 pub use error::TestError;
+pub use form::Form;
 pub use future::TestFuture;
 pub use multipart::Multipart;
 pub use request::{DEFAULT_MAX_REDIRECTS, RequestBuilder};

@@ -12,6 +12,7 @@ use pastry_core::{ClientAddr, RemoteUser, ScriptName, UrlScheme};
 use serde::Serialize;
 
 use crate::error::TestError;
+use crate::jar::merge_cookie_header;
 use crate::response::{Expect, IntoStatus, describe_cookie_notes};
 use crate::target::Target;
 use crate::{Body, Multipart, TestClient, TestFuture, TestResponse, TestStream};
@@ -333,6 +334,7 @@ impl RequestBuilder {
             cookie_notes.extend(refused);
             let mut res = TestResponse::collect(res, &head_method, target.to_string()).await?;
             res.cookie_notes = cookie_notes;
+            res.client = Some(self.client.clone());
             let location = res.header(header::LOCATION.as_str()).map(str::to_owned);
             match (self.max_redirects, location) {
                 (Some(limit), Some(location)) if res.status().is_redirection() => {
@@ -496,14 +498,10 @@ impl RequestBuilder {
             headers.insert(header::CONTENT_LENGTH, HeaderValue::from(req.body().len()));
         }
         let (jar_cookies, held_back) = self.client.jar().header_for(target, self.client.now());
-        if let Some(cookies) = jar_cookies {
-            let merged = match headers.get(header::COOKIE).and_then(|v| v.to_str().ok()) {
-                Some(own) => format!("{own}; {cookies}"),
-                None => cookies,
-            };
-            if let Ok(value) = HeaderValue::from_str(&merged) {
-                headers.insert(header::COOKIE, value);
-            }
+        if let Some(cookies) = jar_cookies
+            && let Some(value) = merge_cookie_header(headers.get(header::COOKIE), &cookies)
+        {
+            headers.insert(header::COOKIE, value);
         }
         *req.headers_mut() = headers;
         req.extensions_mut().extend(self.extensions.clone());

@@ -10,9 +10,12 @@ use http_body_util::BodyExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::Cookie;
 use crate::app::AppBody;
 use crate::error::TestError;
+use crate::form::Form;
+use crate::html;
+use crate::target::Target;
+use crate::{Cookie, RequestBuilder, TestClient};
 
 /// How much of the body failure messages show.
 const BODY_PREVIEW: usize = 800;
@@ -138,6 +141,9 @@ pub struct TestResponse {
     /// Why the jar held cookies back from this request or refused the
     /// response's `Set-Cookie`s.
     pub(crate) cookie_notes: Vec<String>,
+    /// The client that got this response, to submit its forms and follow
+    /// its links.
+    pub(crate) client: Option<TestClient>,
 }
 
 impl TestResponse {
@@ -185,6 +191,7 @@ impl TestResponse {
             url,
             history: Vec::new(),
             cookie_notes: Vec::new(),
+            client: None,
         })
     }
 
@@ -318,7 +325,10 @@ impl TestResponse {
         if !self.header_all(name).contains(&value) {
             panic!(
                 "{}",
-                self.failure(&format!("expected header {name}: {value}"))
+                self.failure(&format!(
+                    "expected header {name}: {value}, {}",
+                    self.header_values(name)
+                ))
             );
         }
         self
@@ -356,10 +366,243 @@ impl TestResponse {
         if actual != expected {
             panic!(
                 "{}",
-                self.failure(&format!("expected JSON {expected}, got {actual}"))
+                self.failure(&format!(
+                    "expected JSON {expected}, got {}",
+                    excerpt(&actual.to_string())
+                ))
             );
         }
         self
+    }
+
+    /// Asserts that header `name` has a value containing `needle`.
+    ///
+    /// ```
+    /// # use pastry_testkit::{Body, TestClient};
+    /// # let app = tower::service_fn(|_req: http::Request<Body>| async {
+    /// #     let res = http::Response::builder().header("content-type", "text/html; charset=utf-8");
+    /// #     Ok::<_, std::convert::Infallible>(res.body(String::new()).unwrap())
+    /// # });
+    /// let res = TestClient::new(app).get("/").send_blocking();
+    /// res.assert_header_contains("content-type", "text/html");
+    /// ```
+    #[track_caller]
+    pub fn assert_header_contains(&self, name: &str, needle: &str) -> &Self {
+        if !self.header_all(name).iter().any(|v| v.contains(needle)) {
+            panic!(
+                "{}",
+                self.failure(&format!(
+                    "expected header {name} to contain {needle:?}, {}",
+                    self.header_values(name)
+                ))
+            );
+        }
+        self
+    }
+
+    /// Asserts a redirect (3xx) whose `Location` is `location`, as sent.
+    ///
+    /// ```
+    /// # use pastry_testkit::{Body, TestClient};
+    /// # let app = tower::service_fn(|_req: http::Request<Body>| async {
+    /// #     let res = http::Response::builder().status(303).header("location", "/home");
+    /// #     Ok::<_, std::convert::Infallible>(res.body(String::new()).unwrap())
+    /// # });
+    /// TestClient::new(app).get("/").send_blocking().assert_redirect("/home");
+    /// ```
+    #[track_caller]
+    pub fn assert_redirect(&self, location: &str) -> &Self {
+        if !self.status.is_redirection() || self.header("location") != Some(location) {
+            panic!(
+                "{}",
+                self.failure(&format!(
+                    "expected a redirect to {location}, got {}, {}",
+                    self.status,
+                    self.header_values("location").trim_start_matches("but ")
+                ))
+            );
+        }
+        self
+    }
+
+    /// `header x: a, b` or `no x header`, for messages.
+    fn header_values(&self, name: &str) -> String {
+        let values: Vec<String> = self
+            .headers
+            .get_all(name)
+            .iter()
+            .map(|v| String::from_utf8_lossy(v.as_bytes()).into_owned())
+            .collect();
+        if values.is_empty() {
+            format!("but there is no {name} header")
+        } else {
+            format!("but {name} is {values:?}")
+        }
+    }
+
+    /// The page's URL as a request target.
+    fn target(&self) -> Target {
+        Target::parse(&self.url).unwrap_or_else(|_| {
+            Target::parse("/").unwrap_or_else(|e| unreachable!("`/` is a target: {e}"))
+        })
+    }
+
+    /// Every HTML form of the body, in document order, ready to be filled
+    /// in and submitted (see [`Form`]).
+    ///
+    /// # Panics
+    /// If the body is not text.
+    #[track_caller]
+    pub fn forms(&self) -> Vec<Form> {
+        let doc = scraper::Html::parse_document(&self.text());
+        html::forms(&doc, &self.target(), self.client.clone())
+    }
+
+    /// The form whose `id`, else whose `name`, is `id_or_name`.
+    ///
+    /// ```
+    /// # use pastry_testkit::{Body, TestClient};
+    /// # let app = tower::service_fn(|_req: http::Request<Body>| async {
+    /// #     let page = r#"<form id="search" action="/find"><input name="q"></form>"#;
+    /// #     Ok::<_, std::convert::Infallible>(http::Response::new(page.to_owned()))
+    /// # });
+    /// let page = TestClient::new(app).get("/").send_blocking();
+    /// let form = page.form("search").set("q", "tea");
+    /// assert_eq!(form.submit().send_blocking().url(), "http://localhost/find?q=tea");
+    /// ```
+    ///
+    /// # Panics
+    /// If there is none; the message lists the page's forms, then the
+    /// response (status, headers, the start of the body).
+    #[track_caller]
+    pub fn form(&self, id_or_name: &str) -> Form {
+        let forms = self.forms();
+        let found = forms
+            .iter()
+            .position(|f| f.id() == Some(id_or_name))
+            .or_else(|| forms.iter().position(|f| f.name() == Some(id_or_name)));
+        match found {
+            Some(i) => forms.into_iter().nth(i).unwrap_or_else(|| unreachable!()),
+            None => panic!(
+                "{}",
+                self.failure(&format!(
+                    "no form has the id or name {id_or_name:?}; {}",
+                    describe_forms(&forms)
+                ))
+            ),
+        }
+    }
+
+    /// The form at `index` among the page's forms (0 is the first).
+    ///
+    /// # Panics
+    /// If the page has fewer forms; the message lists them.
+    #[track_caller]
+    pub fn form_at(&self, index: usize) -> Form {
+        let forms = self.forms();
+        if index >= forms.len() {
+            panic!(
+                "{}",
+                self.failure(&format!(
+                    "there is no form #{index}; {}",
+                    describe_forms(&forms)
+                ))
+            );
+        }
+        forms
+            .into_iter()
+            .nth(index)
+            .unwrap_or_else(|| unreachable!())
+    }
+
+    /// The page's links (`<a href>`, `<area href>`) as `(text, href)`, in
+    /// document order, the text with whitespace collapsed and the `href` as
+    /// written.
+    #[track_caller]
+    pub fn links(&self) -> Vec<(String, String)> {
+        let doc = scraper::Html::parse_document(&self.text());
+        html::links(&doc)
+            .into_iter()
+            .map(|link| (link.text, link.href))
+            .collect()
+    }
+
+    /// A `GET` of the link whose text is `text` (whitespace collapsed), or
+    /// failing that the first whose text contains it, resolved against the
+    /// page's URL (or its `<base href>`). Send it like any request.
+    ///
+    /// ```
+    /// # use pastry_testkit::{Body, TestClient};
+    /// # let app = tower::service_fn(|req: http::Request<Body>| async move {
+    /// #     let page = format!(r#"<p>at {}</p><a href="../help#top">Get  help</a>"#, req.uri());
+    /// #     Ok::<_, std::convert::Infallible>(http::Response::new(page))
+    /// # });
+    /// let client = TestClient::new(app);
+    /// let page = client.get("/docs/intro").send_blocking();
+    /// let help = page.click("Get help").send_blocking();
+    /// assert_eq!(help.url(), "http://localhost/help");
+    /// ```
+    ///
+    /// # Panics
+    /// If no link matches; the message lists the page's links.
+    #[track_caller]
+    pub fn click(&self, text: &str) -> RequestBuilder {
+        let doc = scraper::Html::parse_document(&self.text());
+        let links = html::links(&doc);
+        let found = links
+            .iter()
+            .find(|l| l.text == text)
+            .or_else(|| links.iter().find(|l| l.text.contains(text)));
+        match found {
+            Some(link) => self.follow(&doc, &link.href),
+            None => panic!(
+                "{}",
+                self.failure(&format!(
+                    "no link's text is or contains {text:?}; {}",
+                    describe_links(&links)
+                ))
+            ),
+        }
+    }
+
+    /// A `GET` of the `href` of the first element matching the CSS
+    /// selector `css` (`a.next`, `#logout`, `nav a[href$=".pdf"]`).
+    ///
+    /// # Panics
+    /// If the selector does not parse, or no element with an `href`
+    /// matches it; the message lists the page's links.
+    #[track_caller]
+    pub fn click_selector(&self, css: &str) -> RequestBuilder {
+        let selector = match scraper::Selector::parse(css) {
+            Ok(selector) => selector,
+            Err(e) => panic!("{css:?} is not a CSS selector: {e}"),
+        };
+        let doc = scraper::Html::parse_document(&self.text());
+        let href = doc
+            .select(&selector)
+            .find_map(|el| el.value().attr("href").map(|h| h.trim().to_owned()));
+        match href {
+            Some(href) => self.follow(&doc, &href),
+            None => panic!(
+                "{}",
+                self.failure(&format!(
+                    "no element with an href matches {css:?}; {}",
+                    describe_links(&html::links(&doc))
+                ))
+            ),
+        }
+    }
+
+    #[track_caller]
+    fn follow(&self, doc: &scraper::Html, href: &str) -> RequestBuilder {
+        let Some(client) = &self.client else {
+            panic!("this response has no client to follow its links with");
+        };
+        let base = html::base_url(doc, &self.target());
+        match base.resolve(href) {
+            Ok(next) => client.get(next.to_string()),
+            Err(e) => panic!("{}", self.failure(&format!("cannot follow {href:?}: {e}"))),
+        }
     }
 
     /// Why the cookie jar held cookies back from this request (`Secure`
@@ -419,6 +662,35 @@ impl fmt::Debug for TestResponse {
             .field("body_len", &self.raw.len())
             .finish_non_exhaustive()
     }
+}
+
+/// `text` cut to 200 characters, for messages.
+fn excerpt(text: &str) -> String {
+    match text.char_indices().nth(200) {
+        Some((at, _)) => format!("{} …", &text[..at]),
+        None => text.to_owned(),
+    }
+}
+
+/// The page's forms, for messages.
+fn describe_forms(forms: &[Form]) -> String {
+    if forms.is_empty() {
+        return "the page has no <form>".to_owned();
+    }
+    let titles: Vec<String> = forms.iter().map(Form::title).collect();
+    format!("the page's forms: {}", titles.join(", "))
+}
+
+/// The page's links, for messages.
+fn describe_links(links: &[html::Link]) -> String {
+    if links.is_empty() {
+        return "the page has no links".to_owned();
+    }
+    let all: Vec<String> = links
+        .iter()
+        .map(|l| format!("{:?} -> {}", l.text, l.href))
+        .collect();
+    format!("the page's links: {}", all.join(", "))
 }
 
 /// The cookie jar's notes as the last lines of a failure message.
