@@ -1,7 +1,9 @@
 //! A cookie as a response set it.
 
 use std::fmt;
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use crate::jar::SetCookie;
 
 /// One `Set-Cookie` header of a response, parsed: see
 /// [`TestResponse::cookie`](crate::TestResponse::cookie).
@@ -30,12 +32,18 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 /// # }
 /// ```
 #[derive(Clone, PartialEq)]
-pub struct Cookie(cookie::Cookie<'static>);
+pub struct Cookie(cookie::Cookie<'static>, Option<SystemTime>);
 
 impl Cookie {
-    /// The cookie in a `Set-Cookie` value, if it parses.
+    /// The cookie in a `Set-Cookie` value, if it parses; `Expires` is read
+    /// as the jar reads it (RFC 6265 section 5.1.1).
     pub(crate) fn parse(text: &str) -> Option<Self> {
-        cookie::Cookie::parse(text.to_owned()).ok().map(Cookie)
+        let expires = SetCookie::parse(text.as_bytes())
+            .ok()
+            .and_then(|c| c.expires);
+        cookie::Cookie::parse(text.to_owned())
+            .ok()
+            .map(|c| Cookie(c, expires))
     }
 
     /// The cookie's name.
@@ -84,13 +92,29 @@ impl Cookie {
         self.0.max_age().map(|age| age.whole_seconds())
     }
 
-    /// The `Expires` attribute, as a point in time (clamped to the Unix
-    /// epoch).
+    /// The `Expires` attribute, as a point in time, read with the
+    /// cookie-date algorithm of RFC 6265 section 5.1.1 as the jar reads it
+    /// (any token order, two-digit years); `None` when absent or when the
+    /// date does not parse, in which case the jar ignores it too. Dates
+    /// before 1970 are clamped to the Unix epoch.
+    ///
+    /// ```
+    /// # use std::time::{Duration, UNIX_EPOCH};
+    /// # use pastry_testkit::{Body, TestClient};
+    /// let app = tower::service_fn(|_req: http::Request<Body>| async {
+    ///     let res = http::Response::builder()
+    ///         .header("set-cookie", "a=1; Expires=6 Nov 1994 8:49:37")
+    ///         .header("set-cookie", "b=1; Expires=soon")
+    ///         .body(String::new());
+    ///     Ok::<_, std::convert::Infallible>(res.unwrap())
+    /// });
+    /// let res = TestClient::new(app).get("/").send_blocking();
+    /// let at = UNIX_EPOCH + Duration::from_secs(784_111_777);
+    /// assert_eq!(res.cookie("a").unwrap().expires(), Some(at));
+    /// assert_eq!(res.cookie("b").unwrap().expires(), None);
+    /// ```
     pub fn expires(&self) -> Option<SystemTime> {
-        self.0.expires_datetime().map(|at| {
-            let secs = u64::try_from(at.unix_timestamp()).unwrap_or(0);
-            UNIX_EPOCH + Duration::from_secs(secs)
-        })
+        self.1.map(|at| at.max(UNIX_EPOCH))
     }
 }
 
@@ -106,3 +130,4 @@ impl fmt::Debug for Cookie {
         fmt::Debug::fmt(&self.0, f)
     }
 }
+

@@ -83,6 +83,8 @@
 //!   [`TestClient::cookies`] show non-UTF-8 bytes as U+FFFD. A
 //!   `Set-Cookie` without `=` or with an empty name is ignored, said in
 //!   [`TestResponse::cookie_notes`].
+//!   [`Cookie::expires`] reads `Expires` with the same algorithm (it used
+//!   the `cookie` crate's fixed formats).
 //! - New assertions (issue 20): [`TestResponse::assert_header_contains`]
 //!   and [`TestResponse::assert_redirect`]. A failed
 //!   [`TestResponse::assert_header`] now says what the header holds (or
