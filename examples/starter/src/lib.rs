@@ -1,6 +1,6 @@
 //! The smallest complete Pastry app: an axum router of notes behind the
-//! standard stack (errors caught, responses compressed, sessions, session
-//! login), a login page and a logout endpoint. `main.rs` serves it; the
+//! standard stack (cross-origin requests refused, errors caught, responses
+//! compressed, sessions, session login), a login page and a logout endpoint. `main.rs` serves it; the
 //! test in `tests/` drives the same [`app`] through the test kit.
 
 use std::time::Duration;
@@ -13,6 +13,7 @@ use pastry::auth::{
 };
 use pastry::catch::CatchLayer;
 use pastry::gzip::GzipLayer;
+use pastry::origin::CrossOriginLayer;
 use pastry::sessions::{AnyStore, Session, SessionError, SessionLayer, spawn_cleanup};
 use serde::Deserialize;
 use tower::ServiceBuilder;
@@ -35,6 +36,7 @@ where
 
     ServiceBuilder::new()
         .layer(BoxApp::layer())
+        .layer(CrossOriginLayer::new())
         .layer(CatchLayer::new())
         .layer(GzipLayer::new())
         .layer(SessionLayer::new(store).secure(secure_cookies))

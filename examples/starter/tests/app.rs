@@ -46,3 +46,18 @@ async fn notes_belong_to_the_logged_in_user_and_go_with_logout() {
     client.post("/logout").expect_status(303).await;
     client.get("/notes").expect_status(401).await;
 }
+
+#[tokio::test]
+async fn another_site_cannot_post_the_login_form() {
+    let client = client();
+    client
+        .post("/login")
+        .header("sec-fetch-site", "cross-site")
+        .form(&[("username", "alice"), ("password", "wonderland")])
+        .expect_status(403)
+        .await;
+    assert_eq!(
+        client.get("/").await.text(),
+        "hello stranger: POST username and password to /login\n"
+    );
+}
