@@ -65,6 +65,8 @@ pub use serve::{
     Listen, MIN_MAX_CONNECTIONS, Serve, default_max_connections, serve,
 };
 
+#[cfg(feature = "accesslog")]
+pub use pastry_accesslog as accesslog;
 #[cfg(feature = "auth")]
 pub use pastry_auth as auth;
 #[cfg(feature = "catch")]
@@ -73,6 +75,8 @@ pub use pastry_catch as catch;
 pub use pastry_gzip as gzip;
 #[cfg(feature = "origin")]
 pub use pastry_origin as origin;
+#[cfg(feature = "proxy")]
+pub use pastry_proxy as proxy;
 #[cfg(feature = "sessions")]
 pub use pastry_sessions as sessions;
 #[cfg(feature = "testkit")]
