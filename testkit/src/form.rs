@@ -53,6 +53,9 @@ use crate::{Multipart, RequestBuilder, TestClient};
 #[derive(Clone)]
 pub struct Form {
     client: Option<TestClient>,
+    /// `scheme://authority` of the page, sent as `Origin`.
+    origin: String,
+    /// Where relative actions resolve: the page's URL or its `<base href>`.
     base: Target,
     index: usize,
     id: Option<String>,
@@ -154,6 +157,7 @@ impl Form {
     #[allow(clippy::too_many_arguments)]
     pub(crate) fn new(
         client: Option<TestClient>,
+        origin: String,
         base: Target,
         index: usize,
         id: Option<String>,
@@ -164,6 +168,7 @@ impl Form {
     ) -> Self {
         Self {
             client,
+            origin,
             base,
             index,
             id,
@@ -532,10 +537,9 @@ impl Form {
             target.path_and_query.push_str(&ser.finish());
             return client.request(method, target.to_string());
         }
-        let origin = self.base.origin();
         let req = client
             .request(method, target.to_string())
-            .header(http::header::ORIGIN, origin);
+            .header(http::header::ORIGIN, self.origin.as_str());
         match enctype {
             Enctype::UrlEncoded => {
                 let pairs: Vec<(String, String)> =

@@ -123,6 +123,14 @@
 //! [`base_url`](crate::TestClient::base_url)
 //! (`TestClient::new(app).base_url("https://shop.example")`).
 //!
+//! `Set-Cookie` is read as RFC 6265 section 5.2 reads it, on octets: a
+//! value with bytes above 0x7F is kept and sent back byte for byte
+//! ([`cookie_bytes`](crate::TestClient::cookie_bytes) returns it as it
+//! is), and `Expires` goes through the cookie-date algorithm of section
+//! 5.1.1, so `Sun, 06 Nov 1994 08:49:37 GMT`, `6 Nov 94 8:49:37` and
+//! `1994 Nov 06 08:49:37` are one date; a date the algorithm cannot read
+//! is ignored (the cookie lasts for the session), as browsers do.
+//!
 //! When a request fails, its message ends with what the jar did not do and
 //! why: each cookie held back from the request (`Secure` over plain `http`
 //! to another host, another host or path, expired) and each `Set-Cookie` it
@@ -130,6 +138,28 @@
 //! of that name the jar keeps);
 //! [`TestResponse::cookie_notes`](crate::TestResponse::cookie_notes)
 //! gives the same lines.
+//!
+//! # Forms and links
+//!
+//! [`TestResponse::form`](crate::TestResponse::form) (by id or name),
+//! [`form_at`](crate::TestResponse::form_at) (by position) and
+//! [`forms`](crate::TestResponse::forms) read a page's HTML forms with
+//! their fields as a browser has them: hidden inputs, the checked boxes and
+//! radios, each select's selected options (the first one when none is
+//! marked), textareas, fields outside the form that name it with `form=`,
+//! and not the disabled ones. [`Form::set`](crate::Form::set),
+//! [`check`](crate::Form::check), [`set_all`](crate::Form::set_all) and
+//! [`file`](crate::Form::file) fill it in;
+//! [`submit`](crate::Form::submit) or
+//! [`submit_with`](crate::Form::submit_with) (pressing a button) build the
+//! request a browser would send: the form's method, its action resolved
+//! against the page's URL, its encoding, the jar's cookies and, for a
+//! `POST`, an `Origin` header. The request is awaited like any other, so
+//! `.follow_redirects()` and `.expect_status(..)` apply.
+//! [`click`](crate::TestResponse::click) and
+//! [`click_selector`](crate::TestResponse::click_selector) follow a link.
+//! When a form, field, option, button or link is not there, the panic says
+//! which and lists the ones that are.
 //!
 //! # Failures point at the test
 //!

@@ -96,6 +96,7 @@ pub(crate) fn forms(doc: &Html, page: &Target, client: Option<crate::TestClient>
             let attr = |name: &str| el.value().attr(name).map(str::to_owned);
             Form::new(
                 client.clone(),
+                page.origin(),
                 base.clone(),
                 index,
                 attr("id"),

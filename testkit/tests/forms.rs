@@ -407,6 +407,24 @@ fn base_href_changes_where_links_and_actions_go() {
         page.click("x").send_blocking().url(),
         "http://localhost/root/x"
     );
+    let app = tower::service_fn(|req: Request<Body>| async move {
+        let page = r#"<head><base href="https://cdn.example/"></head><form method="post" action="/p"></form>"#;
+        let origin = req
+            .headers()
+            .get("origin")
+            .map(|v| v.to_str().unwrap().to_owned());
+        Ok::<_, Infallible>(Response::new(origin.unwrap_or_else(|| page.to_owned())))
+    });
+    let page = TestClient::new(app)
+        .get("http://shop.example/a")
+        .send_blocking();
+    let form = page.form_at(0);
+    assert_eq!(form.action(), "https://cdn.example/p");
+    assert_eq!(
+        form.submit().send_blocking().text(),
+        "http://shop.example",
+        "Origin is the page's, not the base URL's"
+    );
 }
 
 #[test]
