@@ -18,7 +18,7 @@ use pastry::auth::{
 use pastry::catch::CatchLayer;
 use pastry::gzip::GzipLayer;
 use pastry::origin::{CheckedBody, CrossOriginLayer, CsrfToken, CsrfTokenLayer};
-use pastry::sessions::{AnyStore, SessionExt, SessionLayer};
+use pastry::sessions::{AnyStore, ManualClock, SessionExt, SessionLayer};
 use pastry::urlmap::UrlMap;
 use pastry::{BoxError, Environ, html_escape};
 use tower::util::Either;
@@ -36,6 +36,32 @@ pub const CLEANUP_EVERY: Duration = Duration::from_secs(5 * 60);
 /// `--sessions` names. Needs a tokio runtime.
 pub fn spawn_cleanup(store: &AnyStore) -> tokio::task::JoinHandle<()> {
     pastry::sessions::spawn_cleanup(store.clone(), CLEANUP_EVERY)
+}
+
+/// The demo's idle timeout: the session layer's default, a day.
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The demo's absolute session lifetime: the session layer's default, a
+/// week.
+pub const ABSOLUTE_LIFETIME: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// The session limits `/counter` shows.
+#[derive(Clone, Copy, Debug)]
+struct SessionLimits {
+    idle_timeout: Duration,
+    absolute_lifetime: Duration,
+}
+
+/// `90` seconds as "90 seconds", a day as "1 day", 36 hours as "36 hours".
+fn span(d: Duration) -> String {
+    let secs = d.as_secs();
+    let (n, unit) = match secs {
+        s if s >= 86_400 && s.is_multiple_of(86_400) => (s / 86_400, "day"),
+        s if s >= 3_600 && s.is_multiple_of(3_600) => (s / 3_600, "hour"),
+        s if s >= 60 && s.is_multiple_of(60) => (s / 60, "minute"),
+        s => (s, "second"),
+    };
+    format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
 /// The response body every handler of the demo answers with.
@@ -115,6 +141,15 @@ pub struct Config {
     pub users_file: PathBuf,
     /// The argon2 parameters for logins (OWASP's by default).
     pub hasher: PasswordHasher,
+    /// How long a session lives without a visit (the session layer's
+    /// default: a day). `/counter` says so.
+    pub idle_timeout: Duration,
+    /// How long a session lives at most from its start, however active
+    /// (the session layer's default: 7 days). `/counter` says so.
+    pub absolute_lifetime: Duration,
+    /// The clock the session layer reads, so tests can move it (`None`:
+    /// the system clock).
+    pub session_clock: Option<ManualClock>,
 }
 
 impl Config {
@@ -127,6 +162,9 @@ impl Config {
             csrf_tokens: false,
             users_file: users_file(),
             hasher: PasswordHasher::default(),
+            idle_timeout: IDLE_TIMEOUT,
+            absolute_lifetime: ABSOLUTE_LIFETIME,
+            session_clock: None,
         }
     }
 }
@@ -252,8 +290,12 @@ async fn context_page<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError
     ))
 }
 
-/// `/counter`: one more each visit, kept in the session.
-async fn counter<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError> {
+/// `/counter`: one more each visit, kept in the session, and the two
+/// limits on the session's life.
+async fn counter<B>(
+    req: Request<B>,
+    limits: SessionLimits,
+) -> Result<Response<DemoBody>, BoxError> {
     let session = req.session().ok_or("no session layer")?;
     let count = session.get::<u64>("counter").await?.unwrap_or(0) + 1;
     session.insert("counter", &count).await?;
@@ -261,8 +303,14 @@ async fn counter<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError> {
         StatusCode::OK,
         "Counter",
         &format!(
-            "{}\n<p>You have been here <strong id=\"count\">{count}</strong> times.</p>",
-            nav(&req)
+            "{}\n<p>You have been here <strong id=\"count\">{count}</strong> times.</p>\n\
+             <p>Your session ends after <strong id=\"idle-timeout\">{}</strong> without a \
+             visit (idle timeout), and at the latest <strong id=\"absolute-lifetime\">{}</strong> \
+             after it began, however often you come back (absolute lifetime). Then the counter \
+             starts again.</p>",
+            nav(&req),
+            span(limits.idle_timeout),
+            span(limits.absolute_lifetime),
         ),
     ))
 }
@@ -304,6 +352,7 @@ fn lorem<B>(req: &Request<B>) -> Response<DemoBody> {
 /// so a name locked out on one is locked out on both.
 fn altdemo_app<B>(
     authenticator: Authenticator<FileUserStore>,
+    limits: SessionLimits,
 ) -> impl Service<Request<B>, Response = Response<DemoBody>, Error = BoxError, Future: Send>
 + Clone
 + Send
@@ -327,7 +376,7 @@ where
                 (_, "/private") => boxed(private.oneshot(req).await?),
                 (&Method::GET | &Method::HEAD, "" | "/") => context_page(req).await?,
                 (_, "/logout") => boxed(logout.oneshot(req).await?),
-                (_, "/counter") => counter(req).await?,
+                (_, "/counter") => counter(req, limits).await?,
                 (_, "/boom") => panic!("boom: the demo's deliberate panic"),
                 (&Method::GET | &Method::HEAD, "/lorem") => lorem(&req),
                 _ => text(
@@ -423,6 +472,18 @@ where
 {
     let users = FileUserStore::open(&config.users_file)?;
     let authenticator = Authenticator::new(users.clone()).hasher(config.hasher.clone());
+    let limits = SessionLimits {
+        idle_timeout: config.idle_timeout,
+        absolute_lifetime: config.absolute_lifetime,
+    };
+    let mut sessions = SessionLayer::new(config.store.clone())
+        .secure(config.secure_cookies)
+        .idle_timeout(limits.idle_timeout)
+        .absolute_lifetime(limits.absolute_lifetime);
+    if let Some(clock) = config.session_clock.clone() {
+        sessions = sessions.clock(clock);
+    }
+    let sessions = sessions.validate()?;
     // The apps behind the session layer, for requests with body `$body`:
     // `B`, or `CheckedBody<B>` behind the token layer.
     macro_rules! site {
@@ -440,7 +501,7 @@ where
                 .mount("/blog", hello_app::<$body>("blog"))
                 .mount("/forum", hello_app::<$body>("forum"))
                 .mount("/api", api())
-                .fallback(altdemo_app::<$body>(authenticator.clone()))
+                .fallback(altdemo_app::<$body>(authenticator.clone(), limits))
                 .build()?;
             SessionAuthLayer::new(users.clone()).layer(map)
         }};
@@ -449,7 +510,7 @@ where
         .layer(CrossOriginLayer::new())
         .layer(CatchLayer::new().debug(config.debug))
         .layer(GzipLayer::new())
-        .layer(SessionLayer::new(config.store.clone()).secure(config.secure_cookies));
+        .layer(sessions);
     Ok(if config.csrf_tokens {
         Either::Right(
             outside

@@ -15,6 +15,9 @@ use crate::same_site::SameSite;
 
 /// Default idle timeout: a day without a request that uses the session.
 const DEFAULT_IDLE: Duration = Duration::from_secs(24 * 60 * 60);
+/// Default absolute lifetime: a week from the session's first save,
+/// however active.
+const DEFAULT_ABSOLUTE: Duration = Duration::from_secs(7 * 24 * 60 * 60);
 /// Default: extend an idle expiry at most once a minute.
 const DEFAULT_REFRESH: Duration = Duration::from_secs(60);
 /// Default number of replays after a compare-and-swap conflict.
@@ -59,7 +62,7 @@ impl Config {
             http_only: true,
             same_site: SameSite::Lax,
             idle_timeout: DEFAULT_IDLE,
-            absolute_lifetime: None,
+            absolute_lifetime: Some(DEFAULT_ABSOLUTE),
             default_expiry: None,
             refresh_interval: None,
             max_retries: DEFAULT_RETRIES,
@@ -118,17 +121,22 @@ impl Config {
             .unwrap_or(Expiry::Idle(self.idle_timeout))
     }
 
+    /// When the record's absolute lifetime ends, if it ends at all (a
+    /// lifetime past the end of time, such as `Duration::MAX`, never does).
+    fn end_of_life(&self, record: &Record) -> Option<SystemTime> {
+        record.created_at.checked_add(self.absolute_lifetime?)
+    }
+
     fn cap(&self, record: &Record, at: SystemTime) -> SystemTime {
-        match self.absolute_lifetime {
-            Some(lifetime) => at.min(record.created_at + lifetime),
+        match self.end_of_life(record) {
+            Some(end) => at.min(end),
             None => at,
         }
     }
 
     /// Whether the record is past the absolute lifetime cap.
     pub(crate) fn outlived(&self, record: &Record, now: SystemTime) -> bool {
-        self.absolute_lifetime
-            .is_some_and(|lifetime| record.created_at + lifetime <= now)
+        self.end_of_life(record).is_some_and(|end| end <= now)
     }
 
     /// When a record saved at `now` expires.

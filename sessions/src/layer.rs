@@ -21,7 +21,9 @@ use crate::store::{DynStore, SessionStore};
 ///
 /// Defaults: cookie `id`, `Path=/`, no `Domain`, `Secure`, `HttpOnly`,
 /// `SameSite=Lax`; sessions end after a day idle
-/// ([`idle_timeout`](Self::idle_timeout)), with no absolute cap. A response
+/// ([`idle_timeout`](Self::idle_timeout)) and at the latest a week after
+/// they began, however active
+/// ([`absolute_lifetime`](Self::absolute_lifetime)). A response
 /// that sets or removes the cookie is `Cache-Control: private` unless the
 /// app set its own ([`cache_control`](Self::cache_control)), and one whose
 /// handler loaded the session gets `Vary: Cookie`
@@ -150,7 +152,17 @@ impl SessionLayer {
     }
 
     /// The longest any session may live from its first save, however
-    /// active (default no cap).
+    /// active (default 7 days; `Duration::MAX` for no cap).
+    ///
+    /// The idle timeout alone lets a session that is used every day live
+    /// for ever, and with it an id stolen once. OWASP's Session Management
+    /// Cheat Sheet asks for an absolute timeout beside the idle one. A
+    /// session older than this is treated as expired when it is loaded (the
+    /// request gets a fresh session and id, as with an unknown cookie), and
+    /// no cookie or stored record outlives it. The default week suits a
+    /// site whose users expect to stay logged in across days. For an app
+    /// used through a working day OWASP suggests 4 to 8 hours (with an idle
+    /// timeout of 15 to 30 minutes, or 2 to 5 for high-value apps).
     pub fn absolute_lifetime(self, lifetime: Duration) -> Self {
         self.update(|c| {
             if lifetime.is_zero() {

@@ -35,6 +35,13 @@
 //!
 //! # Changes
 //!
+//! - **Absolute session lifetime by default** (issue 16): sessions end 7
+//!   days after their first save however active, beside the idle timeout
+//!   (still a day); before, a session used every day never ended. Such a
+//!   session is treated as expired when loaded: the request gets a fresh
+//!   session and id. Change it with [`SessionLayer::absolute_lifetime`];
+//!   `Duration::MAX` turns the cap off (a lifetime past the end of time
+//!   now means no cap instead of a panic).
 //! - **Cache-safe responses by default** (issue 16): a response that sets
 //!   or removes the session cookie gets `Cache-Control: private` unless
 //!   the app set a `Cache-Control` of its own (off with

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod absolute_lifetime;
 mod bounds;
 mod cache_headers;
 mod cleanup;
