@@ -130,4 +130,3 @@ impl fmt::Debug for Cookie {
         fmt::Debug::fmt(&self.0, f)
     }
 }
-
