@@ -86,3 +86,36 @@ fn one_event_with_every_field_and_no_secret() {
         assert!(!log.contains(secret), "{secret} in {log}");
     }
 }
+
+#[test]
+fn an_empty_body_dropped_unpolled_is_complete_and_written_once() {
+    let captured = Captured::default();
+    let writer = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    tracing::subscriber::with_default(subscriber, || {
+        tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap()
+            .block_on(async {
+                let app = AccessLogLayer::new().tracing().layer(service_fn(
+                    |_req: Request<String>| async {
+                        let mut res = Response::new(Full::<Bytes>::default());
+                        *res.status_mut() = http::StatusCode::NOT_MODIFIED;
+                        Ok::<_, Infallible>(res)
+                    },
+                ));
+                let req = Request::head("/x").body(String::new()).unwrap();
+                // A server sends the head and drops an empty body unpolled.
+                drop(app.oneshot(req).await.unwrap());
+            });
+    });
+    let log = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert_eq!(log.lines().count(), 1, "{log}");
+    assert!(log.contains("method=HEAD"), "{log}");
+    assert!(log.contains("status=304"), "{log}");
+    assert!(log.contains("bytes=0"), "{log}");
+    assert!(log.contains("completed=true"), "{log}");
+}

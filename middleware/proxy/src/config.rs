@@ -358,30 +358,51 @@ fn node(text: &str, label: &'static str) -> Result<Node, Malformed> {
     parse_node(text).ok_or(malformed(label, "not an address"))
 }
 
-/// A forwarded prefix as a script name: starts with `/`, no `.` or `..`
-/// segments, no query, fragment, backslash or control characters; empty
-/// segments collapse and the trailing `/` goes. `None` when it is not such
-/// a path.
+/// A forwarded prefix as a script name: starts with `/`; no segment that
+/// is (or percent-decodes to) `.` or `..`, no encoded `/` or `\\`, no bad
+/// `%` escape; no query, fragment, backslash, space, quote or control
+/// character. Empty segments collapse and the trailing `/` goes. `None`
+/// when it is not such a path.
 pub(crate) fn normalise_prefix(prefix: &str) -> Option<String> {
     if !prefix.starts_with('/')
         || prefix
             .bytes()
-            .any(|b| b.is_ascii_control() || matches!(b, b'?' | b'#' | b'\\' | b' ' | b'"'))
+            .any(|b| !b.is_ascii_graphic() || matches!(b, b'?' | b'#' | b'\\' | b'"'))
     {
         return None;
     }
     let mut out = String::with_capacity(prefix.len());
     for segment in prefix.split('/').filter(|s| !s.is_empty()) {
-        if segment == "."
-            || segment == ".."
-            || segment.eq_ignore_ascii_case("%2e")
-            || segment.to_ascii_lowercase().contains("%2e%2e")
-            || segment.to_ascii_lowercase().contains("%2f")
+        let decoded = percent_decode(segment)?;
+        if decoded == b"."
+            || decoded == b".."
+            || decoded
+                .iter()
+                .any(|&b| b == b'/' || b == b'\\' || b.is_ascii_control())
         {
             return None;
         }
         out.push('/');
         out.push_str(segment);
+    }
+    Some(out)
+}
+
+/// The bytes `text` percent-decodes to; `None` for a bad escape.
+fn percent_decode(text: &str) -> Option<Vec<u8>> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'%' {
+            let hex = bytes.get(at + 1..at + 3)?;
+            let hex = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(hex, 16).ok()?);
+            at += 3;
+        } else {
+            out.push(bytes[at]);
+            at += 1;
+        }
     }
     Some(out)
 }
