@@ -27,7 +27,11 @@ const DEFAULT_RETRIES: u32 = 8;
 /// and the cookie and expiry decisions they make.
 #[derive(Clone)]
 pub(crate) struct Config {
+    /// The name the cookie goes by: [`Config::chosen_name`] if set, else the
+    /// default for the other settings (see [`Config::default_name`]).
     pub(crate) cookie_name: String,
+    /// The name given with `SessionLayer::cookie_name`, if any.
+    pub(crate) chosen_name: Option<String>,
     pub(crate) path: String,
     pub(crate) domain: Option<String>,
     pub(crate) secure: bool,
@@ -55,7 +59,8 @@ impl Config {
     /// The default settings.
     pub(crate) fn new() -> Self {
         let mut config = Config {
-            cookie_name: "id".to_owned(),
+            cookie_name: String::new(),
+            chosen_name: None,
             path: "/".to_owned(),
             domain: None,
             secure: true,
@@ -72,8 +77,31 @@ impl Config {
             attributes: String::new(),
             error: None,
         };
-        config.attributes = config.build_attributes();
+        config.refresh_derived();
         config
+    }
+
+    /// Recomputes what is derived from the settings: the cookie's name and
+    /// attributes.
+    pub(crate) fn refresh_derived(&mut self) {
+        self.cookie_name = match &self.chosen_name {
+            Some(name) => name.clone(),
+            None => self.default_name().to_owned(),
+        };
+        self.attributes = self.build_attributes();
+    }
+
+    /// The cookie name when none was chosen: the strongest prefix the
+    /// settings allow. `__Host-id` for a `Secure` cookie with `Path=/` and
+    /// no `Domain` (a sibling subdomain or a plain-http page cannot set or
+    /// overwrite it), `__Secure-id` for another `Secure` cookie, `id` for a
+    /// cookie that is not `Secure` (browsers reject prefixed names there).
+    pub(crate) fn default_name(&self) -> &'static str {
+        match (self.secure, self.path == "/" && self.domain.is_none()) {
+            (true, true) => "__Host-id",
+            (true, false) => "__Secure-id",
+            (false, _) => "id",
+        }
     }
 
     /// The first bad setting, per field (recorded by the setters) or across
@@ -85,6 +113,11 @@ impl Config {
         if self.same_site == SameSite::None && !self.secure {
             return Err(ConfigError::SameSiteNoneWithoutSecure);
         }
+        if let Some(name) = &self.chosen_name
+            && !self.prefix_allowed(name)
+        {
+            return Err(ConfigError::CookieName(name.clone()));
+        }
         if let Some(refresh) = self.refresh_interval {
             let idle = match self.default_expiry {
                 Some(Expiry::Idle(d)) => d,
@@ -95,6 +128,23 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// Whether browsers accept a cookie named `name` with these settings:
+    /// a `__Secure-` name needs `Secure`, a `__Host-` name also `Path=/`
+    /// and no `Domain` (RFC 6265bis; prefixes match case-insensitively).
+    fn prefix_allowed(&self, name: &str) -> bool {
+        let has = |prefix: &str| {
+            name.get(..prefix.len())
+                .is_some_and(|head| head.eq_ignore_ascii_case(prefix))
+        };
+        if has("__Host-") {
+            self.secure && self.path == "/" && self.domain.is_none()
+        } else if has("__Secure-") {
+            self.secure
+        } else {
+            true
+        }
     }
 
     pub(crate) fn build_attributes(&self) -> String {

@@ -19,8 +19,9 @@ use crate::store::{DynStore, SessionStore};
 /// Adds a [`Session`](crate::Session) to every request and saves it after
 /// the response, with the cookie settings and expiry policy chosen here.
 ///
-/// Defaults: cookie `id`, `Path=/`, no `Domain`, `Secure`, `HttpOnly`,
-/// `SameSite=Lax`; sessions end after a day idle
+/// Defaults: cookie `__Host-id` (`id` when not [`secure`](Self::secure);
+/// see [`cookie_name`](Self::cookie_name)), `Path=/`, no `Domain`,
+/// `Secure`, `HttpOnly`, `SameSite=Lax`; sessions end after a day idle
 /// ([`idle_timeout`](Self::idle_timeout)) and at the latest a week after
 /// they began, however active
 /// ([`absolute_lifetime`](Self::absolute_lifetime)). A response
@@ -70,18 +71,40 @@ impl SessionLayer {
         if let Err(e) = f(config) {
             config.error.get_or_insert(e);
         }
-        config.attributes = config.build_attributes();
+        config.refresh_derived();
         self
     }
 
-    /// The cookie's name (default `id`); must be an HTTP token.
+    /// The cookie's name; must be an HTTP token. Used exactly as given.
+    ///
+    /// Without it the name follows the other settings, taking the strongest
+    /// prefix they allow: `__Host-id` for the default `Secure` cookie with
+    /// `Path=/` and no `Domain`; `__Secure-id` for a `Secure` cookie with a
+    /// [`domain`](Self::domain) or another [`path`](Self::path) (browsers
+    /// refuse `__Host-` there); plain `id` when not
+    /// [`secure`](Self::secure). A `__Host-` cookie can only be set by the
+    /// host itself over HTTPS, so a sibling subdomain (or a plain-http page)
+    /// cannot plant a session cookie beside it ("cookie tossing"). Name it
+    /// `"id"` (or anything) here to keep an unprefixed name.
+    ///
+    /// A name with a prefix the settings break (`__Host-` without `Secure`,
+    /// with a `Domain` or a path other than `/`; `__Secure-` without
+    /// `Secure`) is a [`ConfigError::CookieName`] when the layer is
+    /// [validated](Self::validate).
+    ///
+    /// **Several cookies of the name**: a request may carry more than one
+    /// (a cookie set with a longer `Path`, or planted by a sibling domain
+    /// when the name has no `__Host-` prefix). The layer tries the first
+    /// four well-formed ids in the order the `Cookie` headers list them,
+    /// which browsers sort by longest `Path` first, then oldest, and uses
+    /// the first that names a live session. Malformed values are skipped.
     pub fn cookie_name(self, name: impl Into<String>) -> Self {
         let name = name.into();
         self.update(|c| {
             if name.is_empty() || !name.bytes().all(is_token_byte) {
                 return Err(ConfigError::CookieName(name));
             }
-            c.cookie_name = name;
+            c.chosen_name = Some(name);
             Ok(())
         })
     }
@@ -408,6 +431,64 @@ mod tests {
         assert_eq!(
             default.config.attributes,
             "; Path=/; Secure; HttpOnly; SameSite=Lax"
+        );
+    }
+
+    #[test]
+    fn the_default_name_takes_the_strongest_prefix_the_settings_allow() {
+        let layer = || SessionLayer::new(MemoryStore::new());
+        assert_eq!(layer().config.cookie_name, "__Host-id");
+        assert_eq!(
+            layer().domain("example.com").config.cookie_name,
+            "__Secure-id"
+        );
+        assert_eq!(layer().path("/app").config.cookie_name, "__Secure-id");
+        assert_eq!(layer().secure(false).config.cookie_name, "id");
+        assert_eq!(layer().secure(false).path("/app").config.cookie_name, "id");
+        // Settings given after the name still follow it.
+        assert_eq!(
+            layer().secure(false).secure(true).config.cookie_name,
+            "__Host-id"
+        );
+        // A chosen name is used as given.
+        assert_eq!(layer().cookie_name("id").config.cookie_name, "id");
+        assert_eq!(
+            layer().cookie_name("sid").secure(false).config.cookie_name,
+            "sid"
+        );
+        for layer in [
+            layer(),
+            layer().domain("example.com"),
+            layer().secure(false),
+        ] {
+            assert!(layer.validate().is_ok());
+        }
+    }
+
+    #[test]
+    fn a_chosen_prefix_the_settings_break_is_a_typed_error() {
+        let layer = || SessionLayer::new(MemoryStore::new());
+        for broken in [
+            layer().cookie_name("__Host-sid").secure(false),
+            layer().cookie_name("__Host-sid").domain("example.com"),
+            layer().cookie_name("__host-sid").path("/app"),
+            layer().cookie_name("__Secure-sid").secure(false),
+            layer().secure(false).cookie_name("__SECURE-sid"),
+        ] {
+            let shown = format!("{broken:?}");
+            assert!(
+                matches!(broken.validate(), Err(ConfigError::CookieName(_))),
+                "{shown}"
+            );
+        }
+        assert!(layer().cookie_name("__Host-sid").validate().is_ok());
+        assert!(
+            layer()
+                .cookie_name("__Secure-sid")
+                .domain("example.com")
+                .path("/app")
+                .validate()
+                .is_ok()
         );
     }
 

@@ -35,6 +35,20 @@
 //!
 //! # Changes
 //!
+//! - **`__Host-` cookie name by default** (issue 16): without
+//!   [`SessionLayer::cookie_name`], the cookie is `__Host-id` (was `id`)
+//!   when `Secure` with `Path=/` and no `Domain`, so a sibling subdomain
+//!   or a plain-http page cannot plant a session cookie the layer reads;
+//!   `__Secure-id` when `Secure` with a `Domain` or another path (browsers
+//!   refuse `__Host-` there); still `id` with `.secure(false)`. A name
+//!   given to [`SessionLayer::cookie_name`] is used as given (keep the old
+//!   name with `.cookie_name("id")`; otherwise sessions whose cookie is
+//!   still `id` are not read after the upgrade and their users start
+//!   afresh once); a given `__Host-` or `__Secure-` name the settings
+//!   break is a [`ConfigError::CookieName`]. When several cookies of the
+//!   name arrive, the first of at most four well-formed ids, in the order
+//!   sent, that names a live session is used (documented on
+//!   [`SessionLayer::cookie_name`]).
 //! - **Absolute session lifetime by default** (issue 16): sessions end 7
 //!   days after their first save however active, beside the idle timeout
 //!   (still a day); before, a session used every day never ended. Such a

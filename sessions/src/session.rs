@@ -56,7 +56,7 @@ use crate::{Expiry, Record, SessionError, SessionKey};
 ///     }));
 ///
 /// let res = app.oneshot(Request::new(String::new())).await?;
-/// assert_eq!(res.headers()["set-cookie"].to_str()?.starts_with("id="), true);
+/// assert_eq!(res.headers()["set-cookie"].to_str()?.starts_with("__Host-id="), true);
 /// # Ok(())
 /// # }
 /// ```

@@ -38,7 +38,7 @@ async fn sqlite_store_second_process_updates_the_same_sessions() {
 /// must be there at the end.
 async fn race_with_child<S: SessionStore + Clone>(store: S, store_url: &str) {
     // Both processes use the real clock, so their expiry times agree.
-    let client = client(SessionLayer::new(store));
+    let client = client(SessionLayer::new(store).cookie_name("id"));
     let mut ids = Vec::new();
     for _ in 0..SESSIONS {
         client.clear_cookies();
@@ -115,7 +115,7 @@ async fn child_process_entry() {
     };
     let (store_url, ids) = spec.split_once('\n').expect("spec");
     let store = AnyStore::from_url(store_url).expect("child store");
-    let client = client(SessionLayer::new(store));
+    let client = client(SessionLayer::new(store).cookie_name("id"));
     println!("ready");
     for i in 0..ROUNDS {
         for id in ids.split(',') {
