@@ -180,6 +180,7 @@ async fn start_backend() -> SocketAddr {
             ProxyLayer::builder()
                 .trust("127.0.0.1")
                 .trust("::1")
+                .hops(1)
                 .build()
                 .unwrap(),
         )

@@ -27,7 +27,13 @@ fn stack() -> impl tower::Service<
         })
     };
     ServiceBuilder::new()
-        .layer(ProxyLayer::builder().trust("127.0.0.1").build().unwrap())
+        .layer(
+            ProxyLayer::builder()
+                .trust("127.0.0.1")
+                .hops(1)
+                .build()
+                .unwrap(),
+        )
         .layer(CrossOriginLayer::new())
         .layer(
             UrlMap::builder()

@@ -52,6 +52,15 @@ pub(crate) struct Hops {
 }
 
 impl Hops {
+    /// Werkzeug `ProxyFix`'s defaults: one proxy for `for` and `proto`.
+    pub(crate) const PROXY_FIX: Hops = Hops {
+        for_: 1,
+        proto: 1,
+        host: 0,
+        port: 0,
+        prefix: 0,
+    };
+
     pub(crate) fn max(&self) -> usize {
         [self.for_, self.proto, self.host, self.port, self.prefix]
             .into_iter()
@@ -62,8 +71,9 @@ impl Hops {
 
 #[derive(Clone, Debug)]
 pub(crate) enum Trust {
-    /// Trusted peers and proxies by address.
-    Nets(Arc<[TrustedNet]>),
+    /// Trusted peers and proxies by address, and which headers are read
+    /// (a field above 0 is on).
+    Nets(Arc<[TrustedNet]>, Hops),
     /// A fixed number of proxies in front, whatever their addresses.
     Hops(Hops),
 }
@@ -115,7 +125,7 @@ struct Entries<'a> {
 impl Config {
     fn trusted(&self, addr: SocketAddr) -> bool {
         match &self.trust {
-            Trust::Nets(nets) => nets.iter().any(|net| net.contains(addr.ip())),
+            Trust::Nets(nets, _) => nets.iter().any(|net| net.contains(addr.ip())),
             Trust::Hops(_) => true,
         }
     }
@@ -164,7 +174,7 @@ impl Config {
         headers: &HeaderMap,
         peer: Option<SocketAddr>,
     ) -> Result<Option<Resolved>, Malformed> {
-        if let Trust::Nets(_) = self.trust {
+        if let Trust::Nets(..) = self.trust {
             match peer {
                 Some(peer) if self.trusted(peer) => {}
                 _ => return Ok(None),
@@ -192,26 +202,29 @@ impl Config {
                 }
                 *hops
             }
-            Trust::Nets(_) => {
+            Trust::Nets(_, on) => {
                 let (client, depth) = self.walk(
                     fors.list.iter().map(|e| node(e, "x-forwarded-for")),
                     fors.more,
                     "x-forwarded-for",
                 )?;
-                resolved.client = client;
+                if on.for_ > 0 {
+                    resolved.client = client;
+                }
                 // Without X-Forwarded-For the peer itself is the proxy
                 // that wrote the other headers.
                 let depth = depth.max(1);
+                let at = |field: usize| if field > 0 { depth } else { 0 };
                 Hops {
-                    for_: depth,
-                    proto: depth,
-                    host: depth,
-                    port: depth,
-                    prefix: depth,
+                    for_: at(on.for_),
+                    proto: at(on.proto),
+                    host: at(on.host),
+                    port: at(on.port),
+                    prefix: at(on.prefix),
                 }
             }
         };
-        let nets = matches!(self.trust, Trust::Nets(_));
+        let nets = matches!(self.trust, Trust::Nets(..));
         let pick =
             |name: &HeaderName, label: &'static str, n: usize| -> Result<Option<&str>, Malformed> {
                 if n == 0 {
@@ -295,7 +308,7 @@ impl Config {
                 }
                 n
             }
-            Trust::Nets(_) => {
+            Trust::Nets(..) => {
                 let nodes = elements.iter().map(|el| match el.for_.as_deref() {
                     Some(f) => node(f, label),
                     None => Ok(Node::Hidden),

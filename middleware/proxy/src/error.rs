@@ -20,10 +20,6 @@ pub enum ProxyError {
     /// nothing.
     #[error("no trusted proxy: give addresses with .trust(..) or a hop count with .hops(..)")]
     NothingTrusted,
-    /// Both trusted addresses and hop counts: say which one the deployment
-    /// relies on.
-    #[error("trusted addresses and hop counts exclude each other")]
-    TrustAndHops,
     /// A hop count above [`max_entries`](crate::ProxyLayerBuilder::max_entries).
     #[error("hop count {hops} is above the limit of {max} entries read")]
     HopsOverLimit {

@@ -82,6 +82,16 @@ impl ProxyLayerBuilder {
     /// the connection comes from a trusted address, and the chain is walked
     /// from the right through trusted addresses to the first untrusted one,
     /// the client.
+    ///
+    /// With trusted addresses, `X-Forwarded-For` and `X-Forwarded-Proto`
+    /// are read, and `-Host`, `-Port` and `-Prefix` only when turned on with
+    /// [`x_host`](Self::x_host), [`x_port`](Self::x_port),
+    /// [`x_prefix`](Self::x_prefix) (any count above 0; the depth is where
+    /// the walk stopped) or all at once with [`hops`](Self::hops): many
+    /// proxy configurations pass a client's `X-Forwarded-Host` on
+    /// untouched, and a host the client picks would end up in the links
+    /// the app writes. Turn a header on only when the proxy sets or clears
+    /// it.
     pub fn trust(mut self, net: impl Into<String>) -> Self {
         self.trust.push(net.into());
         self
@@ -97,7 +107,8 @@ impl ProxyLayerBuilder {
     /// every header of the family (`x_for`, `x_proto`, `x_host`, `x_port`
     /// and `x_prefix` all `n`). Only right when every request comes through
     /// those proxies: a client that can reach the app directly can then
-    /// claim any address.
+    /// claim any address. With trusted addresses, `hops(1)` turns every
+    /// header of the family on.
     pub fn hops(mut self, n: usize) -> Self {
         self.hops = Some(Hops {
             for_: n,
@@ -110,32 +121,35 @@ impl ProxyLayerBuilder {
     }
 
     /// The hop count for `X-Forwarded-For` (and `Forwarded`); 0 ignores it.
+    /// Setting any `x_*` count without [`trust`](Self::trust) means hop
+    /// counts; the counts not set are Werkzeug `ProxyFix`'s defaults:
+    /// `x_for` and `x_proto` 1, the others 0.
     pub fn x_for(mut self, n: usize) -> Self {
-        self.hops.get_or_insert_with(Hops::default).for_ = n;
+        self.hops.get_or_insert(Hops::PROXY_FIX).for_ = n;
         self
     }
 
     /// The hop count for `X-Forwarded-Proto`; 0 ignores it.
     pub fn x_proto(mut self, n: usize) -> Self {
-        self.hops.get_or_insert_with(Hops::default).proto = n;
+        self.hops.get_or_insert(Hops::PROXY_FIX).proto = n;
         self
     }
 
     /// The hop count for `X-Forwarded-Host`; 0 ignores it.
     pub fn x_host(mut self, n: usize) -> Self {
-        self.hops.get_or_insert_with(Hops::default).host = n;
+        self.hops.get_or_insert(Hops::PROXY_FIX).host = n;
         self
     }
 
     /// The hop count for `X-Forwarded-Port`; 0 ignores it.
     pub fn x_port(mut self, n: usize) -> Self {
-        self.hops.get_or_insert_with(Hops::default).port = n;
+        self.hops.get_or_insert(Hops::PROXY_FIX).port = n;
         self
     }
 
     /// The hop count for `X-Forwarded-Prefix`; 0 ignores it.
     pub fn x_prefix(mut self, n: usize) -> Self {
-        self.hops.get_or_insert_with(Hops::default).prefix = n;
+        self.hops.get_or_insert(Hops::PROXY_FIX).prefix = n;
         self
     }
 
@@ -183,9 +197,11 @@ impl ProxyLayerBuilder {
             nets.push(net);
         }
         let trust = match (nets.is_empty(), self.hops) {
-            (false, Some(_)) => return Err(ProxyError::TrustAndHops),
             (true, None) => return Err(ProxyError::NothingTrusted),
-            (false, None) => Trust::Nets(Arc::from(nets)),
+            (false, fields) => {
+                let on = fields.unwrap_or(Hops::PROXY_FIX);
+                Trust::Nets(Arc::from(nets), on)
+            }
             (true, Some(hops)) => {
                 if hops.max() > self.max_entries {
                     return Err(ProxyError::HopsOverLimit {

@@ -23,7 +23,7 @@
 //! # #[tokio::main(flavor = "current_thread")]
 //! # async fn main() -> Result<(), pastry_core::BoxError> {
 //! let app = ServiceBuilder::new()
-//!     .layer(ProxyLayer::builder().trust("127.0.0.1").build()?)
+//!     .layer(ProxyLayer::builder().trust("127.0.0.1").hops(1).build()?)
 //!     .service(service_fn(|req: Request<String>| async move {
 //!         let seen = format!(
 //!             "{} {} {} {}",
@@ -60,7 +60,11 @@
 //! [`x_for`](ProxyLayerBuilder::x_for) … [`x_prefix`](ProxyLayerBuilder::x_prefix),
 //! as Werkzeug's `ProxyFix`).
 //!
-//! - With addresses, nothing is read unless the connection's peer
+//! - With addresses, `X-Forwarded-For` and `-Proto` are read by default;
+//!   `-Host`, `-Port` and `-Prefix` when turned on
+//!   ([`x_host`](ProxyLayerBuilder::x_host), …, or all with
+//!   [`hops(1)`](ProxyLayerBuilder::hops)), since many proxy
+//!   configurations pass a client's own on. Nothing is read unless the connection's peer
 //!   ([`ClientAddr`](pastry_core::ClientAddr), set by the server) is
 //!   trusted. The address chain is walked from the right: each entry is the
 //!   hop before the last trusted one, and the first untrusted entry is the
@@ -118,7 +122,8 @@
 //! }
 //! ```
 //!
-//! with `ProxyLayer::builder().trust("127.0.0.1").build()?` outermost in
+//! with `ProxyLayer::builder().trust("127.0.0.1").hops(1).build()?` (every
+//! header of the family read, since these lines set them all) outermost in
 //! the stack (it never fails or panics on a request), so that everything
 //! inside, the access log, `CatchLayer`, sessions, auth and `UrlMap`, sees
 //! the client. For an app at the root, write `location /` and

@@ -7,14 +7,20 @@ use pastry_core::ScriptName;
 use pastry_proxy::{ProxyLayer, Source};
 use support::{seen, seen_with};
 
+/// nginx on this machine, setting every header of the family.
 fn local() -> ProxyLayer {
     ProxyLayer::builder()
         .trust("127.0.0.1")
         .trust("::1")
+        .x_host(1)
+        .x_port(1)
+        .x_prefix(1)
         .build()
         .unwrap()
 }
 
+/// Proxies on a private network that set `X-Forwarded-For` and `-Proto`
+/// only: the default.
 fn private() -> ProxyLayer {
     ProxyLayer::builder().trust("10.0.0.0/8").build().unwrap()
 }
@@ -37,6 +43,33 @@ async fn a_trusted_peer_sets_client_scheme_host_and_prefix() {
 async fn an_ipv6_loopback_peer_is_trusted_too() {
     let got = seen(&local(), Some("[::1]:4000"), "/", ALL).await;
     assert_eq!(got, "203.0.113.7 https://example.com/app /app/parrot");
+}
+
+#[tokio::test]
+async fn by_default_only_for_and_proto_are_read() {
+    let layer = ProxyLayer::builder().trust("127.0.0.1").build().unwrap();
+    let got = seen(&layer, Some("127.0.0.1"), "/", ALL).await;
+    assert_eq!(got, "203.0.113.7 https://127.0.0.1:8080 /parrot");
+    let got = seen(
+        &layer,
+        Some("127.0.0.1"),
+        "/",
+        &[("host", "h"), ("x-forwarded-port", "8443")],
+    )
+    .await;
+    assert_eq!(got, "127.0.0.1 http://h /parrot");
+}
+
+#[tokio::test]
+async fn for_can_be_turned_off_while_proto_is_read() {
+    let layer = ProxyLayer::builder()
+        .trust("127.0.0.1")
+        .x_for(0)
+        .x_proto(1)
+        .build()
+        .unwrap();
+    let got = seen(&layer, Some("127.0.0.1"), "/", ALL).await;
+    assert_eq!(got, "127.0.0.1 https://127.0.0.1:8080 /parrot");
 }
 
 #[tokio::test]

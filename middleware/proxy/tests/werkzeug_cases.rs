@@ -7,9 +7,10 @@ mod support;
 use pastry_proxy::{ProxyLayer, ProxyLayerBuilder};
 use support::seen;
 
-/// ProxyFix's defaults: one proxy for `for` and `proto`.
+/// ProxyFix's defaults: one proxy for `for` and `proto`; every `x_*`
+/// setter starts from them, as ProxyFix's keyword arguments do.
 fn proxy_fix() -> ProxyLayerBuilder {
-    ProxyLayer::builder().x_for(1).x_proto(1)
+    ProxyLayer::builder().x_for(1)
 }
 
 async fn case(layer: ProxyLayerBuilder, peer: &str, uri: &str, headers: &[(&str, &str)]) -> String {
