@@ -60,13 +60,13 @@
 //! [`x_for`](ProxyLayerBuilder::x_for) … [`x_prefix`](ProxyLayerBuilder::x_prefix),
 //! as Werkzeug's `ProxyFix`).
 //!
-//! - With addresses, `X-Forwarded-For` and `-Proto` are read by default;
-//!   `-Host`, `-Port` and `-Prefix` when turned on
+//! - With addresses, nothing is read unless the connection's peer
+//!   ([`ClientAddr`](pastry_core::ClientAddr), set by the server) is
+//!   trusted. `X-Forwarded-For` and `-Proto` are read by default; `-Host`,
+//!   `-Port` and `-Prefix` only when turned on
 //!   ([`x_host`](ProxyLayerBuilder::x_host), …, or all with
 //!   [`hops(1)`](ProxyLayerBuilder::hops)), since many proxy
-//!   configurations pass a client's own on. Nothing is read unless the connection's peer
-//!   ([`ClientAddr`](pastry_core::ClientAddr), set by the server) is
-//!   trusted. The address chain is walked from the right: each entry is the
+//!   configurations pass a client's own on. The address chain is walked from the right: each entry is the
 //!   hop before the last trusted one, and the first untrusted entry is the
 //!   client (the leftmost one when all are trusted). Entries further left
 //!   were written by the client and are never read, so a client cannot
