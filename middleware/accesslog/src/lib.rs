@@ -72,8 +72,14 @@
 //!   are written `[redacted]`. No request header but `Referer` (without
 //!   user info, secrets redacted) and `User-Agent` is read, so cookies and
 //!   `Authorization` never appear.
-//! - The status, the body bytes sent, the duration from the request to the
-//!   end of the body, and the `x-error-id` header `pastry::catch` sets.
+//! - The status, the body bytes sent (after compression, outside
+//!   `GzipLayer`), the duration from the request to the end of the body,
+//!   and the `x-error-id` header `pastry::catch` sets (so the log goes
+//!   outside `CatchLayer`).
+//!
+//! In a whole stack: `ProxyLayer`, then `AccessLogLayer`, then the rest
+//! (`CrossOriginLayer`, `CatchLayer`, `GzipLayer`, sessions, auth, maps),
+//! so every answer, a refusal or a caught panic too, gets its line.
 //! - An app that fails without a response is logged as 500; a request
 //!   dropped before its response (the client left) as 499; a body dropped
 //!   or failing before its end with what was sent so far (`completed =
