@@ -75,9 +75,9 @@
 //!   from elsewhere in between makes them back off (random, 2 ms doubling
 //!   to 100 ms) before replaying again; [`SessionLayer::max_retries`]
 //!   (still 8 by default) now counts only those replays. Before, a replay
-//!   reloaded outside any lock and retried at once, and 32 concurrent
-//!   requests on one session got about a third 500s from the file and
-//!   SQLite stores.
+//!   reloaded outside any lock and retried at once, and of 64 requests
+//!   sent 32 at a time on one session, 16 to 35 got a 500 from the file
+//!   and SQLite stores.
 //! - **No logout by a request in flight during a login** (issue 16): a
 //!   request whose session a concurrent request destroyed or rotated (a
 //!   login's [`Session::cycle_id`]) drops its changes and sends no

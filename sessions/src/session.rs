@@ -680,3 +680,27 @@ impl fmt::Debug for Session {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_is_random_within_a_doubling_ceiling() {
+        for attempt in 1..40 {
+            let ceiling = FIRST_BACKOFF
+                .saturating_mul(1 << (attempt - 1).min(16))
+                .min(MAX_BACKOFF);
+            let waits: Vec<Duration> = (0..50).map(|_| backoff(attempt)).collect();
+            assert!(waits.iter().all(|w| *w < ceiling), "{attempt}: {waits:?}");
+            assert!(
+                waits.iter().any(|w| *w != waits[0]),
+                "{attempt}: jittered, not fixed"
+            );
+        }
+        assert_eq!(
+            FIRST_BACKOFF.saturating_mul(1 << 16).min(MAX_BACKOFF),
+            MAX_BACKOFF
+        );
+    }
+}
