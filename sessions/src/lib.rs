@@ -83,7 +83,13 @@
 //!   login's [`Session::cycle_id`]) drops its changes and sends no
 //!   `Set-Cookie`; before, it sent a removal cookie (`Max-Age=0`) that
 //!   arrived after the login's cookie and erased it. A removal cookie is
-//!   sent only by the request that called [`Session::destroy`].
+//!   sent only by the request that called [`Session::destroy`]. Likewise,
+//!   for a minute after [`Session::cycle_id`], a request still carrying
+//!   the old id (sent before the new cookie arrived, handled after the
+//!   login) gets an empty session whose changes are dropped and no
+//!   `Set-Cookie`; before, a handler that stored anything started a fresh
+//!   session whose cookie replaced the login's. The layer remembers up to
+//!   4 096 rotated ids, per process.
 //! - **Own public types** (issue 19): [`SameSite`] is this crate's enum
 //!   (same variants `Strict`, `Lax`, `None`, plus [`SameSite::as_str`] and
 //!   `Display`), no longer a re-export of `cookie::SameSite`; the `cookie`

@@ -1,4 +1,4 @@
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::hash::{BuildHasher, Hasher};
 use std::mem;
@@ -89,7 +89,12 @@ struct State {
     /// Keys to delete once this request's outcome is committed (old ids
     /// after `cycle_id`, destroyed sessions).
     retire: Vec<SessionKey>,
+    /// The retired keys that `cycle_id` rotated away (not destroyed).
+    rotated: Vec<SessionKey>,
     destroyed: bool,
+    /// The request's cookie named a session this layer rotated away moments
+    /// ago: its fresh session is never saved and sends no cookie.
+    stale: bool,
 }
 
 struct Current {
@@ -149,7 +154,16 @@ pub(crate) trait AtomicUpdate: Send + Sync + 'static {
 
 /// How one layer replays a save that conflicted: shared by the layer's
 /// clones and every session they make.
-pub(crate) enum Replayer {
+/// What the sessions of one layer share: how a save that conflicted is
+/// replayed, and the ids rotated away moments ago.
+pub(crate) struct Replayer {
+    kind: ReplayKind,
+    /// Keys rotated away by `cycle_id`, until when they count as rotated.
+    rotated: Mutex<HashMap<SessionKey, SystemTime>>,
+}
+
+/// How a save that conflicted is replayed.
+enum ReplayKind {
     /// The store replays atomically (the bundled stores).
     Atomic(Arc<dyn AtomicUpdate>),
     /// Any other store: the layer's requests take turns per session key
@@ -160,15 +174,53 @@ pub(crate) enum Replayer {
     Turns(Box<[tokio::sync::Mutex<()>]>),
 }
 
-/// How many stripes [`Replayer::Turns`] has.
+/// How many stripes [`ReplayKind::Turns`] has.
 const TURNS: usize = 64;
+
+/// How long after a `cycle_id` a request still carrying the old id is
+/// taken for one sent before the new cookie arrived: its changes are
+/// dropped and it sends no cookie, so it cannot replace the new one.
+const ROTATION_GRACE: Duration = Duration::from_secs(60);
+
+/// At most this many rotated ids are remembered per layer (a login flood
+/// cannot grow the map past it; beyond it the grace is best effort).
+const MAX_ROTATED: usize = 4096;
 
 impl Replayer {
     pub(crate) fn new(atomic: Option<Arc<dyn AtomicUpdate>>) -> Self {
-        match atomic {
-            Some(atomic) => Replayer::Atomic(atomic),
-            None => Replayer::Turns((0..TURNS).map(|_| tokio::sync::Mutex::new(())).collect()),
+        let kind = match atomic {
+            Some(atomic) => ReplayKind::Atomic(atomic),
+            None => ReplayKind::Turns((0..TURNS).map(|_| tokio::sync::Mutex::new(())).collect()),
+        };
+        Self {
+            kind,
+            rotated: Mutex::default(),
         }
+    }
+
+    fn rotated(&self) -> MutexGuard<'_, HashMap<SessionKey, SystemTime>> {
+        self.rotated.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Remembers that `keys` were rotated away at `now`.
+    fn remember_rotated(&self, keys: &[SessionKey], now: SystemTime) {
+        if keys.is_empty() {
+            return;
+        }
+        let mut rotated = self.rotated();
+        if rotated.len() + keys.len() > MAX_ROTATED {
+            rotated.retain(|_, until| *until > now);
+        }
+        for key in keys {
+            if rotated.len() < MAX_ROTATED {
+                rotated.insert(*key, now + ROTATION_GRACE);
+            }
+        }
+    }
+
+    /// Whether `key` was rotated away less than [`ROTATION_GRACE`] ago.
+    fn recently_rotated(&self, key: &SessionKey, now: SystemTime) -> bool {
+        self.rotated().get(key).is_some_and(|until| *until > now)
     }
 }
 
@@ -250,9 +302,12 @@ impl Session {
         let config = &self.inner.config;
         let now = config.clock.now();
         let mut found = None;
+        let mut rotated = false;
         for id in &self.inner.candidates {
             let key = id.key();
-            if let Some(record) = self.inner.store.load_dyn(&key, now).await? {
+            let loaded = self.inner.store.load_dyn(&key, now).await?;
+            rotated |= loaded.is_none() && self.inner.replayer.recently_rotated(&key, now);
+            if let Some(record) = loaded {
                 if config.outlived(&record, now) {
                     tracing::debug!(target: "pastry_sessions", session = %key.short(), "session past its absolute lifetime");
                     continue;
@@ -265,14 +320,17 @@ impl Session {
                 break;
             }
         }
+        let found_none = found.is_none();
         let current = found.unwrap_or_else(|| {
             if self.inner.had_cookie {
                 tracing::debug!(target: "pastry_sessions", "unknown, malformed or expired session cookie; starting a fresh session");
             }
             fresh(now)
         });
+        let stale = found_none && rotated;
         let mut state = self.state();
         state.touched = true;
+        state.stale = stale;
         let mut current = current;
         if let Some(expiry) = state.changes.expiry {
             current.record.expiry = expiry;
@@ -390,10 +448,16 @@ impl Session {
     ///
     /// The old id stops loading anything once this request is answered; if
     /// the answer is a 5xx, nothing changes and the old id stays valid.
+    /// For a minute afterwards, a request that still carries the old id
+    /// (one the browser sent before the new cookie arrived) gets an empty
+    /// session whose changes are dropped, and no `Set-Cookie`, so it cannot
+    /// replace the new cookie and log the user out; the layer remembers
+    /// the last 4 096 such ids, in this process.
     pub async fn cycle_id(&self) -> Result<(), SessionError> {
         self.with(|state, current| {
             if current.record.version > 0 {
                 state.retire.push(current.key);
+                state.rotated.push(current.key);
             }
             current.id = SessionId::random();
             current.key = current.id.key();
@@ -418,6 +482,7 @@ impl Session {
             state.changes = Changes::default();
             state.dirty = false;
             state.destroyed = true;
+            state.rotated.clear();
         })
         .await
     }
@@ -478,8 +543,16 @@ impl Session {
             changes,
             dirty,
             retire,
+            rotated,
             destroyed,
+            stale,
         } = pending;
+        if stale && record.version == 0 {
+            if dirty || destroyed {
+                tracing::info!(target: "pastry_sessions", "request with an id rotated away moments ago (sent before the new cookie arrived); its session changes dropped");
+            }
+            return Ok(None);
+        }
         // A session never stored that holds nothing is not worth creating
         // (an anonymous visitor's logout removing a key it never had).
         let empty_new = record.version == 0 && record.data.is_empty();
@@ -489,6 +562,11 @@ impl Session {
         } else {
             self.refresh_expiry(&key, &mut record, now).await?
         };
+        if outcome == Outcome::Saved {
+            // Before the old keys go, so no request finds them gone and
+            // not yet remembered.
+            self.inner.replayer.remember_rotated(&rotated, now);
+        }
         self.delete_retired(&retire).await?;
         Ok(self.cookie_after(outcome, destroyed, &id, &record, now))
     }
@@ -503,7 +581,9 @@ impl Session {
             changes: mem::take(&mut state.changes),
             dirty: state.dirty,
             retire: mem::take(&mut state.retire),
+            rotated: mem::take(&mut state.rotated),
             destroyed: state.destroyed,
+            stale: state.stale,
         })
     }
 
@@ -533,8 +613,8 @@ impl Session {
             SaveOutcome::Conflict => {}
         }
         tracing::debug!(target: "pastry_sessions", session = %key.short(), "concurrent session update; replaying this request's changes");
-        let turns = match &*self.inner.replayer {
-            Replayer::Atomic(atomic) => {
+        let turns = match &self.inner.replayer.kind {
+            ReplayKind::Atomic(atomic) => {
                 let changes = changes.clone();
                 let config = Arc::clone(config);
                 let replay: Replay = Box::new(move |latest| {
@@ -550,7 +630,7 @@ impl Session {
                     None => Ok(lost(key)),
                 };
             }
-            Replayer::Turns(turns) => turns,
+            ReplayKind::Turns(turns) => turns,
         };
         let _turn = turns[usize::from(key.as_bytes()[0]) % turns.len()]
             .lock()
@@ -640,7 +720,9 @@ struct Pending {
     changes: Changes,
     dirty: bool,
     retire: Vec<SessionKey>,
+    rotated: Vec<SessionKey>,
     destroyed: bool,
+    stale: bool,
 }
 
 /// What committing did to the stored record.

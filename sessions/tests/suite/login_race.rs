@@ -3,7 +3,9 @@
 //! answer a removal cookie, which would arrive after the login's cookie and
 //! log the user out again. It drops its stale changes and sends no
 //! `Set-Cookie`; only a request that destroyed the session itself removes
-//! the cookie.
+//! the cookie. A request still carrying the old id that arrives just after
+//! the login (sent before the new cookie reached the browser) must not
+//! replace the new cookie with a fresh session's either.
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -29,6 +31,12 @@ struct Loaded(Arc<Barrier>);
 #[derive(Clone)]
 struct Release(Arc<Semaphore>);
 
+/// Holds a request before it loads its session: it meets the test at the
+/// barrier (so it was sent with the cookies of that moment), then waits
+/// for a permit.
+#[derive(Clone)]
+struct Before(Arc<Barrier>, Arc<Semaphore>);
+
 /// `/login`: rotates the id (as `pastry_auth::login` does) and records the
 /// user. `/touch`: loads the session, waits as told, bumps a counter.
 /// `/whoami`: the user or `anonymous`. `/logout`: destroys the session.
@@ -45,6 +53,10 @@ fn client(layer: SessionLayer) -> TestClient {
                         Ok::<_, SessionError>("welcome".to_owned())
                     }
                     "/touch" => {
+                        if let Some(Before(arrived, gate)) = req.extensions().get::<Before>() {
+                            arrived.wait().await;
+                            gate.acquire().await.expect("open gate").forget();
+                        }
                         let n = session.get::<u64>("n").await?.unwrap_or(0);
                         if let Some(Loaded(barrier)) = req.extensions().get::<Loaded>() {
                             barrier.wait().await;
@@ -132,6 +144,75 @@ async fn requests_in_flight_during_a_login_keep_the_user_logged_in<S: SessionSto
     );
 }
 
+/// Requests sent with the old id before the login answered, but handled
+/// after it: they find the old id gone, and must neither start a fresh
+/// session with a cookie of its own nor remove the new cookie.
+async fn requests_arriving_just_after_a_login_keep_the_user_logged_in<S: SessionStore>(
+    store: S,
+    env: Env,
+) {
+    let mut logged_out = 0;
+    let mut cookies = 0;
+    let layer = env.layer(store);
+    for _ in 0..LOGINS {
+        let client = client(layer.clone());
+        client.get(url("/touch")).await;
+        let before = Before(
+            Arc::new(Barrier::new(IN_FLIGHT + 1)),
+            Arc::new(Semaphore::new(0)),
+        );
+        let late: Vec<_> = (0..IN_FLIGHT)
+            .map(|_| {
+                let request = client
+                    .get(url("/touch"))
+                    .extension(before.clone())
+                    .into_future();
+                tokio::spawn(request)
+            })
+            .collect();
+        // Every late request was sent with the old id.
+        before.0.wait().await;
+        client.get(url("/login")).await;
+        before.1.add_permits(IN_FLIGHT);
+        for request in late {
+            let response = request.await.expect("request task");
+            assert_eq!(response.status(), 200, "{}", response.text());
+            cookies += response.header_all("set-cookie").len();
+        }
+        if client.cookie(COOKIE).is_none() || client.get(url("/whoami")).await.text() != "alice" {
+            logged_out += 1;
+        }
+    }
+    assert_eq!(
+        (logged_out, cookies),
+        (0, 0),
+        "(logins undone, cookies) from {IN_FLIGHT} requests with the old id after each of \
+         {LOGINS} logins"
+    );
+}
+
+/// The grace lasts a minute: later, the old id is an unknown one, and a
+/// request that stores something gets a fresh session and cookie as usual.
+async fn after_a_minute_an_old_id_gets_a_fresh_session_again<S: SessionStore>(store: S, env: Env) {
+    let client = client(env.layer(store));
+    client.get(url("/touch")).await;
+    let old = client.cookie(COOKIE).expect("a session");
+    client.get(url("/login")).await;
+    let replay = |client: &TestClient| {
+        client.clear_cookies();
+        client.set_cookie(COOKIE, &old);
+        client.get(url("/touch")).into_future()
+    };
+    let res = replay(&client).await;
+    assert_eq!(res.header("set-cookie"), None, "within the minute");
+    env.clock.advance(std::time::Duration::from_secs(61));
+    let res = replay(&client).await;
+    let fresh = res
+        .cookie(COOKIE)
+        .expect("a fresh session after the minute");
+    assert_ne!(fresh.value(), old);
+}
+
 /// The session's own destroy still removes the cookie.
 async fn a_request_that_destroys_its_session_still_removes_the_cookie<S: SessionStore>(
     store: S,
@@ -208,6 +289,8 @@ macro_rules! each_store {
 
 each_store!(
     requests_in_flight_during_a_login_keep_the_user_logged_in,
+    requests_arriving_just_after_a_login_keep_the_user_logged_in,
+    after_a_minute_an_old_id_gets_a_fresh_session_again,
     a_request_that_destroys_its_session_still_removes_the_cookie,
     a_request_racing_a_logout_does_not_revive_the_session,
 );
