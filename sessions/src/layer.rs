@@ -19,16 +19,32 @@ use crate::store::{DynStore, SessionStore};
 /// Adds a [`Session`](crate::Session) to every request and saves it after
 /// the response, with the cookie settings and expiry policy chosen here.
 ///
-/// Defaults: cookie `__Host-id` (`id` when not [`secure`](Self::secure);
-/// see [`cookie_name`](Self::cookie_name)), `Path=/`, no `Domain`,
-/// `Secure`, `HttpOnly`, `SameSite=Lax`; sessions end after a day idle
-/// ([`idle_timeout`](Self::idle_timeout)) and at the latest a week after
-/// they began, however active
-/// ([`absolute_lifetime`](Self::absolute_lifetime)). A response
-/// that sets or removes the cookie is `Cache-Control: private` unless the
-/// app set its own ([`cache_control`](Self::cache_control)), and one whose
-/// handler loaded the session gets `Vary: Cookie`
-/// ([`vary_cookie`](Self::vary_cookie)).
+/// Defaults, each with the setting that changes or turns it off:
+///
+/// - cookie `__Host-id`: `__Secure-id` with a `Domain` or another path,
+///   `id` when not `Secure` ([`cookie_name`](Self::cookie_name) to choose
+///   one, e.g. `.cookie_name("id")` for the unprefixed name);
+/// - `Path=/` ([`path`](Self::path)), no `Domain` ([`domain`](Self::domain)),
+///   `Secure` ([`secure`](Self::secure)), `HttpOnly`
+///   ([`http_only`](Self::http_only)), `SameSite=Lax`
+///   ([`same_site`](Self::same_site));
+/// - sessions end after a day idle ([`idle_timeout`](Self::idle_timeout))
+///   and at the latest a week after they began, however active
+///   ([`absolute_lifetime`](Self::absolute_lifetime); `Duration::MAX` for
+///   no cap);
+/// - a response that sets or removes the cookie is `Cache-Control:
+///   private` unless the app set its own
+///   ([`cache_control`](Self::cache_control)`(false)` to leave it), and
+///   one whose handler loaded the session gets `Vary: Cookie`
+///   ([`vary_cookie`](Self::vary_cookie)`(false)`);
+/// - concurrent requests on one session never lose each other's changes
+///   and, with the bundled stores, never fail for it (other stores:
+///   [`max_retries`](Self::max_retries) replays with back-off);
+/// - a request whose session another request rotated (a login) or
+///   destroyed drops its changes and sends no cookie, for a minute after
+///   a rotation even when it arrives late
+///   ([`Session::cycle_id`](crate::Session::cycle_id)); this has no
+///   switch.
 ///
 /// **Plain http during development**: browsers do not send `Secure`
 /// cookies over `http://` (except to `localhost` in some browsers), so a
