@@ -1,12 +1,11 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use http::Response;
 use http::header::{HeaderValue, LOCATION};
-use pastry_core::BoxError;
+use pastry_core::{BoxError, ScriptName};
 
 use crate::UrlMapBody;
 use crate::app::BoxFuture;
@@ -21,11 +20,21 @@ enum Kind {
     Ready(Option<Response<UrlMapBody>>),
     Inner {
         future: BoxFuture,
-        /// The prefix to put before a root-relative `Location`, when the
-        /// mount opted in.
-        location_prefix: Option<Arc<str>>,
+        /// The script name the app was given, to put before a root-relative
+        /// `Location`, when the mount opted in.
+        location_prefix: Option<ScriptName>,
+        /// No map is outside this one: the [`LocationDone`] marker ends
+        /// here.
+        outermost: bool,
     },
 }
+
+/// Marks a response whose `Location` already holds the whole script name
+/// (rewritten by an inner map, or a map's own slash redirect), so that a
+/// map outside leaves it alone instead of adding its prefix twice. The
+/// outermost map removes it.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct LocationDone;
 
 impl ResponseFuture {
     pub(crate) fn ready(res: Response<UrlMapBody>) -> Self {
@@ -34,11 +43,16 @@ impl ResponseFuture {
         }
     }
 
-    pub(crate) fn inner(future: BoxFuture, location_prefix: Option<Arc<str>>) -> Self {
+    pub(crate) fn inner(
+        future: BoxFuture,
+        location_prefix: Option<ScriptName>,
+        outermost: bool,
+    ) -> Self {
         Self {
             kind: Kind::Inner {
                 future,
                 location_prefix,
+                outermost,
             },
         }
     }
@@ -56,10 +70,20 @@ impl Future for ResponseFuture {
             Kind::Inner {
                 future,
                 location_prefix,
+                outermost,
             } => {
                 let mut res = ready!(future.as_mut().poll(cx))?;
-                if let Some(prefix) = location_prefix {
-                    rewrite_location(&mut res, prefix);
+                let done = if *outermost {
+                    res.extensions_mut().remove::<LocationDone>().is_some()
+                } else {
+                    res.extensions().get::<LocationDone>().is_some()
+                };
+                if !done
+                    && let Some(prefix) = location_prefix
+                    && rewrite_location(&mut res, prefix.as_str())
+                    && !*outermost
+                {
+                    res.extensions_mut().insert(LocationDone);
                 }
                 Poll::Ready(Ok(res))
             }
@@ -67,17 +91,22 @@ impl Future for ResponseFuture {
     }
 }
 
-/// Puts `prefix` before a root-relative `Location` (`/x`, not `//host/x`).
-fn rewrite_location(res: &mut Response<UrlMapBody>, prefix: &str) {
+/// Puts `prefix` before a root-relative `Location` (`/x`, not `//host/x`);
+/// whether it did.
+fn rewrite_location(res: &mut Response<UrlMapBody>, prefix: &str) -> bool {
     let Some(location) = res.headers().get(LOCATION).and_then(|v| v.to_str().ok()) else {
-        return;
+        return false;
     };
     if !location.starts_with('/') || location.starts_with("//") || location.starts_with("/\\") {
-        return;
+        return false;
     }
     let rewritten = format!("{prefix}{location}");
-    if let Ok(value) = HeaderValue::from_str(&rewritten) {
-        res.headers_mut().insert(LOCATION, value);
+    match HeaderValue::from_str(&rewritten) {
+        Ok(value) => {
+            res.headers_mut().insert(LOCATION, value);
+            true
+        }
+        Err(_) => false,
     }
 }
 

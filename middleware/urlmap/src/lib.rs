@@ -63,6 +63,16 @@
 //!   `host[:port]`, is answered `400 Bad Request` (RFC 9112 §3.2), as
 //!   `pastry::serve` does; it used to take the first and treat a
 //!   malformed one as absent. `host:` (empty port) names the default port.
+//! - **[`Mount::rewrite_location`] puts the whole script name before a
+//!   root-relative `Location`**: the one the app was given, outer prefixes
+//!   included (a proxy's `X-Forwarded-Prefix` arriving as `ScriptName`, an
+//!   outer map's mount), where it used to add only this map's prefix. So
+//!   `ServeDir`'s redirect `/docs` → `/docs/` under `/static` behind
+//!   `ScriptName("/app")` is `/app/static/docs/`. A `Location` gets the
+//!   prefix once: maps outside one that rewrote it, or that answered with
+//!   its own slash redirect, leave it alone (an outer map that opted in
+//!   used to prefix an inner map's slash redirect a second time). A mount
+//!   at `/` that opts in now adds the outer script name (it did nothing).
 
 mod app;
 mod body;

@@ -71,10 +71,15 @@ impl Mount {
     }
 
     /// Rewrites a root-relative `Location` in the app's responses (`/login`)
-    /// under this mount's prefix (`/blog/login`), for apps that ignore where
-    /// they are mounted. Absolute and scheme-relative (`//host/x`)
-    /// locations, and relative ones (`login`), are left alone. Each map
-    /// adds only its own prefix, so nested maps that all opt in compose.
+    /// under the whole script name the app was given: this mount's prefix
+    /// after any outer one, so `/blog/login`, or `/app/blog/login` behind a
+    /// proxy's `X-Forwarded-Prefix: /app` or an outer mount at `/app`. For
+    /// apps that ignore where they are mounted (tower-http's `ServeDir`
+    /// redirecting `/docs` to `/docs/`). Absolute and scheme-relative
+    /// (`//host/x`) locations, and relative ones (`login`), are left alone.
+    /// A `Location` gets the prefix once: the maps outside one that
+    /// rewrote it (or answered with its own slash redirect) leave it as it
+    /// is, so nested maps compose whichever of them opt in.
     /// Off by default: an app that already builds links with
     /// [`Environ::url_for`](pastry_core::Environ::url_for) must not opt in.
     ///

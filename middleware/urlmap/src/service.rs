@@ -10,6 +10,7 @@ use pastry_core::{BoxError, EmptyPathInfo, Environ, OriginalUri, ScriptName, tex
 use tower_service::Service;
 
 use crate::app::ErasedApp;
+use crate::future::LocationDone;
 use crate::host::check_host_header;
 use crate::path::normalise_path;
 use crate::table::{Mounted, Table};
@@ -221,7 +222,13 @@ impl<B: Send + 'static> Service<Request<B>> for UrlMap<B> {
             }
         };
         let (mounted, path_and_query, exact) = match plan {
-            Plan::Answer(res) => return ResponseFuture::ready(res),
+            Plan::Answer(mut res) => {
+                if !outermost && res.headers().contains_key(LOCATION) {
+                    // A slash redirect already names the whole script name.
+                    res.extensions_mut().insert(LocationDone);
+                }
+                return ResponseFuture::ready(res);
+            }
             Plan::Dispatch {
                 mounted,
                 path_and_query,
@@ -250,7 +257,7 @@ impl<B: Send + 'static> Service<Request<B>> for UrlMap<B> {
         }
         let Some(mounted) = mounted else {
             return match &self.fallback {
-                Some(fallback) => ResponseFuture::inner(fallback.oneshot(req), None),
+                Some(fallback) => ResponseFuture::inner(fallback.oneshot(req), None, outermost),
                 None => ResponseFuture::ready(text_response_for(
                     req.method(),
                     StatusCode::NOT_FOUND,
@@ -258,24 +265,29 @@ impl<B: Send + 'static> Service<Request<B>> for UrlMap<B> {
                 )),
             };
         };
-        if !mounted.prefix.is_empty() {
+        let script_name = if mounted.prefix.is_empty() {
+            req.extensions().get::<ScriptName>().cloned()
+        } else {
             let script_name = match req.extensions().get::<ScriptName>() {
                 Some(outer) => outer.join(&mounted.prefix),
                 None => mounted.script_name.clone(),
             };
             let root = req.uri().path() == "/";
             let extensions = req.extensions_mut();
-            extensions.insert(script_name);
+            extensions.insert(script_name.clone());
             if exact {
                 extensions.insert(EmptyPathInfo);
             } else if root {
                 // A marker from an outer map would make `/` read as "".
                 extensions.remove::<EmptyPathInfo>();
             }
-        }
-        let rewrite = (mounted.rewrite_location && !mounted.prefix.is_empty())
-            .then(|| Arc::clone(&mounted.prefix));
-        ResponseFuture::inner(mounted.app.oneshot(req), rewrite)
+            Some(script_name)
+        };
+        // The whole script name the app was given, outer prefixes (a
+        // proxy's, an outer map's) included.
+        let rewrite =
+            script_name.filter(|name| mounted.rewrite_location && !name.as_str().is_empty());
+        ResponseFuture::inner(mounted.app.oneshot(req), rewrite, outermost)
     }
 }
 
@@ -351,6 +363,36 @@ mod tests {
         shared::<UrlMapBuilder<String>>();
         sent::<ResponseFuture>();
         sent::<UrlMapBody>();
+    }
+
+    #[tokio::test]
+    async fn the_outermost_map_drops_the_location_marker() {
+        use tower::ServiceExt;
+
+        let legacy = tower::service_fn(|_req: Request<String>| async {
+            let mut res = Response::new(String::new());
+            res.headers_mut()
+                .insert(LOCATION, HeaderValue::from_static("/login"));
+            Ok::<_, std::convert::Infallible>(res)
+        });
+        let inner = UrlMap::builder()
+            .mount(crate::Mount::at("/old").rewrite_location(true), legacy)
+            .mount(crate::Mount::at("/dir").slash_redirect(true), legacy)
+            .build()
+            .unwrap();
+        let outer = UrlMap::builder()
+            .mount(crate::Mount::at("/apps").rewrite_location(true), inner)
+            .build()
+            .unwrap();
+        for (path, location) in [
+            ("/apps/old/x", "/apps/old/login"),
+            ("/apps/dir", "/apps/dir/"),
+        ] {
+            let req = Request::get(path).body(String::new()).unwrap();
+            let res = outer.clone().oneshot(req).await.unwrap();
+            assert_eq!(res.headers()[LOCATION], location);
+            assert!(res.extensions().get::<LocationDone>().is_none(), "{path}");
+        }
     }
 
     #[test]
