@@ -47,6 +47,9 @@ pub(crate) struct Config {
     pub(crate) cache_control: bool,
     /// `Vary: Cookie` on responses whose handler loaded the session.
     pub(crate) vary_cookie: bool,
+    /// A WebSocket handshake from another origin gets a 403 (unless a
+    /// cross-origin layer outside already judged it).
+    pub(crate) handshake_origin: bool,
     pub(crate) clock: Arc<dyn Clock>,
     /// `; Path=/; Secure; HttpOnly; SameSite=Lax`, built once.
     pub(crate) attributes: String,
@@ -73,6 +76,7 @@ impl Config {
             max_retries: DEFAULT_RETRIES,
             cache_control: true,
             vary_cookie: true,
+            handshake_origin: true,
             clock: Arc::new(SystemClock),
             attributes: String::new(),
             error: None,

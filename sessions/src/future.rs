@@ -18,10 +18,11 @@ pin_project! {
     /// the app's response, then, only if the handler used the session, the
     /// save.
     pub struct ResponseFuture<F: Future> {
-        // `None` when the layer's settings are invalid: the request is
-        // answered with a 500 without calling the app.
+        // `None` when the layer answers without calling the app: a 500 for
+        // invalid settings, a 403 for a cross-origin handshake.
         #[pin]
         inner: Option<F>,
+        refusal: StatusCode,
         session: Option<Session>,
         commit: Option<CommitFuture>,
         // The app's response while the save runs.
@@ -45,6 +46,7 @@ impl<F: Future> ResponseFuture<F> {
     pub(crate) fn new(inner: F, session: Session) -> Self {
         Self {
             inner: Some(inner),
+            refusal: StatusCode::INTERNAL_SERVER_ERROR,
             session: Some(session),
             commit: None,
             parked: None,
@@ -52,10 +54,11 @@ impl<F: Future> ResponseFuture<F> {
         }
     }
 
-    /// A future that answers an empty 500 at once.
-    pub(crate) fn refused() -> Self {
+    /// A future that answers `status` with an empty body at once.
+    pub(crate) fn refused(status: StatusCode) -> Self {
         Self {
             inner: None,
+            refusal: status,
             session: None,
             commit: None,
             parked: None,
@@ -74,7 +77,7 @@ where
         let this = self.project();
         if this.commit.is_none() {
             let Some(inner) = this.inner.as_pin_mut() else {
-                return Poll::Ready(Ok(server_error()));
+                return Poll::Ready(Ok(empty_response(*this.refusal)));
             };
             let response = ready!(inner.poll(cx))?;
             let session = match this.session.take() {
@@ -130,8 +133,12 @@ fn finish<B>(
 
 /// An empty 500, in place of the app's response.
 fn server_error<B>() -> Response<SessionBody<B>> {
+    empty_response(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+fn empty_response<B>(status: StatusCode) -> Response<SessionBody<B>> {
     let mut failed = Response::new(SessionBody::empty());
-    *failed.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+    *failed.status_mut() = status;
     failed
         .headers_mut()
         .insert(CONTENT_LENGTH, HeaderValue::from_static("0"));

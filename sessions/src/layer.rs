@@ -286,6 +286,24 @@ impl SessionLayer {
         })
     }
 
+    /// Whether an upgrade request (a WebSocket handshake, over HTTP/1.1 or
+    /// HTTP/2's extended `CONNECT`) from another origin is refused with an
+    /// empty 403 before the app runs (default on): a handshake is a `GET`
+    /// that carries the session cookie, so without this check any site's
+    /// page could open a socket as the logged-in user (cross-site WebSocket
+    /// hijacking). The rule is pastry-core's `check_cross_origin` (the
+    /// `Origin` against `Host`, and `Sec-Fetch-Site`). A request that a
+    /// cross-origin layer outside already passed (it carries
+    /// `CrossOriginChecked`, as `pastry_origin::CrossOriginLayer` marks
+    /// them, with its trusted origins) is not judged again. Turn it off
+    /// only for sockets that must accept any origin.
+    pub fn handshake_origin(self, on: bool) -> Self {
+        self.update(|c| {
+            c.handshake_origin = on;
+            Ok(())
+        })
+    }
+
     /// The clock expiry decisions use (default the system clock); tests
     /// pass a [`ManualClock`](crate::ManualClock).
     pub fn clock(self, clock: impl Clock) -> Self {

@@ -35,6 +35,11 @@
 //!
 //! # Changes
 //!
+//! - **Cross-origin WebSocket handshakes refused** (issue 24): an upgrade
+//!   request (HTTP/1.1 `Upgrade`, HTTP/2 extended `CONNECT`) from another
+//!   origin gets an empty 403 before the app runs, unless a cross-origin
+//!   layer outside already passed it; [`SessionLayer::handshake_origin`]
+//!   turns the check off.
 //! - **`__Host-` cookie name by default** (issue 16): without
 //!   [`SessionLayer::cookie_name`], the cookie is `__Host-id` (was `id`)
 //!   when `Secure` with `Path=/` and no `Domain`, so a sibling subdomain

@@ -3,7 +3,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use http::header::COOKIE;
-use http::{HeaderMap, Request, Response};
+use http::{HeaderMap, Request, Response, StatusCode};
+use pastry_core::{CrossOriginChecked, check_cross_origin, is_upgrade};
 use tower_service::Service;
 
 use crate::Session;
@@ -75,7 +76,16 @@ where
                 path = req.uri().path(),
                 "invalid SessionLayer settings; answering 500"
             );
-            return ResponseFuture::refused();
+            return ResponseFuture::refused(StatusCode::INTERNAL_SERVER_ERROR);
+        }
+        if self.config.handshake_origin && is_foreign_handshake(&req) {
+            tracing::info!(
+                target: "pastry_sessions",
+                method = %req.method(),
+                path = req.uri().path(),
+                "cross-origin upgrade request refused (403)"
+            );
+            return ResponseFuture::refused(StatusCode::FORBIDDEN);
         }
         let (candidates, had_cookie) = session_cookies(req.headers(), &self.config.cookie_name);
         let session = Session::create(
@@ -88,6 +98,14 @@ where
         req.extensions_mut().insert(session.clone());
         ResponseFuture::new(self.inner.call(req), session)
     }
+}
+
+/// An upgrade request (WebSocket handshake) that another origin's page
+/// made and no cross-origin layer outside has judged.
+fn is_foreign_handshake<B>(req: &Request<B>) -> bool {
+    is_upgrade(req.method(), req.headers())
+        && req.extensions().get::<CrossOriginChecked>().is_none()
+        && check_cross_origin(req.method(), req.uri(), req.headers()).is_err()
 }
 
 /// The well-formed session ids among the request's cookies named `name`

@@ -16,6 +16,7 @@ mod destroy;
 mod expiry;
 mod failures;
 mod fixation;
+mod handshake_origin;
 mod host_prefix;
 mod lazy_loading;
 mod login_race;
