@@ -3,6 +3,11 @@
 //! Sessions load only when a handler uses them, ids are hashed at rest, and
 //! concurrent requests on one session never lose each other's changes.
 //!
+//! In the `pastry` facade this crate is `pastry::sessions` (feature `sessions`,
+//! on by default): `pastry_sessions::SessionLayer` is
+//! `pastry::sessions::SessionLayer`, and `pastry_core::X` is `pastry::X`. The
+//! examples use the crate paths, so each crate stays usable alone.
+//!
 //! ```
 //! use http::{Request, Response, header};
 //! use pastry_sessions::{MemoryStore, SessionExt, SessionLayer};

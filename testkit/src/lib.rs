@@ -4,6 +4,11 @@
 //! Every response is checked by a conformance validator ([`Validate`]) that
 //! fails the test when it breaks an HTTP rule; see the [`guide`].
 //!
+//! In the `pastry` facade this crate is `pastry::testkit` (feature
+//! `testkit`, off by default: enable it in `[dev-dependencies]`):
+//! `pastry_testkit::TestClient` is `pastry::testkit::TestClient`. The
+//! examples use the crate paths, so each crate stays usable alone.
+//!
 //! Log in through a page's form (its hidden `next` field included), follow
 //! the redirect with the session cookie, and check the JSON at the end:
 //!

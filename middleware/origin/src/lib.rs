@@ -5,6 +5,11 @@
 //! token and no state, [`CsrfTokenLayer`] adds synchronizer tokens for
 //! clients that send no Fetch metadata.
 //!
+//! In the `pastry` facade this crate is `pastry::origin` (feature `origin`, on
+//! by default): `pastry_origin::CrossOriginLayer` is
+//! `pastry::origin::CrossOriginLayer`, and `pastry_core::X` is `pastry::X`.
+//! The examples use the crate paths, so each crate stays usable alone.
+//!
 //! ```
 //! use std::convert::Infallible;
 //! use http::{Request, Response, StatusCode};
