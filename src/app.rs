@@ -8,7 +8,7 @@ use http::{Request, Response};
 use http_body::Body;
 use http_body_util::BodyExt;
 use http_body_util::combinators::UnsyncBoxBody;
-use pastry_core::BoxError;
+use pastry_core::{App, BoxError};
 use tower::util::BoxCloneSyncService;
 use tower::{Layer, Service, ServiceExt};
 
@@ -57,16 +57,13 @@ pub struct BoxApp {
 
 impl BoxApp {
     /// Boxes `app`, a conforming app over [`BoxBody`] requests.
-    pub fn new<S, R>(app: S) -> Self
+    pub fn new<S>(app: S) -> Self
     where
-        S: Service<Request<BoxBody>, Response = Response<R>> + Clone + Send + Sync + 'static,
+        S: App<BoxBody, ResBody: Send + 'static> + Clone + Send + Sync + 'static,
         S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        R: Body<Data = Bytes> + Send + 'static,
-        R::Error: Into<BoxError>,
     {
         let inner = app
-            .map_response(|res: Response<R>| res.map(box_body))
+            .map_response(|res: Response<S::ResBody>| res.map(box_body))
             .map_err(Into::into);
         Self {
             inner: BoxCloneSyncService::new(inner),
@@ -75,13 +72,10 @@ impl BoxApp {
 
     /// A layer that boxes the stack below it: put it first in a
     /// `ServiceBuilder` and the builder's `.service(…)` returns a `BoxApp`.
-    pub fn layer<S, R>() -> BoxAppLayer<S, R>
+    pub fn layer<S>() -> BoxAppLayer<S>
     where
-        S: Service<Request<BoxBody>, Response = Response<R>> + Clone + Send + Sync + 'static,
+        S: App<BoxBody, ResBody: Send + 'static> + Clone + Send + Sync + 'static,
         S::Future: Send + 'static,
-        S::Error: Into<BoxError>,
-        R: Body<Data = Bytes> + Send + 'static,
-        R::Error: Into<BoxError>,
     {
         BoxAppLayer {
             _marker: std::marker::PhantomData,
@@ -114,11 +108,11 @@ where
 }
 
 /// Builds a [`BoxApp`] from the service below it; made by [`BoxApp::layer`].
-pub struct BoxAppLayer<S, R> {
-    _marker: std::marker::PhantomData<fn(S) -> R>,
+pub struct BoxAppLayer<S> {
+    _marker: std::marker::PhantomData<fn(S)>,
 }
 
-impl<S, R> Clone for BoxAppLayer<S, R> {
+impl<S> Clone for BoxAppLayer<S> {
     fn clone(&self) -> Self {
         Self {
             _marker: std::marker::PhantomData,
@@ -126,19 +120,16 @@ impl<S, R> Clone for BoxAppLayer<S, R> {
     }
 }
 
-impl<S, R> fmt::Debug for BoxAppLayer<S, R> {
+impl<S> fmt::Debug for BoxAppLayer<S> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("BoxAppLayer")
     }
 }
 
-impl<S, R> Layer<S> for BoxAppLayer<S, R>
+impl<S> Layer<S> for BoxAppLayer<S>
 where
-    S: Service<Request<BoxBody>, Response = Response<R>> + Clone + Send + Sync + 'static,
+    S: App<BoxBody, ResBody: Send + 'static> + Clone + Send + Sync + 'static,
     S::Future: Send + 'static,
-    S::Error: Into<BoxError>,
-    R: Body<Data = Bytes> + Send + 'static,
-    R::Error: Into<BoxError>,
 {
     type Service = BoxApp;
 

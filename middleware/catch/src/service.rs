@@ -6,8 +6,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::task::{Context, Poll};
 
 use http::{Request, Response};
-use http_body::Body;
-use pastry_core::BoxError;
+use pastry_core::App;
 use tower_service::Service;
 
 use crate::body::CatchBody;
@@ -80,14 +79,11 @@ impl<S: fmt::Debug> fmt::Debug for Catch<S> {
     }
 }
 
-impl<S, ReqBody, ResBody> Service<Request<ReqBody>> for Catch<S>
+impl<S, ReqBody> Service<Request<ReqBody>> for Catch<S>
 where
-    S: Service<Request<ReqBody>, Response = Response<ResBody>>,
-    S::Error: Into<BoxError>,
-    ResBody: Body<Data = bytes::Bytes>,
-    ResBody::Error: Into<BoxError>,
+    S: App<ReqBody>,
 {
-    type Response = Response<CatchBody<ResBody>>;
+    type Response = Response<CatchBody<S::ResBody>>;
     type Error = Infallible;
     type Future = ResponseFuture<S::Future>;
 

@@ -1,8 +1,7 @@
 use std::task::{Context, Poll};
 
-use bytes::Bytes;
 use http::{Request, Response};
-use pastry_core::BoxError;
+use pastry_core::{App, BoxError};
 use tower_service::Service;
 
 use super::check::RequestInfo;
@@ -73,14 +72,11 @@ impl<S: Clone> Clone for Validate<S> {
     }
 }
 
-impl<S, B, R> Service<Request<B>> for Validate<S>
+impl<S, B> Service<Request<B>> for Validate<S>
 where
-    S: Service<Request<B>, Response = Response<R>>,
-    S::Error: Into<BoxError>,
-    R: http_body::Body<Data = Bytes>,
-    R::Error: Into<BoxError>,
+    S: App<B>,
 {
-    type Response = Response<ValidateBody<R>>;
+    type Response = Response<ValidateBody<S::ResBody>>;
     type Error = BoxError;
     type Future = ResponseFuture<S::Future>;
 
