@@ -39,7 +39,7 @@ pin_project! {
     {
         Answer { response: Option<Response<Bytes>> },
         Checking { check: Check<B>, inner: Option<S> },
-        Inner { #[pin] future: S::Future, private: bool },
+        Inner { #[pin] future: S::Future, private: bool, user: Option<RemoteUser> },
     }
 }
 
@@ -58,7 +58,9 @@ where
     /// Runs `check`, then (when it gives the request back) the wrapped
     /// service: the part [`BasicAuth`](crate::BasicAuth) and
     /// `SessionAuth` share. The future takes the service that `poll_ready`
-    /// made ready and leaves a fresh clone in its place.
+    /// made ready and leaves a fresh clone in its place. When the request
+    /// passed on names a user, the response is marked private and carries
+    /// the user's [`RemoteUser`] in its extensions.
     pub(crate) fn check_then_call<F>(inner: &mut S, check: F) -> Self
     where
         S: Clone,
@@ -81,6 +83,7 @@ where
             state: State::Inner {
                 future,
                 private: true,
+                user: None,
             },
         }
     }
@@ -107,6 +110,15 @@ pub(crate) fn private<R>(response: &mut Response<R>) {
         .or_insert(HeaderValue::from_static("private"));
 }
 
+/// Puts the logged-in user in the response's extensions too, for the layers
+/// outside the auth layer (an access log) that never see the request it
+/// passed on; a [`RemoteUser`] the app or an inner layer put there stays.
+fn tell_outer_layers<R>(response: &mut Response<R>, user: RemoteUser) {
+    if response.extensions().get::<RemoteUser>().is_none() {
+        response.extensions_mut().insert(user);
+    }
+}
+
 impl<S, B> Future for ResponseFuture<S, B>
 where
     S: App<B>,
@@ -125,9 +137,14 @@ where
                     let outcome = ready!(check.as_mut().poll(cx));
                     match (outcome, inner.take()) {
                         (Ok(req), Some(mut inner)) => {
-                            let private = req.extensions().get::<RemoteUser>().is_some();
+                            let user = req.extensions().get::<RemoteUser>().cloned();
+                            let private = user.is_some();
                             let future = inner.call(req);
-                            this.state.set(State::Inner { future, private });
+                            this.state.set(State::Inner {
+                                future,
+                                private,
+                                user,
+                            });
                         }
                         (Ok(_), None) => {
                             return Poll::Ready(Ok(
@@ -137,10 +154,17 @@ where
                         (Err(response), _) => return Poll::Ready(Ok(response.map(AuthBody::full))),
                     }
                 }
-                StateProj::Inner { future, private } => {
+                StateProj::Inner {
+                    future,
+                    private,
+                    user,
+                } => {
                     let mut response = ready!(future.poll(cx))?;
                     if *private {
                         self::private(&mut response);
+                    }
+                    if let Some(user) = user.take() {
+                        tell_outer_layers(&mut response, user);
                     }
                     return Poll::Ready(Ok(response.map(AuthBody::inner)));
                 }

@@ -95,6 +95,14 @@
 //!
 //! Since 0.1.0:
 //!
+//! - **The response to a logged-in user's request carries their
+//!   `pastry_core::RemoteUser`** in its extensions, from [`BasicAuth`]
+//!   (valid credentials) and [`SessionAuth`] (a logged-in session), as
+//!   well as the request passed on: layers outside the auth layer, which
+//!   never see that request, read the user there (`pastry_accesslog`
+//!   writes it as `REMOTE_USER`). A `RemoteUser` the app or an inner layer
+//!   put in the response stays; refusals and anonymous requests carry
+//!   none.
 //! - **Responses for a logged-in user default to `Cache-Control: private`**
 //!   (issue 16; OWASP "Web Content Caching", as Rails does): what
 //!   [`BasicAuth`] passes with valid credentials, what [`SessionAuth`]

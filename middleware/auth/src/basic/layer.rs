@@ -9,7 +9,10 @@ use crate::{AuthError, Authenticator, UserStore};
 /// [`UserStore`], and tells the wrapped app who is calling.
 ///
 /// On success the request reaches the app with
-/// [`RemoteUser`](pastry_core::RemoteUser) and [`Roles`](crate::Roles) set.
+/// [`RemoteUser`](pastry_core::RemoteUser) and [`Roles`](crate::Roles) set,
+/// and the app's response carries the same `RemoteUser` in its extensions
+/// (unless the app put one there), for layers outside that never see the
+/// request passed on, such as an access log.
 /// A missing, malformed or wrong `Authorization` header gets a 401 with the
 /// challenge `WWW-Authenticate: Basic realm="...", charset="UTF-8"`; a name
 /// locked out after repeated failures a 429 with `Retry-After`; an

@@ -17,6 +17,10 @@ use crate::future::{ResponseFuture, admit};
 
 /// Reads the logged-in user from the session on every request and sets
 /// [`RemoteUser`](pastry_core::RemoteUser) and [`Roles`](crate::Roles) for the wrapped app.
+/// The response to a logged-in user's request carries the same
+/// `RemoteUser` in its extensions (unless the app put one there), for
+/// layers outside that never see the request passed on, such as an access
+/// log.
 ///
 /// Goes inside a `pastry_sessions::SessionLayer` (the `SessionLayer` is
 /// added to the `ServiceBuilder` first). A session whose stored binding no
