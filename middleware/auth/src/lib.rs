@@ -4,6 +4,11 @@
 //! fixation, open redirects). For apps that need to know who is calling and
 //! what they may do, as `RemoteUser` and [`Roles`].
 //!
+//! In the `pastry` facade this crate is `pastry::auth` (feature `auth`, on by
+//! default): `pastry_auth::LoginForm` is `pastry::auth::LoginForm`, and
+//! `pastry_core::X` is `pastry::X`. The examples use the crate paths, so each
+//! crate stays usable alone.
+//!
 //! ```
 //! use std::convert::Infallible;
 //! use http::{Request, Response, StatusCode, header};
