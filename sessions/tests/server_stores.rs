@@ -576,3 +576,140 @@ mod postgres_store {
         .await;
     }
 }
+
+/// `rediss://` against a TLS-only `redis-server` this test starts on a free
+/// port with a certificate it makes (`openssl req`), trusted with
+/// `#insecure`. Skipped, with one line, where `redis-server` or `openssl`
+/// is missing (outside CI).
+#[cfg(feature = "redis-tls")]
+mod redis_tls {
+    use super::*;
+    use pastry_sessions::{AnyStore, RedisStore};
+    use std::io::Write;
+    use std::process::{Child, Command, Stdio};
+
+    struct TlsServer {
+        child: Child,
+        port: u16,
+        _dir: tempfile::TempDir,
+    }
+
+    impl Drop for TlsServer {
+        fn drop(&mut self) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+
+    fn tools_missing() -> bool {
+        let missing = ["redis-server", "openssl"].iter().any(|tool| {
+            Command::new(tool)
+                .arg("--version")
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_err()
+        });
+        if missing {
+            assert!(
+                std::env::var_os("CI").is_none(),
+                "redis-server and openssl are needed in CI"
+            );
+            let _ = writeln!(
+                std::io::stderr(),
+                "skipped: the rediss:// test (redis-server or openssl is missing)"
+            );
+        }
+        missing
+    }
+
+    async fn start() -> TlsServer {
+        let dir = tempfile::tempdir().unwrap();
+        let (cert, key) = (dir.path().join("cert.pem"), dir.path().join("key.pem"));
+        let made = Command::new("openssl")
+            .args([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+            ])
+            .args(["-subj", "/CN=localhost", "-keyout"])
+            .arg(&key)
+            .arg("-out")
+            .arg(&cert)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        assert!(made.success(), "openssl req");
+        let port = refused_addr().port();
+        let child = Command::new("redis-server")
+            .args(["--port", "0", "--tls-port", &port.to_string()])
+            .args(["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"])
+            .args(["--tls-auth-clients", "no", "--tls-cert-file"])
+            .arg(&cert)
+            .arg("--tls-key-file")
+            .arg(&key)
+            .arg("--tls-ca-cert-file")
+            .arg(&cert)
+            .arg("--dir")
+            .arg(dir.path())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Waits for the port to listen (the server's start-up, not a timing check).
+        for _ in 0..100 {
+            if TcpStream::connect(("127.0.0.1", port)).await.is_ok() {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        TlsServer {
+            child,
+            port,
+            _dir: dir,
+        }
+    }
+
+    #[tokio::test]
+    async fn rediss_urls_reach_a_tls_server() {
+        if tools_missing() {
+            return;
+        }
+        bounded(async {
+            let server = start().await;
+            let url = format!("rediss://127.0.0.1:{}/#insecure", server.port);
+            let store = RedisStore::open(&url).unwrap();
+            let record = live_record();
+            assert_eq!(
+                store.save(&key(1), &record).await.unwrap(),
+                SaveOutcome::Saved
+            );
+            let loaded = store.load(&key(1), SystemTime::now()).await.unwrap();
+            assert_eq!(loaded.map(|r| r.data), Some(record.data.clone()));
+
+            let url = format!(
+                "rediss://127.0.0.1:{}/?prefix=other:&timeout=2s#insecure",
+                server.port
+            );
+            let any = AnyStore::from_url(&url).unwrap();
+            assert!(
+                any.load(&key(1), SystemTime::now())
+                    .await
+                    .unwrap()
+                    .is_none()
+            );
+            assert_eq!(
+                any.save(&key(1), &record).await.unwrap(),
+                SaveOutcome::Saved
+            );
+
+            // The plain-text port refuses: the same server without TLS is
+            // not reachable, so the round trip above went over TLS.
+            let plain = RedisStore::builder()
+                .timeout(Duration::from_secs(2))
+                .open(&format!("redis://127.0.0.1:{}/", server.port))
+                .unwrap();
+            assert!(plain.load(&key(1), SystemTime::now()).await.is_err());
+        })
+        .await;
+    }
+}

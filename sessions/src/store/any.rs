@@ -29,10 +29,10 @@ use crate::{SqliteStore, Synchronous};
 /// | `memory:` (at most [`DEFAULT_MAX_ENTRIES`](crate::DEFAULT_MAX_ENTRIES) sessions) or `memory:?max_entries=10000` | [`MemoryStore`] |
 /// | `file:/var/lib/app/sessions` (also `file:///…`; `?fsync=false`) | [`FileStore`] |
 /// | `sqlite:/var/lib/app/sessions.db` (also `sqlite:///…`; `?synchronous=full`, `?pool=4`) | [`SqliteStore`] |
-/// | `redis://[user:password@]host[:port][/db]` (`?prefix=app:session:`, `?timeout=2s`; feature `redis`) | `RedisStore` |
+/// | `redis://[user:password@]host[:port][/db]` or `rediss://…` (`?prefix=app:session:`, `?timeout=2s`; feature `redis`, and `redis-tls` for `rediss://`) | `RedisStore` |
 /// | `postgres://[user[:password]@]host[:port]/db` or `postgresql://…` (`?schema=app`, `?table=sessions`, `?pool=16`, `?timeout=2s`, `?cleanup_batch=1000`, and libpq options such as `connect_timeout`; feature `postgres`) | `PostgresStore` |
 ///
-/// `rediss://` (TLS) is recognised but refused for now. Passwords in a URL
+/// `rediss://…` (TLS) needs the `redis-tls` feature. Passwords in a URL
 /// never reach an error message or a log: they show as `***` (see
 /// [`AnyStore::redact`]).
 ///
@@ -323,8 +323,9 @@ mod tests {
         for bad in [
             "redis://:hunter2@h/0?timeout=5",
             "redis://:hunter2@h/0?prefix",
-            "rediss://:hunter2@h/0",
             "redis://:hunter2@[::1/0",
+            #[cfg(not(feature = "redis-tls"))]
+            "rediss://:hunter2@h/0",
         ] {
             let err = AnyStore::from_url(bad).unwrap_err();
             assert!(matches!(err, SessionError::Url { .. }), "{bad}");

@@ -71,7 +71,9 @@ return removed
 /// server down a request that uses its session fails fast, and requests
 /// that do not are served as usual.
 ///
-/// TLS (`rediss://`) and Redis Cluster are not supported yet.
+/// `rediss://` (TLS) URLs work with the `redis-tls` feature (the system's
+/// OpenSSL through native-tls; `rediss://host/#insecure` skips certificate
+/// checks). Redis Cluster is not supported yet.
 ///
 /// ```no_run
 /// use std::time::Duration;
@@ -139,10 +141,10 @@ impl RedisStoreBuilder {
         if self.timeout.is_zero() {
             return Err(remote::bad_url(url, "the timeout must be longer than zero"));
         }
-        if url.starts_with("rediss:") {
+        if cfg!(not(feature = "redis-tls")) && url.starts_with("rediss:") {
             return Err(remote::bad_url(
                 url,
-                "TLS (rediss://) is not supported by this build; use a TLS proxy",
+                "TLS (rediss://) needs the `redis-tls` feature",
             ));
         }
         let client = Client::open(url)
@@ -390,8 +392,9 @@ mod tests {
         assert!(!format!("{store:?}").contains("hunter2"));
         for bad in [
             "redis://:hunter2@[::1/0",
-            "rediss://:hunter2@h/0",
             "http://:hunter2@h/",
+            #[cfg(not(feature = "redis-tls"))]
+            "rediss://:hunter2@h/0",
         ] {
             let err = RedisStore::open(bad).unwrap_err();
             assert!(matches!(err, SessionError::Url { .. }), "{bad}");

@@ -83,8 +83,13 @@ pub(crate) fn take_options<'a>(
     url: &'a str,
     ours: &[&str],
 ) -> Result<(String, Options<'a>), String> {
+    // A fragment (`#insecure`) follows the query and stays as it is.
+    let (url, fragment) = match url.find('#') {
+        Some(at) => url.split_at(at),
+        None => (url, ""),
+    };
     let Some((head, query)) = url.split_once('?') else {
-        return Ok((url.to_owned(), Vec::new()));
+        return Ok((format!("{url}{fragment}"), Vec::new()));
     };
     let mut taken = Vec::new();
     let mut kept = Vec::new();
@@ -97,9 +102,9 @@ pub(crate) fn take_options<'a>(
         }
     }
     let rest = if kept.is_empty() {
-        head.to_owned()
+        format!("{head}{fragment}")
     } else {
-        format!("{head}?{}", kept.join("&"))
+        format!("{head}?{}{fragment}", kept.join("&"))
     };
     Ok((rest, taken))
 }
@@ -201,5 +206,10 @@ mod tests {
         assert_eq!(rest, "redis://h/1?protocol=resp3");
         assert_eq!(taken, [("prefix", "a:"), ("timeout", "1s")]);
         assert!(take_options("redis://h?prefix", &["prefix"]).is_err());
+        let (rest, taken) = take_options("rediss://h/?prefix=p:#insecure", &["prefix"]).unwrap();
+        assert_eq!(
+            (rest.as_str(), taken),
+            ("rediss://h/#insecure", vec![("prefix", "p:")])
+        );
     }
 }

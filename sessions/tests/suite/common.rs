@@ -41,7 +41,9 @@ impl Env {
     /// The default layer on `store`, driven by this env's clock, with the
     /// cookie named `id` (the default is `__Host-id`: see `host_prefix.rs`).
     pub fn layer<S: SessionStore>(&self, store: S) -> SessionLayer {
-        SessionLayer::new(store).cookie_name("id").clock(self.clock.clone())
+        SessionLayer::new(store)
+            .cookie_name("id")
+            .clock(self.clock.clone())
     }
 
     pub fn sessions_dir(&self) -> std::path::PathBuf {
