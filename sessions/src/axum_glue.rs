@@ -90,9 +90,11 @@ impl IntoResponse for MissingSessionLayer {
 impl IntoResponse for SessionError {
     fn into_response(self) -> Response {
         let id = uuid::Uuid::new_v4();
-        tracing::error!(target: "pastry_sessions", error_id = %id, error = %self, "session operation failed; answering 500");
-        let body = format!("Internal Server Error\nerror id: {id}\n");
-        let mut res = (StatusCode::INTERNAL_SERVER_ERROR, body).into_response();
+        let status = self.status();
+        tracing::error!(target: "pastry_sessions", error_id = %id, error = %self, status = status.as_u16(), "session operation failed");
+        let reason = status.canonical_reason().unwrap_or("Error");
+        let body = format!("{reason}\nerror id: {id}\n");
+        let mut res = (status, body).into_response();
         let headers = res.headers_mut();
         headers.insert(
             header::CONTENT_TYPE,

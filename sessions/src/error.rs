@@ -3,13 +3,15 @@ use std::time::Duration;
 /// What can go wrong while loading, changing or saving a session.
 ///
 /// Handlers usually see it from [`Session`](crate::Session) methods and turn
-/// it into a 500; a store failure during the automatic save at the end of a
-/// request is logged and answered with a 500 by the layer itself.
+/// it into [`status`](Self::status) (503 when the store's server cannot be
+/// reached, else 500); a store failure during the automatic save at the end
+/// of a request is logged and answered with that status by the layer
+/// itself.
 ///
 /// ```
 /// use pastry_sessions::SessionError;
 ///
-/// let err = pastry_sessions::AnyStore::from_url("redis://localhost").unwrap_err();
+/// let err = pastry_sessions::AnyStore::from_url("gopher://localhost").unwrap_err();
 /// assert!(matches!(err, SessionError::Url { .. }));
 /// ```
 #[derive(Debug, thiserror::Error)]
@@ -28,6 +30,11 @@ pub enum SessionError {
     /// The store's file system or database I/O failed.
     #[error("session store I/O failed")]
     Io(#[from] std::io::Error),
+    /// The store's server (Redis, PostgreSQL) could not be reached within
+    /// the store's timeout; the store reconnects by itself when it is back.
+    /// Answered with a 503.
+    #[error("session store unavailable")]
+    Unavailable(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The SQLite store failed; the source is the database's own error.
     #[cfg(feature = "sqlite")]
     #[error("SQLite session store failed")]
@@ -70,6 +77,23 @@ pub enum SessionError {
 }
 
 impl SessionError {
+    /// The status a request that failed with this error is answered with:
+    /// `503 Service Unavailable` for [`Unavailable`](Self::Unavailable)
+    /// (the client may retry), `500 Internal Server Error` otherwise.
+    ///
+    /// ```
+    /// use http::StatusCode;
+    /// use pastry_sessions::SessionError;
+    ///
+    /// assert_eq!(SessionError::Corrupt("bad".into()).status(), StatusCode::INTERNAL_SERVER_ERROR);
+    /// ```
+    pub fn status(&self) -> http::StatusCode {
+        match self {
+            SessionError::Unavailable(_) => http::StatusCode::SERVICE_UNAVAILABLE,
+            _ => http::StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
     /// A blocking task that panicked or was cancelled.
     #[cfg(any(feature = "file", feature = "sqlite"))]
     pub(crate) fn worker(error: tokio::task::JoinError) -> Self {

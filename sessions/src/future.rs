@@ -125,17 +125,14 @@ fn finish<B>(
         }
         Ok(None) => response.map(SessionBody::inner),
         Err(error) => {
-            tracing::error!(target: "pastry_sessions", error = %error, "saving the session failed; answering 500");
-            server_error()
+            let status = error.status();
+            tracing::error!(target: "pastry_sessions", error = %error, status = status.as_u16(), "saving the session failed");
+            empty_response(status)
         }
     }
 }
 
-/// An empty 500, in place of the app's response.
-fn server_error<B>() -> Response<SessionBody<B>> {
-    empty_response(StatusCode::INTERNAL_SERVER_ERROR)
-}
-
+/// An empty response with `status`, in place of the app's.
 fn empty_response<B>(status: StatusCode) -> Response<SessionBody<B>> {
     let mut failed = Response::new(SessionBody::empty());
     *failed.status_mut() = status;

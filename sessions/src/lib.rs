@@ -40,6 +40,19 @@
 //!
 //! # Changes
 //!
+//! - **Redis and PostgreSQL stores** (issue 17): with feature `redis`,
+//!   `RedisStore` (hashed-id keys under a prefix, native TTL, server-side
+//!   compare-and-swap by a Lua script, one self-reconnecting multiplexed
+//!   connection); with `redis-tls`, `rediss://` URLs; with `postgres`,
+//!   `PostgresStore` (schema and table configurable, created with an expiry
+//!   index, CAS by `UPDATE … WHERE version = $n`, `delete_expired` in
+//!   batches, a pool of 16). Both connect on first use and fail an
+//!   operation after a timeout (5 s by default) with the new
+//!   [`SessionError::Unavailable`], which the layer (and `IntoResponse`)
+//!   answers with a 503 instead of a 500 ([`SessionError::status`]).
+//!   [`AnyStore`] reads `redis://`, `rediss://`, `postgres://`,
+//!   `postgresql://`; new `AnyStore::redact`; [`SessionError::Url`] shows a
+//!   URL's password as `***`.
 //! - **Cross-origin WebSocket handshakes refused** (issue 24): an upgrade
 //!   request (HTTP/1.1 `Upgrade`, HTTP/2 extended `CONNECT`) from another
 //!   origin gets an empty 403 before the app runs, unless a cross-origin

@@ -109,3 +109,12 @@ fn a_session_error_is_a_500_with_an_error_id_and_no_internals() {
     assert!(logged.contains(&format!("error_id={id}")), "{logged}");
     assert!(logged.contains("visits"), "the log has the cause: {logged}");
 }
+
+#[test]
+fn an_unreachable_store_is_a_503_with_an_error_id() {
+    use axum::response::IntoResponse;
+    let unreachable = std::io::Error::new(std::io::ErrorKind::TimedOut, "redis at 10.0.0.9:6379");
+    let res = pastry_sessions::SessionError::Unavailable(Box::new(unreachable)).into_response();
+    assert_eq!(res.status(), 503);
+    assert!(res.headers().contains_key("x-error-id"));
+}

@@ -132,7 +132,10 @@ pub(crate) fn unavailable(store: &'static str, reason: String, timed_out: bool) 
     } else {
         std::io::ErrorKind::NotConnected
     };
-    SessionError::Io(std::io::Error::new(kind, Unavailable { store, reason }))
+    SessionError::Unavailable(Box::new(std::io::Error::new(
+        kind,
+        Unavailable { store, reason },
+    )))
 }
 
 /// A server-side failure that is not about reaching the server (a script
