@@ -2,8 +2,11 @@
 //!
 //! Each middleware is its own crate, re-exported here as a module behind a
 //! cargo feature of the same name: [`gzip`], [`catch`], [`sessions`],
-//! [`auth`], [`urlmap`] (all on by default) and `testkit` (opt-in: a test
-//! tool, so enable it in `[dev-dependencies]`). The environ types of
+//! [`auth`], [`urlmap`], [`origin`], [`proxy`], [`accesslog`] (all on by
+//! default) and `testkit` (opt-in: a test tool, so enable it in
+//! `[dev-dependencies]`). Feature `axum` adds the session and user
+//! extractors; `redis`, `redis-tls` and `postgres` add the session stores
+//! on those servers. The environ types of
 //! [`pastry_core`] are at the top level, [`serve`] runs any conforming app
 //! on hyper, and [`BoxApp`] gives a whole stack one nameable type.
 //!
