@@ -126,7 +126,11 @@ fn finish<B>(
         Ok(None) => response.map(SessionBody::inner),
         Err(error) => {
             let status = error.status();
-            tracing::error!(target: "pastry_sessions", error = %error, status = status.as_u16(), "saving the session failed");
+            if status == StatusCode::SERVICE_UNAVAILABLE {
+                tracing::error!(target: "pastry_sessions", error = %error, "saving the session failed; answering 503");
+            } else {
+                tracing::error!(target: "pastry_sessions", error = %error, "saving the session failed; answering 500");
+            }
             empty_response(status)
         }
     }
