@@ -3,7 +3,7 @@
 //! all through the test kit.
 
 use std::io;
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use axum::Router;
 use axum::routing::get;
@@ -42,7 +42,20 @@ impl io::Write for Logs {
     }
 }
 
+/// Scoped subscribers in tests that run side by side race on tracing's
+/// callsite-interest cache and can lose events, so the tests that read
+/// logs take turns.
+static ONE_LOG_CAPTURE_AT_A_TIME: Mutex<()> = Mutex::new(());
+
 impl Logs {
+    fn capture(&self) -> (tracing::subscriber::DefaultGuard, MutexGuard<'static, ()>) {
+        let turn = ONE_LOG_CAPTURE_AT_A_TIME
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        tracing::callsite::rebuild_interest_cache();
+        (tracing::subscriber::set_default(self.subscriber()), turn)
+    }
+
     fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
         let logs = self.clone();
         tracing_subscriber::fmt()
@@ -73,7 +86,7 @@ async fn the_session_extractor_works_in_an_axum_handler() {
 #[test]
 fn without_a_session_layer_the_extractor_answers_500_naming_the_layer() {
     let logs = Logs::default();
-    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let _capture = logs.capture();
     let bare: Router = Router::new().route("/", get(visits));
     let res = TestClient::new(bare)
         .get("https://localhost/")
@@ -88,7 +101,7 @@ fn without_a_session_layer_the_extractor_answers_500_naming_the_layer() {
 #[test]
 fn a_session_error_is_a_500_with_an_error_id_and_no_internals() {
     let logs = Logs::default();
-    let _guard = tracing::subscriber::set_default(logs.subscriber());
+    let _capture = logs.capture();
     let client = TestClient::new(app());
     client.get("https://localhost/").send_blocking();
     let res = client
@@ -113,8 +126,13 @@ fn a_session_error_is_a_500_with_an_error_id_and_no_internals() {
 #[test]
 fn an_unreachable_store_is_a_503_with_an_error_id() {
     use axum::response::IntoResponse;
+    let logs = Logs::default();
+    let _capture = logs.capture();
     let unreachable = std::io::Error::new(std::io::ErrorKind::TimedOut, "redis at 10.0.0.9:6379");
     let res = pastry_sessions::SessionError::Unavailable(Box::new(unreachable)).into_response();
     assert_eq!(res.status(), 503);
-    assert!(res.headers().contains_key("x-error-id"));
+    let id = res.headers()["x-error-id"].to_str().unwrap().to_owned();
+    let logged = logs.text();
+    assert!(logged.contains(&format!("error_id={id}")), "{logged}");
+    assert!(logged.contains("status=503"), "{logged}");
 }
