@@ -35,6 +35,7 @@ pub mod header;
 mod html;
 mod origin;
 mod response;
+mod shutdown;
 
 pub use app::App;
 pub use clock::{Clock, ManualClock, SystemClock};
@@ -46,6 +47,7 @@ pub use head::RequestHead;
 pub use html::html_escape;
 pub use origin::{
     CSRF_FIELD, CSRF_HEADER, CSRF_SESSION_KEY, CrossOrigin, CrossOriginChecked, CrossOriginRules,
-    CsrfToken, check_cross_origin, is_upgrade, parse_origin,
+    CsrfToken, check_cross_origin, is_upgrade, is_upgrade_response, parse_origin,
 };
 pub use response::{text_response, text_response_for};
+pub use shutdown::{ShutdownSignal, ShutdownTrigger};

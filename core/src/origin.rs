@@ -6,7 +6,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use http::{HeaderMap, Method, Uri, header};
+use http::{HeaderMap, Method, StatusCode, Uri, header};
 
 use crate::html_escape;
 
@@ -157,6 +157,12 @@ fn is_safe(method: &Method) -> bool {
 /// `Upgrade: websocket`), or a `CONNECT` (HTTP/2's extended `CONNECT` with
 /// `:protocol`, RFC 8441, is how WebSockets open over HTTP/2).
 ///
+/// Every `CONNECT` counts, with or without the `:protocol` pseudo-header
+/// (which hyper hands over as the `hyper::ext::Protocol` request
+/// extension): a 2xx answer to a plain `CONNECT` opens a tunnel too, so the
+/// method alone decides, and no layer needs hyper to tell. The answer that
+/// completes the switch is told by [`is_upgrade_response`].
+///
 /// ```
 /// use http::{HeaderMap, HeaderValue, Method};
 ///
@@ -168,6 +174,32 @@ fn is_safe(method: &Method) -> bool {
 /// ```
 pub fn is_upgrade(method: &Method, headers: &HeaderMap) -> bool {
     method == Method::CONNECT || headers.contains_key(header::UPGRADE)
+}
+
+/// Whether a response with `status`, answering a request with `method`,
+/// switches the connection to another protocol: `101 Switching Protocols`
+/// (the answer to an HTTP/1.1 `Upgrade`, as a WebSocket handshake), or any
+/// 2xx answering `CONNECT` (a tunnel: over HTTP/2, the extended `CONNECT`
+/// of RFC 8441 that opens a WebSocket is answered `200`).
+///
+/// Such a response has no content (RFC 9110 §9.3.6, §15.2.2): what follows
+/// its head are the bytes of the other protocol, which never pass through
+/// the middleware, and a server ignores (hyper over HTTP/2: refuses, when
+/// `Content-Length` is not 0) any body or framing header on it. So a layer
+/// leaves its head and body alone, and does what it must before it
+/// answers.
+///
+/// ```
+/// use http::{Method, StatusCode};
+/// use pastry_core::is_upgrade_response;
+///
+/// assert!(is_upgrade_response(&Method::GET, StatusCode::SWITCHING_PROTOCOLS));
+/// assert!(is_upgrade_response(&Method::CONNECT, StatusCode::OK));
+/// assert!(!is_upgrade_response(&Method::CONNECT, StatusCode::UNAUTHORIZED));
+/// assert!(!is_upgrade_response(&Method::GET, StatusCode::OK));
+/// ```
+pub fn is_upgrade_response(method: &Method, status: StatusCode) -> bool {
+    status == StatusCode::SWITCHING_PROTOCOLS || (method == Method::CONNECT && status.is_success())
 }
 
 /// `origin` in the form a browser sends in `Origin` (`scheme://host[:port]`,
@@ -499,6 +531,30 @@ mod tests {
             HeaderValue::from_static("https://a.example"),
         );
         assert_eq!(check_cross_origin(&Method::CONNECT, &uri, &headers), Ok(()));
+    }
+
+    #[test]
+    fn only_101_and_a_2xx_to_connect_switch_protocols() {
+        for method in [Method::GET, Method::CONNECT, Method::POST] {
+            assert!(is_upgrade_response(
+                &method,
+                StatusCode::SWITCHING_PROTOCOLS
+            ));
+        }
+        for status in [200, 204, 299] {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert!(is_upgrade_response(&Method::CONNECT, status));
+            assert!(!is_upgrade_response(&Method::GET, status));
+        }
+        for status in [
+            StatusCode::CONTINUE,
+            StatusCode::SEE_OTHER,
+            StatusCode::UNAUTHORIZED,
+            StatusCode::FORBIDDEN,
+            StatusCode::INTERNAL_SERVER_ERROR,
+        ] {
+            assert!(!is_upgrade_response(&Method::CONNECT, status), "{status}");
+        }
     }
 
     #[test]
