@@ -13,8 +13,8 @@ use http::header::{
 };
 use http::{Method, Request, Response, StatusCode, response};
 use http_body::Body;
-use pastry_core::BoxError;
 use pastry_core::header::merge_vary;
+use pastry_core::{BoxError, is_upgrade_response};
 use pin_project_lite::pin_project;
 
 use crate::body::GzipBody;
@@ -30,6 +30,9 @@ use crate::pool::Pools;
 pub(crate) struct RequestContext {
     pub(crate) accepts_gzip: bool,
     pub(crate) head: bool,
+    /// The request is a `CONNECT` (a tunnel, or HTTP/2's extended
+    /// `CONNECT` opening a WebSocket): its 2xx answer has no body.
+    pub(crate) connect: bool,
     /// A copy of the request head, kept only for a user predicate.
     pub(crate) request: Option<Request<()>>,
 }
@@ -47,6 +50,7 @@ impl RequestContext {
         RequestContext {
             accepts_gzip: accepts_gzip(req.headers()),
             head: req.method() == Method::HEAD,
+            connect: req.method() == Method::CONNECT,
             request,
         }
     }
@@ -318,6 +322,16 @@ fn plan<B: Body>(
     config: &Config,
 ) -> Plan {
     let status = parts.status;
+    let method = if ctx.connect {
+        Method::CONNECT
+    } else {
+        Method::GET
+    };
+    if is_upgrade_response(&method, status) {
+        // The handshake answer of an upgrade: what follows is another
+        // protocol's bytes, so neither head nor body is touched.
+        return Plan::Identity;
+    }
     if status.is_informational() || status == StatusCode::NO_CONTENT {
         return Plan::Identity;
     }
@@ -440,6 +454,7 @@ mod tests {
         RequestContext {
             accepts_gzip,
             head,
+            connect: false,
             request: None,
         }
     }
@@ -463,6 +478,19 @@ mod tests {
             );
             assert_eq!(p.headers, before, "{status}");
         }
+    }
+
+    #[test]
+    fn a_2xx_answering_connect_is_untouched() {
+        let connect = RequestContext {
+            connect: true,
+            ..ctx(true, false)
+        };
+        let mut p = parts(200, &[("content-type", "text/html"), ("etag", "\"x\"")]);
+        let before = p.headers.clone();
+        let body = Full::new(Bytes::from(vec![b'a'; 512]));
+        assert_eq!(plan(&mut p, &body, &connect, &config()), Plan::Identity);
+        assert_eq!(p.headers, before);
     }
 
     #[test]

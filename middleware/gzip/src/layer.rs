@@ -27,6 +27,12 @@ use crate::service::Gzip;
 /// already encoded or `no-transform` responses; `Vary`, `ETag`,
 /// `Content-Length` and HEAD handling) always apply, whatever the settings.
 ///
+/// The answer to an upgrade (a `101` to a WebSocket handshake, a 2xx to
+/// `CONNECT`, as HTTP/2's extended `CONNECT` of RFC 8441; see
+/// [`pastry_core::is_upgrade_response`]) passes with its head and body
+/// exactly as the app made them, whatever the settings and the predicate:
+/// what follows it is another protocol.
+///
 /// Request bodies pass through untouched; [`GunzipRequestsLayer`] decodes
 /// gzip request bodies.
 ///

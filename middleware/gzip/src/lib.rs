@@ -43,6 +43,13 @@
 //!
 //! # Changes
 //!
+//! - **Upgrades pass untouched** (issue 24): [`GzipLayer`] never
+//!   compresses, nor adds `Vary` to, the answer to an upgrade (a `101`, or
+//!   a 2xx answering `CONNECT`, which HTTP/2 WebSockets use, RFC 8441);
+//!   before, a 2xx to `CONNECT` with a compressible type was compressed
+//!   and given a `Content-Length`, which makes hyper reset the HTTP/2
+//!   stream. [`GunzipRequestsLayer`] leaves the body of an upgrade request
+//!   as sent.
 //! - **Two layers for two jobs** (issue 19): request decompression is its
 //!   own middleware, [`GunzipRequestsLayer`] / [`GunzipRequests`] (response
 //!   future [`GunzipFuture`], response body [`GunzipResponseBody`]); the app

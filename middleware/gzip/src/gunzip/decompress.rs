@@ -10,7 +10,7 @@ use flate2::{Decompress, FlushDecompress, Status};
 use http::header::{CONTENT_ENCODING, CONTENT_LENGTH, HeaderMap};
 use http::{StatusCode, request};
 use http_body::{Body, Frame, SizeHint};
-use pastry_core::{BoxError, HttpError};
+use pastry_core::{BoxError, HttpError, is_upgrade};
 use pin_project_lite::pin_project;
 
 /// Most output produced per frame, so memory stays bounded however well the
@@ -125,7 +125,9 @@ impl<B> DecompressBody<B> {
         inner: B,
         limit: u64,
     ) -> (Self, Option<Arc<DecodeOutcome>>) {
-        if !is_gzip(&parts.headers) {
+        if !is_gzip(&parts.headers) || is_upgrade(&parts.method, &parts.headers) {
+            // An upgrade's request body, if any, is the other protocol's
+            // business: it passes as sent, `Content-Encoding` and all.
             return (Self::plain(inner), None);
         }
         parts.headers.remove(CONTENT_ENCODING);

@@ -13,7 +13,9 @@ use super::service::GunzipRequests;
 /// (the app's own response is replaced); the app's body reads fail with a
 /// [`pastry_core::HttpError`] carrying the same status. Memory stays
 /// bounded whatever the compression ratio. Other request bodies pass
-/// through untouched.
+/// through untouched, and so do upgrade requests (an HTTP/1.1 `Upgrade`, a
+/// `CONNECT` such as HTTP/2's extended `CONNECT`; see
+/// [`pastry_core::is_upgrade`]), whatever their `Content-Encoding`.
 ///
 /// It does not compress responses: put a [`GzipLayer`](crate::GzipLayer)
 /// outside it for that.
