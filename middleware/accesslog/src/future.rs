@@ -67,6 +67,14 @@ where
             return Poll::Ready(result.map(|res| res.map(AccessLogBody::unlogged)));
         };
         Poll::Ready(match result {
+            Ok(res) if entry.switches_protocols(res.status()) => {
+                // The handshake of an upgrade: its body, if any, is never
+                // sent, and the tunnel after it may stay open for hours.
+                // The entry is written now, with the head.
+                entry.response(&res);
+                entry.emit(true);
+                Ok(res.map(AccessLogBody::unlogged))
+            }
             Ok(res) => {
                 entry.response(&res);
                 Ok(res.map(|body| AccessLogBody::new(body, entry)))

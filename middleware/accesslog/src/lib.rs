@@ -80,6 +80,17 @@
 //! In a whole stack: `ProxyLayer`, then `AccessLogLayer`, then the rest
 //! (`CrossOriginLayer`, `CatchLayer`, `GzipLayer`, sessions, auth, maps),
 //! so every answer, a refusal or a caught panic too, gets its line.
+//! - An upgrade's handshake (a WebSocket over HTTP/1.1 answered `101`, or
+//!   over HTTP/2 an extended `CONNECT`, RFC 8441, answered `200`; see
+//!   [`pastry_core::is_upgrade_response`]) gets its one entry when its head
+//!   is answered, with no bytes and its duration to the head: the tunnel
+//!   after it may stay open for hours and its bytes never pass through the
+//!   layer. The line reads `"CONNECT /chat HTTP/2.0" 200` (or `"GET /chat
+//!   HTTP/1.1" 101`); the `tracing` event adds `protocol`, the HTTP/2
+//!   `:protocol` (hyper's `hyper::ext::Protocol` extension) or the HTTP/1.1
+//!   `Upgrade` header (`-` for other requests). Common and Combined lines
+//!   keep Apache's fields, so log tools still read them. A plain `CONNECT`
+//!   writes its `host:port` as the target.
 //! - An app that fails without a response is logged as 500; a request
 //!   dropped before its response (the client left) as 499; a body dropped
 //!   or failing before its end with what was sent so far (`completed =

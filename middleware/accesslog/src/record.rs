@@ -7,7 +7,7 @@ use std::time::{Instant, SystemTime};
 
 use http::header::{REFERER, USER_AGENT};
 use http::{Request, Response, Version};
-use pastry_core::{Environ, RemoteUser};
+use pastry_core::{Environ, RemoteUser, is_upgrade, is_upgrade_response};
 
 use crate::config::{Config, Format, Sink};
 use crate::date::write_clf_date;
@@ -46,6 +46,9 @@ pub(crate) struct Entry {
     method: http::Method,
     target: String,
     version: Version,
+    /// The protocol an upgrade asks for: HTTP/2's `:protocol`, or the
+    /// HTTP/1.1 `Upgrade` header.
+    protocol: Option<String>,
     referer: Option<String>,
     user_agent: Option<String>,
     pub(crate) status: u16,
@@ -57,7 +60,11 @@ impl Entry {
     pub(crate) fn new<B>(req: &Request<B>, config: &Config) -> Self {
         let max = config.max_field_len;
         let mut target = String::from(req.script_name());
-        target.push_str(req.uri().path());
+        match req.uri().authority() {
+            // A plain CONNECT names only host and port (authority-form).
+            Some(authority) if req.uri().path().is_empty() => target.push_str(authority.as_str()),
+            _ => target.push_str(req.uri().path()),
+        }
         if let Some(query) = req.uri().query() {
             target.push('?');
             push_redacted_query(&mut target, query);
@@ -76,6 +83,7 @@ impl Entry {
             method: req.method().clone(),
             target: cut(&target, max),
             version: req.version(),
+            protocol: upgrade_protocol(req).map(|p| cut(p, max)),
             referer: if wants_headers { header(REFERER) } else { None },
             user_agent: if wants_headers {
                 header(USER_AGENT)
@@ -103,6 +111,12 @@ impl Entry {
         }
     }
 
+    /// Whether `status` answering this request switches protocols (a 101,
+    /// or a 2xx to CONNECT): the entry is then written with the head.
+    pub(crate) fn switches_protocols(&self, status: http::StatusCode) -> bool {
+        is_upgrade_response(&self.method, status)
+    }
+
     /// Writes the entry. `completed`: the body reached its end.
     pub(crate) fn emit(self, completed: bool) {
         let duration = self
@@ -118,6 +132,7 @@ impl Entry {
                 method = %self.method,
                 path = %self.target,
                 version = ?self.version,
+                protocol = self.protocol.as_deref().unwrap_or("-"),
                 status = self.status,
                 bytes = self.bytes,
                 duration_us = duration.as_micros() as u64,
@@ -173,6 +188,21 @@ impl Entry {
         line.push('\n');
         self.config.sink.write_line(&line);
     }
+}
+
+/// The protocol an upgrade request asks for: the `:protocol` of an HTTP/2
+/// extended CONNECT (RFC 8441), which hyper hands over as the
+/// [`hyper::ext::Protocol`] extension, or the HTTP/1.1 `Upgrade` header.
+fn upgrade_protocol<B>(req: &Request<B>) -> Option<&str> {
+    if let Some(protocol) = req.extensions().get::<hyper::ext::Protocol>() {
+        return Some(protocol.as_str());
+    }
+    if !is_upgrade(req.method(), req.headers()) {
+        return None;
+    }
+    req.headers()
+        .get(http::header::UPGRADE)
+        .and_then(|v| v.to_str().ok())
 }
 
 /// Apache's escaping: `"` and `\` get a backslash, control and non-ASCII
