@@ -237,3 +237,71 @@ fn altdemo_help_runs() {
     assert!(help.contains("--sessions URL"));
     assert!(help.contains("--secure-cookies"));
 }
+
+#[tokio::test]
+async fn the_demo_process_writes_an_access_log_line_per_request_to_stderr() {
+    use std::io::{BufRead, BufReader};
+    let mut demo = std::process::Command::new(altdemo_exe())
+        .args(["--addr", "127.0.0.1:0", "--trusted-proxy", "127.0.0.1"])
+        .env("RUST_LOG", "warn")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut banner = String::new();
+    BufReader::new(demo.stdout.take().unwrap())
+        .read_line(&mut banner)
+        .unwrap();
+    let base = banner
+        .split_whitespace()
+        .find(|word| word.starts_with("http://"))
+        .unwrap_or_else(|| panic!("no address in {banner:?}"))
+        .trim_end_matches('/')
+        .to_owned();
+    let res = reqwest::Client::new()
+        .get(format!("{base}/lorem?n=2"))
+        .header("x-forwarded-for", "203.0.113.9")
+        .header("user-agent", "e2e-test")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    res.bytes().await.unwrap();
+    // The entry is written when the body ends, maybe just after the client
+    // has it all: read stderr until the line comes.
+    let (lines, received) = std::sync::mpsc::channel();
+    let stderr = demo.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if lines.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut seen = Vec::new();
+    let line = loop {
+        match received.recv_timeout(std::time::Duration::from_secs(30)) {
+            Ok(line) if line.contains("\"GET /lorem?n=2 HTTP/1.1\"") => break line,
+            Ok(other) => seen.push(other),
+            Err(_) => panic!("no access-log line in {seen:?}"),
+        }
+    };
+    demo.kill().unwrap();
+    demo.wait().unwrap();
+    assert!(line.starts_with("203.0.113.9 - - ["), "{line}");
+    assert!(
+        line.contains(" 200 ") && line.contains("\"e2e-test\""),
+        "{line}"
+    );
+}
+
+#[test]
+fn a_bad_trusted_proxy_is_a_usage_error() {
+    let out = std::process::Command::new(altdemo_exe())
+        .args(["--trusted-proxy", "proxy.example"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("proxy.example"), "{stderr}");
+}

@@ -11,6 +11,7 @@ use http::{Method, Request, Response, StatusCode, header};
 use http_body::Body;
 use http_body_util::combinators::{BoxBody, UnsyncBoxBody};
 use http_body_util::{BodyExt, Full};
+use pastry::accesslog::{AccessLogLayer, Format};
 use pastry::auth::{
     Authenticator, BasicAuthLayer, FileUserStore, LoginForm, Logout, PasswordHasher,
     RequireLoginLayer, RequireRoleLayer, SessionAuthLayer,
@@ -18,11 +19,13 @@ use pastry::auth::{
 use pastry::catch::CatchLayer;
 use pastry::gzip::GzipLayer;
 use pastry::origin::{CheckedBody, CrossOriginLayer, CsrfToken, CsrfTokenLayer};
+use pastry::proxy::{ProxyLayer, TrustedNet};
 use pastry::sessions::{AnyStore, ManualClock, SessionExt, SessionLayer};
-use pastry::urlmap::UrlMap;
+use pastry::urlmap::{Mount, UrlMap};
 use pastry::{BoxError, Environ, html_escape};
 use tower::util::Either;
-use tower::{Layer, Service, ServiceBuilder, ServiceExt, service_fn};
+use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
+use tower_http::services::ServeDir;
 
 /// The most paragraphs `/lorem?n=` answers.
 pub const MAX_PARAGRAPHS: usize = 200;
@@ -80,6 +83,18 @@ pub struct Options {
     pub secure_cookies: bool,
     /// `--csrf-tokens` / `PASTRY_CSRF_TOKENS=1`.
     pub csrf_tokens: bool,
+    /// `--trusted-proxy CIDR` (repeatable) / `PASTRY_TRUSTED_PROXIES`
+    /// (separated by commas or spaces): the front servers whose
+    /// `Forwarded` and `X-Forwarded-*` headers are believed. Empty: none.
+    pub trusted_proxies: Vec<TrustedNet>,
+}
+
+/// `10.0.0.0/8, ::1` as two ranges; the error names `what` and the value.
+fn parse_nets(what: &str, list: &str) -> Result<Vec<TrustedNet>, String> {
+    list.split(|c: char| c == ',' || c.is_whitespace())
+        .filter(|item| !item.is_empty())
+        .map(|item| item.parse().map_err(|error| format!("{what}: {error}")))
+        .collect()
 }
 
 impl Options {
@@ -98,7 +113,13 @@ impl Options {
             debug: flag_on("PASTRY_DEBUG"),
             secure_cookies: flag_on("PASTRY_SECURE_COOKIES"),
             csrf_tokens: flag_on("PASTRY_CSRF_TOKENS"),
+            trusted_proxies: match env("PASTRY_TRUSTED_PROXIES") {
+                Some(list) => parse_nets("PASTRY_TRUSTED_PROXIES", &list)?,
+                None => Vec::new(),
+            },
         };
+        // The flags replace the environment's list rather than add to it.
+        let mut flag_proxies = None::<Vec<TrustedNet>>;
         let mut args = args.into_iter();
         while let Some(arg) = args.next() {
             let (flag, inline) = match arg.split_once('=') {
@@ -118,8 +139,14 @@ impl Options {
                 "--debug" => options.debug = true,
                 "--secure-cookies" => options.secure_cookies = true,
                 "--csrf-tokens" => options.csrf_tokens = true,
+                "--trusted-proxy" => flag_proxies
+                    .get_or_insert_default()
+                    .extend(parse_nets("--trusted-proxy", &value()?)?),
                 other => return Err(format!("unknown option {other}")),
             }
+        }
+        if let Some(nets) = flag_proxies {
+            options.trusted_proxies = nets;
         }
         Ok(Some(options))
     }
@@ -150,6 +177,14 @@ pub struct Config {
     /// The clock the session layer reads, so tests can move it (`None`:
     /// the system clock).
     pub session_clock: Option<ManualClock>,
+    /// The front servers believed about the client's address, scheme, host
+    /// and prefix (`ProxyLayer`); empty, the default, believes none.
+    pub trusted_proxies: Vec<TrustedNet>,
+    /// Where each request's access-log entry goes. [`Config::new`] gives
+    /// Detailed lines to nowhere; `main` sends them to standard error.
+    pub access_log: AccessLogLayer,
+    /// The directory served at `/static` (the demo's stylesheet).
+    pub static_dir: PathBuf,
 }
 
 impl Config {
@@ -165,8 +200,34 @@ impl Config {
             idle_timeout: IDLE_TIMEOUT,
             absolute_lifetime: ABSOLUTE_LIFETIME,
             session_clock: None,
+            trusted_proxies: Vec::new(),
+            access_log: AccessLogLayer::new()
+                .format(Format::Detailed)
+                .writer(std::io::sink()),
+            static_dir: static_dir(),
         }
     }
+}
+
+/// `examples/altdemo/static`: the stylesheet the pages link to.
+pub fn static_dir() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/altdemo/static")
+}
+
+/// The script name in front of the whole site (a proxy's prefix, or
+/// nothing), put in the request before the URL map so that pages under a
+/// mount (`/admin`) still link to the site's own URLs.
+#[derive(Clone, Debug, Default)]
+struct SiteRoot(String);
+
+/// `path` on this site, below the prefix a trusted proxy gave, escaped for
+/// an HTML attribute.
+fn site_url<B>(req: &Request<B>, path: &str) -> String {
+    let root = req
+        .extensions()
+        .get::<SiteRoot>()
+        .map_or("", |root| &root.0);
+    html_escape(&format!("{root}{path}")).into_owned()
 }
 
 /// `examples/altdemo/users.txt`: alice (admin) and bob.
@@ -190,11 +251,14 @@ fn text(
         .expect("static response parts")
 }
 
-fn html(status: StatusCode, title: &str, body: &str) -> Response<DemoBody> {
+/// A page with the site's stylesheet.
+fn html<B>(req: &Request<B>, status: StatusCode, title: &str, body: &str) -> Response<DemoBody> {
     let page = format!(
-        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title></head>\n\
+        "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>{title}</title>\n\
+         <link rel=\"stylesheet\" href=\"{stylesheet}\"></head>\n\
          <body><h1>{title}</h1>\n{body}\n</body></html>\n",
         title = html_escape(title),
+        stylesheet = site_url(req, "/static/site.css"),
     );
     text(status, "text/html; charset=utf-8", page)
 }
@@ -216,22 +280,35 @@ where
     res.map(|body| body.map_err(Into::into).boxed())
 }
 
-const NAV_LINKS: &str = "<p><a href=\"/\">context</a> · <a href=\"/counter\">counter</a> · \
-    <a href=\"/private\">private</a> · <a href=\"/login\">login</a> · \
-    <a href=\"/lorem?n=20\">lorem</a> · <a href=\"/boom\">boom</a> · \
-    <a href=\"/admin/\">admin</a> · <a href=\"/blog/\">blog</a> · \
-    <a href=\"/forum/\">forum</a> · <a href=\"/api/health\">api</a></p>";
+const NAV_LINKS: [(&str, &str); 10] = [
+    ("/", "context"),
+    ("/counter", "counter"),
+    ("/private", "private"),
+    ("/login", "login"),
+    ("/lorem?n=20", "lorem"),
+    ("/boom", "boom"),
+    ("/admin/", "admin"),
+    ("/blog/", "blog"),
+    ("/forum/", "forum"),
+    ("/api/health", "api"),
+];
 
 /// The links, and the logout button: a form, with the session's CSRF
 /// token when the demo runs with `--csrf-tokens`.
 fn nav<B>(req: &Request<B>) -> String {
+    let links: Vec<String> = NAV_LINKS
+        .iter()
+        .map(|(path, name)| format!("<a href=\"{}\">{name}</a>", site_url(req, path)))
+        .collect();
     let token = req
         .extensions()
         .get::<CsrfToken>()
         .map(CsrfToken::hidden_input)
         .unwrap_or_default();
     format!(
-        "{NAV_LINKS}<form method=\"post\" action=\"/logout\">{token}<button>log out</button></form>"
+        "<p>{}</p><form method=\"post\" action=\"{}\">{token}<button>log out</button></form>",
+        links.join(" · "),
+        site_url(req, "/logout"),
     )
 }
 
@@ -239,6 +316,7 @@ fn nav<B>(req: &Request<B>) -> String {
 async fn context_page<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError> {
     let mut rows = vec![
         ("method".to_owned(), req.method().to_string()),
+        ("scheme".to_owned(), req.url_scheme().to_string()),
         ("script name".to_owned(), req.script_name().to_owned()),
         ("path info".to_owned(), req.path_info().to_owned()),
         (
@@ -284,6 +362,7 @@ async fn context_page<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError
     }
     table.push_str("</table>");
     Ok(html(
+        &req,
         StatusCode::OK,
         "Request context",
         &format!("{}\n{table}", nav(&req)),
@@ -300,6 +379,7 @@ async fn counter<B>(
     let count = session.get::<u64>("counter").await?.unwrap_or(0) + 1;
     session.insert("counter", &count).await?;
     Ok(html(
+        &req,
         StatusCode::OK,
         "Counter",
         &format!(
@@ -319,6 +399,7 @@ async fn counter<B>(
 async fn private<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError> {
     let user = req.remote_user().unwrap_or("(nobody)");
     Ok(html(
+        &req,
         StatusCode::OK,
         "Private",
         &format!(
@@ -345,7 +426,7 @@ fn lorem<B>(req: &Request<B>) -> Response<DemoBody> {
         .unwrap_or(5)
         .min(MAX_PARAGRAPHS);
     let body: String = (0..n).map(|_| format!("<p>{PARAGRAPH}</p>\n")).collect();
-    html(StatusCode::OK, "Lorem ipsum", &body)
+    html(req, StatusCode::OK, "Lorem ipsum", &body)
 }
 
 /// The app mounted at `/`; `authenticator` is the one `/admin` uses too,
@@ -414,6 +495,7 @@ where
 async fn admin_page<B>(req: Request<B>) -> Result<Response<DemoBody>, Infallible> {
     let user = req.remote_user().unwrap_or("(nobody)");
     Ok(html(
+        &req,
         StatusCode::OK,
         "Admin",
         &format!(
@@ -497,16 +579,40 @@ where
                 .layer(RequireRoleLayer::new("admin"))
                 .service(service_fn(admin_page::<$body>));
             let map = UrlMap::builder()
+                .mount(
+                    Mount::at("/static").rewrite_location(true),
+                    ServeDir::new(&config.static_dir),
+                )
                 .mount("/admin", admin)
                 .mount("/blog", hello_app::<$body>("blog"))
                 .mount("/forum", hello_app::<$body>("forum"))
                 .mount("/api", api())
                 .fallback(altdemo_app::<$body>(authenticator.clone(), limits))
                 .build()?;
-            SessionAuthLayer::new(users.clone()).layer(map)
+            ServiceBuilder::new()
+                .layer(SessionAuthLayer::new(users.clone()))
+                .map_request(|mut req: Request<$body>| {
+                    let root = SiteRoot(req.script_name().to_owned());
+                    req.extensions_mut().insert(root);
+                    req
+                })
+                .service(map)
         }};
     }
+    let proxy = if config.trusted_proxies.is_empty() {
+        None
+    } else {
+        // The README's nginx lines set X-Forwarded-Prefix on every request
+        // (empty at the root), so a client's own value never passes.
+        let builder = (config.trusted_proxies.iter())
+            .fold(ProxyLayer::builder().x_prefix(1), |builder, net| {
+                builder.trust_net(*net)
+            });
+        Some(builder.build()?)
+    };
     let outside = ServiceBuilder::new()
+        .option_layer(proxy)
+        .layer(config.access_log.clone())
         .layer(CrossOriginLayer::new())
         .layer(CatchLayer::new().debug(config.debug))
         .layer(GzipLayer::new())

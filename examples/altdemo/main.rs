@@ -10,6 +10,7 @@ mod app;
 
 use std::process::ExitCode;
 
+use pastry::accesslog::{AccessLogLayer, Format};
 use pastry::sessions::AnyStore;
 use tokio::net::TcpListener;
 
@@ -36,7 +37,17 @@ OPTIONS:
                         default: the cross-origin check (Sec-Fetch-Site,
                         Origin) refuses other sites' forms and WebSocket
                         handshakes with a 403 either way.
+    --trusted-proxy CIDR
+                        a front server (address or range, repeatable) whose
+                        X-Forwarded-For, -Proto and -Prefix headers give the
+                        client's address, the scheme and the URL prefix
+                        [env PASTRY_TRUSTED_PROXIES, comma-separated].
+                        Default: none, the headers are ignored.
     -h, --help          this text
+
+Every request is logged to standard error, one line each (Combined Log
+Format plus the duration in microseconds and the error id). Files under
+examples/altdemo/static are served at /static.
 
 Demo users: alice / wonderland (role admin), bob / builder.
 Try: /  /login  /counter  /private  /boom  /lorem?n=20  /admin  /blog  /forum  /api/health
@@ -85,6 +96,8 @@ async fn run(options: app::Options) -> Result<(), String> {
     let _cleanup = app::spawn_cleanup(&store);
     let mut config = app::Config::new(store, options.debug, options.secure_cookies);
     config.csrf_tokens = options.csrf_tokens;
+    config.trusted_proxies = options.trusted_proxies;
+    config.access_log = AccessLogLayer::new().format(Format::Detailed).stderr();
     let stack = app::stack(config).map_err(|error| format!("building the app: {error}"))?;
     let listener = TcpListener::bind(&options.addr)
         .await
