@@ -75,7 +75,8 @@ impl fmt::Display for ScriptName {
 pub struct EmptyPathInfo;
 
 /// The request URI as the client sent it, before any mount prefix was
-/// stripped. Set once, by the outermost URL map.
+/// stripped. Set once, by the outermost URL map, or by the proxy layer
+/// when a trusted proxy says it stripped a prefix (`X-Forwarded-Prefix`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OriginalUri(pub Uri);
 

@@ -5,7 +5,7 @@ use std::task::{Context, Poll};
 use http::header::HOST;
 use http::uri::{Authority, Scheme};
 use http::{HeaderValue, Request, Uri};
-use pastry_core::{App, ClientAddr, Environ, ScriptName, UrlScheme};
+use pastry_core::{App, ClientAddr, Environ, OriginalUri, ScriptName, UrlScheme};
 use tower_service::Service;
 
 use crate::config::{Config, Malformed, Resolved};
@@ -74,6 +74,9 @@ struct Plan {
     host: Option<HeaderValue>,
     uri: Option<Uri>,
     script_name: Option<ScriptName>,
+    /// The URI as the client sent it to the proxy, the prefix in front,
+    /// for what reads [`OriginalUri`] (a login redirect's `next=`).
+    original_uri: Option<Uri>,
 }
 
 fn plan<B>(req: &Request<B>, resolved: Resolved) -> Result<Plan, Malformed> {
@@ -124,12 +127,13 @@ fn plan<B>(req: &Request<B>, resolved: Resolved) -> Result<Plan, Malformed> {
     let host = host
         .map(|h| HeaderValue::try_from(h).map_err(|_| bad_host))
         .transpose()?;
-    let script_name = resolved.prefix.map(|prefix| {
-        let outer = ScriptName::new(&prefix);
-        match req.extensions().get::<ScriptName>() {
-            Some(inner) => outer.join(inner.as_str()),
-            None => outer,
-        }
+    let outer = resolved.prefix.map(|prefix| ScriptName::new(&prefix));
+    let original_uri = outer
+        .as_ref()
+        .and_then(|outer| prefixed_original_uri(req, outer.as_str()));
+    let script_name = outer.map(|outer| match req.extensions().get::<ScriptName>() {
+        Some(inner) => outer.join(inner.as_str()),
+        None => outer,
     });
     Ok(Plan {
         client: resolved.client.map(ClientAddr),
@@ -137,7 +141,22 @@ fn plan<B>(req: &Request<B>, resolved: Resolved) -> Result<Plan, Malformed> {
         host,
         uri,
         script_name,
+        original_uri,
     })
+}
+
+/// The request's original URI with `prefix` in front of its path: what the
+/// client asked the proxy for. `None` for an empty prefix, or a URI with
+/// no path to prefix (`*`, authority-form).
+fn prefixed_original_uri<B>(req: &Request<B>, prefix: &str) -> Option<Uri> {
+    let original = req.original_uri();
+    let path_and_query = original.path_and_query()?;
+    if prefix.is_empty() || !path_and_query.as_str().starts_with('/') {
+        return None;
+    }
+    let mut parts = original.clone().into_parts();
+    parts.path_and_query = Some(format!("{prefix}{path_and_query}").parse().ok()?);
+    Uri::from_parts(parts).ok()
 }
 
 impl Plan {
@@ -157,6 +176,9 @@ impl Plan {
         }
         if let Some(script_name) = self.script_name {
             extensions.insert(script_name);
+        }
+        if let Some(original_uri) = self.original_uri {
+            extensions.insert(OriginalUri(original_uri));
         }
     }
 }

@@ -324,3 +324,29 @@ async fn an_absolute_uri_gets_the_forwarded_scheme_and_authority() {
         "127.0.0.1 https://example.com /parrot uri=https://example.com/x?y=1"
     );
 }
+
+#[tokio::test]
+async fn a_forwarded_prefix_is_part_of_the_original_uri() {
+    use http::Request;
+    use pastry_core::Environ;
+    use tower::{Layer, ServiceExt, service_fn};
+
+    let app = local().layer(service_fn(|req: Request<()>| async move {
+        let original = req.original_uri().to_string();
+        Ok::<_, std::convert::Infallible>(http::Response::new(original))
+    }));
+    let mut req = Request::get("/private?tab=1")
+        .header("x-forwarded-prefix", "/app/")
+        .body(())
+        .unwrap();
+    req.extensions_mut()
+        .insert(pastry_core::ClientAddr("127.0.0.1:5000".parse().unwrap()));
+    let res = app.clone().oneshot(req).await.unwrap();
+    assert_eq!(res.body(), "/app/private?tab=1");
+
+    // No prefix from the proxy: the original URI is the request's own.
+    let mut req = Request::get("/private").body(()).unwrap();
+    req.extensions_mut()
+        .insert(pastry_core::ClientAddr("127.0.0.1:5000".parse().unwrap()));
+    assert_eq!(app.oneshot(req).await.unwrap().body(), "/private");
+}
