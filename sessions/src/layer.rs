@@ -46,6 +46,16 @@ use crate::store::{DynStore, SessionStore};
 ///   ([`Session::cycle_id`](crate::Session::cycle_id)); this has no
 ///   switch.
 ///
+/// **WebSockets and other upgrades**: the handshake's answer (a `101`, or
+/// the `200` to an HTTP/2 extended `CONNECT`, RFC 8441) is held until the
+/// session is saved and carries its `Set-Cookie`, like any response, so a
+/// handler may read and change the session in the handshake. What the
+/// socket task does to the session afterwards is not saved (no response
+/// follows): change it in the handshake, or through the store. A failed
+/// save answers 500 (503) in place of the handshake, so the upgrade does
+/// not happen. A handshake from another origin is refused first
+/// ([`handshake_origin`](Self::handshake_origin)).
+///
 /// **Plain http during development**: browsers do not send `Secure`
 /// cookies over `http://` (except to `localhost` in some browsers), so a
 /// development server without TLS needs `.secure(false)`:
