@@ -13,7 +13,7 @@ use crate::app::{App, Holder};
 use crate::jar::CookieJar;
 use crate::target::Base;
 use crate::validate::ValidateLayer;
-use crate::{Body, RequestBuilder};
+use crate::{Body, RequestBuilder, WebSocketBuilder};
 
 /// Calls any conforming app directly, without a server: builds synthetic
 /// requests, keeps a cookie jar across them and, unless made
@@ -214,6 +214,16 @@ impl TestClient {
     /// An `OPTIONS` request.
     pub fn options(&self, uri: impl Into<String>) -> RequestBuilder {
         self.request(Method::OPTIONS, uri)
+    }
+
+    /// A WebSocket handshake to `uri` (origin-form or absolute, like
+    /// [`get`](Self::get)): `.await` it to get a
+    /// [`TestWebSocket`](crate::TestWebSocket). It carries the jar's
+    /// cookies and goes through a hyper server connection over an
+    /// in-memory pipe, so the upgrade reaches the app through any layers;
+    /// see [`WebSocketBuilder`](crate::WebSocketBuilder).
+    pub fn websocket(&self, uri: impl Into<String>) -> WebSocketBuilder {
+        WebSocketBuilder::new(self.get(uri))
     }
 
     /// The value of a live cookie called `name` in the jar (for any host

@@ -1,5 +1,6 @@
 //! Why a request failed.
 
+use http::StatusCode;
 use pastry_core::BoxError;
 
 use crate::Violation;
@@ -27,6 +28,30 @@ pub enum TestError {
     /// The response's status was not the one expected.
     #[error("{0}")]
     Status(String),
+    /// The app answered a WebSocket handshake with another status than
+    /// `101 Switching Protocols` (a login redirect, a 401, a 403 ...).
+    #[error(
+        "the app refused the WebSocket handshake with {status}, not 101 Switching Protocols; body: {body:?}"
+    )]
+    Refused {
+        /// The status the app answered.
+        status: StatusCode,
+        /// The decoded body, as text (invalid UTF-8 shown as U+FFFD).
+        body: String,
+    },
+    /// The WebSocket failed: a handshake answer that is not a WebSocket
+    /// one, a protocol error, a connection that ended, or a message of
+    /// another kind than the one asked for.
+    #[error("{0}")]
+    WebSocket(String),
+    /// Nothing arrived in time: no WebSocket message, no handshake answer,
+    /// no server-sent event.
+    #[error("{0}")]
+    Timeout(String),
+    /// The response is not an event stream that can be read (another
+    /// `Content-Type`, a body that does not decode).
+    #[error("{0}")]
+    EventStream(String),
 }
 
 impl TestError {
@@ -41,6 +66,14 @@ impl TestError {
         match err.downcast::<Violation>() {
             Ok(violation) => TestError::Violation(*violation),
             Err(err) => TestError::Body(err),
+        }
+    }
+
+    /// The status of a [refused](TestError::Refused) WebSocket handshake.
+    pub fn refused_status(&self) -> Option<StatusCode> {
+        match self {
+            TestError::Refused { status, .. } => Some(*status),
+            _ => None,
         }
     }
 

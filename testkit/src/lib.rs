@@ -137,9 +137,11 @@ mod jar;
 mod multipart;
 mod request;
 mod response;
+mod sse;
 mod stream;
 mod target;
 pub mod validate;
+mod websocket;
 
 pub use body::Body;
 pub use client::TestClient;
@@ -150,5 +152,13 @@ pub use future::TestFuture;
 pub use multipart::Multipart;
 pub use request::{DEFAULT_MAX_REDIRECTS, RequestBuilder};
 pub use response::{IntoStatus, TestResponse};
+pub use sse::{DEFAULT_EVENT_TIMEOUT, Event};
 pub use stream::TestStream;
+/// A WebSocket message, as sent and received by [`TestWebSocket`]
+/// (tokio-tungstenite's type, the one axum's `ws` wraps).
+pub use tokio_tungstenite::tungstenite::Message;
+/// The code and reason of a WebSocket close, from
+/// [`TestWebSocket::receive_close`].
+pub use tokio_tungstenite::tungstenite::protocol::CloseFrame;
 pub use validate::{Rule, Validate, ValidateLayer, Violation};
+pub use websocket::{DEFAULT_WEBSOCKET_TIMEOUT, TestWebSocket, WebSocketBuilder};

@@ -429,6 +429,25 @@ impl RequestBuilder {
         })
     }
 
+    /// The request as `.await` would send it first (without a body), where
+    /// it goes, and the notes on cookies the jar held back: what a
+    /// WebSocket handshake sends.
+    pub(crate) fn prepare(&self) -> Result<(Request<Body>, Target, Vec<String>), TestError> {
+        let target = self.target().map_err(TestError::Request)?;
+        let (req, held_back) = self.build(&self.method, &target, None)?;
+        Ok((req, target, held_back))
+    }
+
+    /// The client sending this request.
+    pub(crate) fn client(&self) -> &TestClient {
+        &self.client
+    }
+
+    /// The URI as given, for failure messages.
+    pub(crate) fn uri(&self) -> &str {
+        &self.uri
+    }
+
     /// `METHOD uri`, for failure messages.
     fn what(&self) -> String {
         format!("{} {}", self.method, self.uri)

@@ -14,8 +14,9 @@ use crate::app::AppBody;
 use crate::error::TestError;
 use crate::form::Form;
 use crate::html;
+use crate::sse::{EventParser, check_event_stream};
 use crate::target::Target;
-use crate::{Cookie, RequestBuilder, TestClient};
+use crate::{Cookie, Event, RequestBuilder, TestClient};
 
 /// How much of the body failure messages show.
 const BODY_PREVIEW: usize = 800;
@@ -253,6 +254,23 @@ impl TestResponse {
             Ok(text) => text,
             Err(e) => panic!("{}", self.failure(&format!("body is not UTF-8: {e}"))),
         }
+    }
+
+    /// The decoded body read as server-sent events, as a browser's
+    /// `EventSource` reads a `text/event-stream` (see [`Event`] for an
+    /// example). An event the body ends in the middle of is dropped. To
+    /// read an endless stream event by event, use
+    /// [`RequestBuilder::stream`] and [`TestStream::next_event`](crate::TestStream::next_event).
+    ///
+    /// # Panics
+    /// If the response is not `text/event-stream` or its body does not
+    /// decode.
+    #[track_caller]
+    pub fn events(&self) -> Vec<Event> {
+        if let Err(message) = check_event_stream(&self.headers) {
+            panic!("{}", self.failure(&message));
+        }
+        EventParser::parse(&self.bytes())
     }
 
     /// The decoded body parsed as JSON.
