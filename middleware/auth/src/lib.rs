@@ -100,6 +100,10 @@
 //!
 //! Since 0.1.0:
 //!
+//! - **[`RequireLogin`] answers an anonymous upgrade request with 401**
+//!   (issue 24), not the 303 to the login page: a WebSocket handshake over
+//!   HTTP/1.1 or an HTTP/2 extended `CONNECT` cannot follow a redirect.
+//!   Other requests are answered as before (303, or the JSON 401).
 //! - **The response to a logged-in user's request carries their
 //!   `pastry_core::RemoteUser`** in its extensions, from [`BasicAuth`]
 //!   (valid credentials) and [`SessionAuth`] (a logged-in session), as

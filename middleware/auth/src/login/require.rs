@@ -3,7 +3,7 @@ use std::task::{Context, Poll};
 use bytes::Bytes;
 use http::{HeaderValue, Request, Response, StatusCode, header};
 use pastry_core::header::media_quality;
-use pastry_core::{App, Environ, OriginalUri, text_response};
+use pastry_core::{App, Environ, OriginalUri, is_upgrade, text_response};
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use tower_layer::Layer;
 use tower_service::Service;
@@ -52,6 +52,15 @@ const NEXT_VALUE: &AsciiSet = &NON_ALPHANUMERIC
 /// over HTML (`Accept`), a 401 with a JSON error; otherwise a 303 to the
 /// login path joined onto the request's `ScriptName` (so it works under a
 /// mount prefix), with `next=` the path the client asked for.
+///
+/// An anonymous upgrade request (a WebSocket handshake over HTTP/1.1, or an
+/// HTTP/2 extended `CONNECT`; see [`pastry_core::is_upgrade`]) gets a 401
+/// instead of the redirect, in plain text (or the JSON error, when it
+/// prefers JSON): a WebSocket client does not follow redirects, so a 303
+/// would only fail the handshake with a misleading status, while a 401
+/// tells the page's script (which sees the socket close, and the server's
+/// log) that the user must log in first. The page itself, a plain `GET`,
+/// still redirects.
 ///
 /// ```
 /// use pastry_auth::RequireLoginLayer;
@@ -138,6 +147,14 @@ fn login_redirect<B>(req: &Request<B>, login_path: &str) -> Response<Bytes> {
     })
 }
 
+/// The answer to an anonymous upgrade request: 401, no redirect.
+fn upgrade_unauthorized() -> Response<Bytes> {
+    text_response(
+        StatusCode::UNAUTHORIZED,
+        "401 Unauthorized: log in before opening this connection\n",
+    )
+}
+
 fn json_unauthorized() -> Response<Bytes> {
     let mut response = Response::new(Bytes::from_static(b"{\"error\":\"login required\"}"));
     *response.status_mut() = StatusCode::UNAUTHORIZED;
@@ -170,6 +187,8 @@ where
         tracing::debug!(target: "pastry_auth", method = %req.method(), path = %req.uri().path(), "login required");
         if prefers_json(req.headers()) {
             ResponseFuture::answer(json_unauthorized())
+        } else if is_upgrade(req.method(), req.headers()) {
+            ResponseFuture::answer(upgrade_unauthorized())
         } else {
             ResponseFuture::answer(login_redirect(&req, &self.login_path))
         }
