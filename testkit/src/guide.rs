@@ -174,7 +174,116 @@
 //! frames exactly as produced. To read a response while it is being
 //! produced (server-sent events, flushing), use
 //! [`stream`](crate::RequestBuilder::stream) and pull frames with
-//! [`next_frame`](crate::TestStream::next_frame).
+//! [`next_frame`](crate::TestStream::next_frame), or events with
+//! [`next_event`](crate::TestStream::next_event) (see below).
+//!
+//! # WebSockets and SSE
+//!
+//! [`TestClient::websocket`](crate::TestClient::websocket) opens a
+//! WebSocket without a port: the handshake is built like any request (the
+//! base URL, the jar's cookies, your headers) and goes through a real
+//! hyper server connection over an in-memory pipe, so the upgrade reaches
+//! the app through every layer around it, and the `Set-Cookie`s of the
+//! answer go to the jar. A handshake the app refuses fails with its status
+//! and body ([`TestError::Refused`](crate::TestError::Refused) from
+//! [`try_connect`](crate::WebSocketBuilder::try_connect)). Every send and
+//! receive of the [`TestWebSocket`](crate::TestWebSocket) fails after a
+//! timeout (5 s, or [`timeout`](crate::WebSocketBuilder::timeout)) instead
+//! of hanging.
+//!
+//! A chat behind login, tested as a user would use it: refused before
+//! logging in, talking after.
+//!
+//! ```
+//! use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+//! use axum::response::{IntoResponse, Response};
+//! use axum::routing::{get, post};
+//! use axum::{Form, Router};
+//! use http::StatusCode;
+//! use pastry_sessions::{MemoryStore, Session, SessionError, SessionLayer};
+//! use pastry_testkit::TestClient;
+//!
+//! #[derive(serde::Deserialize)]
+//! struct Login { user: String }
+//!
+//! async fn log_in(session: Session, Form(login): Form<Login>) -> Result<&'static str, SessionError> {
+//!     session.cycle_id().await?;
+//!     session.insert("user", &login.user).await?;
+//!     Ok("welcome")
+//! }
+//!
+//! /// Signed-in users only; each message comes back with its author.
+//! async fn chat(session: Session, upgrade: WebSocketUpgrade) -> Result<Response, SessionError> {
+//!     let Some(user) = session.get::<String>("user").await? else {
+//!         return Ok((StatusCode::UNAUTHORIZED, "log in first").into_response());
+//!     };
+//!     Ok(upgrade.on_upgrade(move |mut socket: WebSocket| async move {
+//!         while let Some(Ok(Message::Text(text))) = socket.recv().await {
+//!             let line = format!("{user}: {text}");
+//!             if socket.send(Message::Text(line.into())).await.is_err() {
+//!                 break;
+//!             }
+//!         }
+//!     }))
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let app = Router::new()
+//!     .route("/login", post(log_in))
+//!     .route("/chat", get(chat))
+//!     .layer(SessionLayer::new(MemoryStore::new()));
+//! let client = TestClient::new(app);
+//!
+//! // No session yet: the handshake is refused, and the error says how.
+//! let refused = client.websocket("/chat").try_connect().await.unwrap_err();
+//! assert_eq!(refused.refused_status(), Some(StatusCode::UNAUTHORIZED));
+//! assert!(refused.to_string().contains("log in first"));
+//!
+//! // Logged in: the session cookie in the jar goes with the handshake.
+//! client.post("/login").form(&[("user", "alice")]).await;
+//! let mut socket = client.websocket("/chat").await;
+//! socket.send_text("hello").await;
+//! assert_eq!(socket.receive_text().await, "alice: hello");
+//! socket.close().await;
+//! # }
+//! ```
+//!
+//! Server-sent events are read as a browser's `EventSource` reads them
+//! (fields `id`, `event`, `data`, `retry`; comments skipped; any line
+//! ending): a whole body with
+//! [`TestResponse::events`](crate::TestResponse::events), or an endless
+//! stream one [`Event`](crate::Event) at a time with
+//! [`TestStream::next_event`](crate::TestStream::next_event), which undoes
+//! gzip as frames come and fails after a timeout (5 s, or
+//! [`event_timeout`](crate::TestStream::event_timeout)) rather than
+//! hanging. Here through a gzip layer, which flushes each event:
+//!
+//! ```
+//! use std::convert::Infallible;
+//! use axum::response::sse::{Event, Sse};
+//! use axum::{Router, routing::get};
+//! use futures_util::stream::{self, Stream, StreamExt};
+//! use pastry_gzip::GzipLayer;
+//! use pastry_testkit::TestClient;
+//!
+//! async fn news() -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+//!     let first = Event::default().id("1").event("headline").data("Pastry 1.0\nout today");
+//!     // ... and then nothing more: the stream stays open.
+//!     Sse::new(stream::iter([Ok(first)]).chain(stream::pending()))
+//! }
+//!
+//! # #[tokio::main(flavor = "current_thread")]
+//! # async fn main() {
+//! let app = Router::new().route("/news", get(news)).layer(GzipLayer::new());
+//! let client = TestClient::new(app);
+//! let mut stream = client.get("/news").header("accept-encoding", "gzip").stream().await;
+//! assert_eq!(stream.header("content-encoding"), Some("gzip"));
+//! let event = stream.next_event().await.unwrap();
+//! assert_eq!((event.id.as_str(), event.event.as_str()), ("1", "headline"));
+//! assert_eq!(event.data, "Pastry 1.0\nout today");
+//! # }
+//! ```
 //!
 //! # Conformance: `Validate`
 //!

@@ -3,6 +3,10 @@
 //! links, and redirects.
 //! Every response is checked by a conformance validator ([`Validate`]) that
 //! fails the test when it breaks an HTTP rule; see the [`guide`].
+//! WebSockets ([`TestClient::websocket`]) and server-sent events
+//! ([`TestResponse::events`], [`TestStream::next_event`]) are tested
+//! in-process too, through any layers; see the guide's
+//! [WebSockets and SSE](guide#websockets-and-sse).
 //!
 //! In the `pastry` facade this crate is `pastry::testkit` (feature
 //! `testkit`, off by default: enable it in `[dev-dependencies]`):
@@ -67,6 +71,27 @@
 //!
 //! # Changes
 //!
+//! - **WebSockets and server-sent events** (issue 24): new
+//!   [`TestClient::websocket`] returns a [`WebSocketBuilder`] (`header`,
+//!   `query`, `protocol`, `client_addr`, `scheme`, `remote_user`,
+//!   `extension`, `basic_auth`, `bearer`, `timeout`; `.await` it or call
+//!   [`WebSocketBuilder::try_connect`]) that opens a [`TestWebSocket`]
+//!   (`send_text`, `send_binary`, `send`, `receive`, `receive_text`,
+//!   `receive_binary`, `receive_json`, `receive_close`, `close`, and
+//!   `try_` forms). The handshake carries the jar's cookies and runs
+//!   through a hyper HTTP/1.1 server connection over an in-memory pipe, so
+//!   the app sees hyper's `OnUpgrade` through any layers; its `Set-Cookie`s
+//!   go to the jar. Every wait ends after [`DEFAULT_WEBSOCKET_TIMEOUT`]
+//!   (5 s) or the builder's `timeout`. New [`TestResponse::events`],
+//!   [`TestStream::next_event`], [`TestStream::try_next_event`] and
+//!   [`TestStream::event_timeout`] read `text/event-stream` bodies as
+//!   [`Event`]s per the WHATWG rules (gzip and deflate undone frame by
+//!   frame; [`DEFAULT_EVENT_TIMEOUT`] per event). Re-exported
+//!   [`Message`] and [`CloseFrame`] (tungstenite's). New [`TestError`]
+//!   variants `Refused`, `WebSocket`, `Timeout` and `EventStream`, and
+//!   [`TestError::refused_status`]. New dependencies: `hyper` (client,
+//!   server, http1), `hyper-util` (tokio) and `tokio-tungstenite` 0.29
+//!   (the version axum 0.8's `ws` uses).
 //! - **Forms and links** (issue 20): new [`Form`], from
 //!   [`TestResponse::forms`], [`TestResponse::form`] (by id or name) and
 //!   [`TestResponse::form_at`]; read it with [`Form::value`],
