@@ -59,13 +59,15 @@ pub use app::{BoxApp, BoxAppLayer, BoxBody};
 // named `core`, which would shadow the language's `core`.
 pub use pastry_core::{
     App, BoxError, ClientAddr, Clock, CrossOrigin, EmptyPathInfo, Environ, HttpError, ManualClock,
-    OriginalUri, RemoteUser, RequestHead, ScriptName, SystemClock, UrlScheme, check_cross_origin,
-    header, html_escape, inner_accessors, text_response, text_response_for,
+    OriginalUri, RemoteUser, RequestHead, ScriptName, ShutdownSignal, ShutdownTrigger, SystemClock,
+    UrlScheme, check_cross_origin, header, html_escape, inner_accessors, text_response,
+    text_response_for,
 };
 pub use serve::{
     DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
-    DEFAULT_KEEP_ALIVE_INTERVAL, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT, FD_RESERVE,
-    Listen, MIN_MAX_CONNECTIONS, Serve, default_max_connections, serve,
+    DEFAULT_KEEP_ALIVE_INTERVAL, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,
+    DEFAULT_UPGRADED_IDLE_TIMEOUT, FD_RESERVE, Listen, MIN_MAX_CONNECTIONS, Serve,
+    default_max_connections, serve,
 };
 
 #[cfg(feature = "accesslog")]

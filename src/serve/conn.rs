@@ -1,13 +1,14 @@
 //! One connection's life: the timers hyper does not keep (from accept to
-//! the first request, idle HTTP/2, stalled request bodies) and the answer
-//! to a stalled body.
+//! the first request, idle HTTP/2, stalled request bodies, idle upgraded
+//! connections), the answer to a stalled body, and closing upgraded
+//! connections at their idle limit and at shutdown.
 
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::net::SocketAddr;
-use std::pin::pin;
+use std::pin::{Pin, pin};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::Poll;
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use hyper_util::server::graceful::GracefulConnection;
@@ -16,7 +17,7 @@ use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::io::{IoStats, shutdown_write};
+use super::io::{IoStats, abort, shutdown_write};
 
 /// How long a connection told to close (GOAWAY, or closing after its
 /// response) may take before it is dropped.
@@ -50,6 +51,9 @@ pub(crate) struct Timeouts {
     pub(crate) header_read: Duration,
     pub(crate) idle: Duration,
     pub(crate) body_read: Duration,
+    /// No data either way on an upgraded connection for this long closes
+    /// it.
+    pub(crate) upgraded_idle: Duration,
 }
 
 /// What the requests of one connection tell its driver.
@@ -69,6 +73,8 @@ struct Inner {
     idle_since: Instant,
     /// Requests with a body whose response has not started.
     body_pending: usize,
+    /// Upgraded HTTP/2 streams (extended CONNECT) still open.
+    upgraded: usize,
 }
 
 impl ConnState {
@@ -79,6 +85,7 @@ impl ConnState {
                 in_flight: 0,
                 idle_since: Instant::now(),
                 body_pending: 0,
+                upgraded: 0,
             }),
             io,
         })
@@ -105,6 +112,73 @@ impl ConnState {
     }
 }
 
+/// Spawns the tasks of one connection's hyper server, noting those that
+/// carry an upgraded HTTP/2 stream (extended CONNECT: WebSockets over
+/// HTTP/2) so that the connection is not idle while one is open, and when
+/// its data last moved.
+#[derive(Clone)]
+pub(crate) struct ConnExec {
+    state: Arc<ConnState>,
+}
+
+impl ConnExec {
+    pub(crate) fn new(state: Arc<ConnState>) -> Self {
+        Self { state }
+    }
+}
+
+impl<F> hyper::rt::Executor<F> for ConnExec
+where
+    F: Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    fn execute(&self, fut: F) {
+        // hyper spawns an upgraded stream's send side as a task of its own
+        // type; nothing else names it.
+        if std::any::type_name::<F>().contains("UpgradedSendStreamTask") {
+            self.state.lock().upgraded += 1;
+            tokio::spawn(UpgradedTask {
+                fut: Box::pin(fut),
+                state: Arc::clone(&self.state),
+            });
+        } else {
+            tokio::spawn(fut);
+        }
+    }
+}
+
+impl fmt::Debug for ConnExec {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("ConnExec")
+    }
+}
+
+/// An upgraded HTTP/2 stream's send task: each run is data sent (or the
+/// stream ending); counted open until it ends.
+struct UpgradedTask<F> {
+    fut: Pin<Box<F>>,
+    state: Arc<ConnState>,
+}
+
+impl<F: Future> Future for UpgradedTask<F> {
+    type Output = F::Output;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        self.state.io.touch_upgraded_send();
+        self.fut.as_mut().poll(cx)
+    }
+}
+
+impl<F> Drop for UpgradedTask<F> {
+    fn drop(&mut self) {
+        let mut inner = self.state.lock();
+        inner.upgraded = inner.upgraded.saturating_sub(1);
+        if inner.upgraded == 0 && inner.in_flight == 0 {
+            inner.idle_since = Instant::now();
+        }
+    }
+}
+
 /// A request in flight on its connection.
 pub(crate) struct InFlight(Arc<ConnState>);
 
@@ -112,7 +186,7 @@ impl Drop for InFlight {
     fn drop(&mut self) {
         let mut inner = self.0.lock();
         inner.in_flight = inner.in_flight.saturating_sub(1);
-        if inner.in_flight == 0 {
+        if inner.in_flight == 0 && inner.upgraded == 0 {
             inner.idle_since = Instant::now();
         }
     }
@@ -149,6 +223,7 @@ enum Timer {
     FirstRequest,
     Idle,
     BodyStalled,
+    UpgradedIdle,
     CloseGrace,
     None,
 }
@@ -223,6 +298,11 @@ where
                 conn.as_mut().graceful_shutdown();
                 closing = Some(Instant::now() + CLOSE_GRACE);
             }
+            Event::Timer(Timer::UpgradedIdle) => {
+                tracing::info!(target: "pastry", %peer, timeout = ?timeouts.upgraded_idle, "upgraded HTTP/2 streams idle; closing the connection");
+                conn.as_mut().graceful_shutdown();
+                closing = Some(Instant::now() + CLOSE_GRACE);
+            }
             Event::Timer(Timer::CloseGrace) => {
                 tracing::debug!(target: "pastry", %peer, "dropping a connection slow to close");
                 return Outcome::Closed;
@@ -260,6 +340,9 @@ fn next_deadline(
     let inner = state.lock();
     if inner.requests == 0 {
         (accepted + timeouts.header_read, Timer::FirstRequest)
+    } else if inner.in_flight == 0 && inner.upgraded > 0 {
+        let last = Instant::from_std(state.io.last_upgraded_activity());
+        (last + timeouts.upgraded_idle, Timer::UpgradedIdle)
     } else if inner.in_flight == 0 {
         (inner.idle_since + timeouts.idle, Timer::Idle)
     } else if inner.body_pending > 0 && state.io.is_h2() {
@@ -270,6 +353,47 @@ fn next_deadline(
         (last_read + timeouts.body_read, Timer::BodyStalled)
     } else {
         (far_future(), Timer::None)
+    }
+}
+
+/// Watches an HTTP/1 connection whose IO the app took over (an upgrade,
+/// such as a WebSocket) until the app drops it: closes it when no data has
+/// moved either way for the upgraded idle limit, when the shutdown timeout
+/// has passed, or when the server is gone.
+pub(crate) async fn watch_upgraded(
+    stream: Arc<TcpStream>,
+    stats: Arc<IoStats>,
+    idle: Duration,
+    mut phase: watch::Receiver<Phase>,
+    peer: SocketAddr,
+) {
+    loop {
+        if stats.is_dropped() {
+            return;
+        }
+        if *phase.borrow_and_update() == Phase::Abort {
+            tracing::debug!(target: "pastry", %peer, "closing an upgraded connection still open after the shutdown timeout");
+            abort(&stream, &stats);
+            return;
+        }
+        let deadline = Instant::from_std(stats.last_activity()) + idle;
+        tokio::select! {
+            () = stats.dropped() => return,
+            () = tokio::time::sleep_until(deadline) => {
+                if Instant::from_std(stats.last_activity()) + idle <= Instant::now() {
+                    tracing::info!(target: "pastry", %peer, timeout = ?idle, "upgraded connection idle; closing it");
+                    abort(&stream, &stats);
+                    return;
+                }
+            }
+            changed = phase.changed() => {
+                if changed.is_err() {
+                    // The server has returned: nothing may outlive it.
+                    abort(&stream, &stats);
+                    return;
+                }
+            }
+        }
     }
 }
 

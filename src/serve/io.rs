@@ -3,7 +3,8 @@
 //! the client last sent a frame that carries a request (HEADERS,
 //! CONTINUATION, DATA; pings and window updates do not count). The socket
 //! is shared so that the server can still answer `408` after it dropped
-//! the hyper connection of a stalled request.
+//! the hyper connection of a stalled request, and close an upgraded
+//! connection (whose IO the app holds) at the idle limit or at shutdown.
 
 use std::io;
 use std::pin::Pin;
@@ -14,7 +15,7 @@ use std::time::Instant;
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
-use tokio::sync::OwnedSemaphorePermit;
+use tokio::sync::{Notify, OwnedSemaphorePermit};
 
 /// What the socket wrapper records for the connection's driver.
 #[derive(Debug)]
@@ -29,6 +30,18 @@ pub(crate) struct IoStats {
     /// Nanoseconds after `epoch` of the last HEADERS, CONTINUATION or DATA
     /// frame (HTTP/2 only).
     last_frame: AtomicU64,
+    /// Nanoseconds after `epoch` at which the server last wrote bytes.
+    last_write: AtomicU64,
+    /// Nanoseconds after `epoch` at which an upgraded HTTP/2 stream last
+    /// sent data (its send task ran).
+    last_upgraded_send: AtomicU64,
+    /// The server closed the socket under the app: reads and writes fail.
+    aborted: AtomicBool,
+    /// The IO was dropped (with the hyper connection, or by the app that
+    /// held it after an upgrade).
+    dropped: AtomicBool,
+    /// Woken when the IO is dropped.
+    dropped_notify: Notify,
 }
 
 impl IoStats {
@@ -39,7 +52,51 @@ impl IoStats {
             read_waiting: AtomicBool::new(false),
             h2: AtomicBool::new(false),
             last_frame: AtomicU64::new(0),
+            last_write: AtomicU64::new(0),
+            last_upgraded_send: AtomicU64::new(0),
+            aborted: AtomicBool::new(false),
+            dropped: AtomicBool::new(false),
+            dropped_notify: Notify::new(),
         }
+    }
+
+    /// When bytes last went either way on the socket (the accept time if
+    /// never).
+    pub(crate) fn last_activity(&self) -> Instant {
+        let read = self.last_read.load(Ordering::Relaxed);
+        let write = self.last_write.load(Ordering::Relaxed);
+        self.at(read.max(write))
+    }
+
+    /// When data last moved on the connection's upgraded HTTP/2 streams,
+    /// approximately: the client's last request frame (DATA on any
+    /// stream) or an upgraded stream's last send.
+    pub(crate) fn last_upgraded_activity(&self) -> Instant {
+        let frame = self.last_frame.load(Ordering::Relaxed);
+        let send = self.last_upgraded_send.load(Ordering::Relaxed);
+        self.at(frame.max(send))
+    }
+
+    /// An upgraded HTTP/2 stream sent data.
+    pub(crate) fn touch_upgraded_send(&self) {
+        self.last_upgraded_send
+            .store(self.now_nanos(), Ordering::Relaxed);
+    }
+
+    /// Whether the IO has been dropped.
+    pub(crate) fn is_dropped(&self) -> bool {
+        self.dropped.load(Ordering::Acquire)
+    }
+
+    /// Completes once the IO has been dropped.
+    pub(crate) async fn dropped(&self) {
+        while !self.is_dropped() {
+            self.dropped_notify.notified().await;
+        }
+    }
+
+    fn at(&self, nanos: u64) -> Instant {
+        self.epoch + std::time::Duration::from_nanos(nanos)
     }
 
     /// Whether the connection speaks HTTP/2.
@@ -69,6 +126,21 @@ impl IoStats {
 
     fn touch(&self) {
         self.last_read.store(self.now_nanos(), Ordering::Relaxed);
+    }
+
+    fn touch_write(&self) {
+        self.last_write.store(self.now_nanos(), Ordering::Relaxed);
+    }
+
+    fn check_aborted(&self) -> io::Result<()> {
+        if self.aborted.load(Ordering::Acquire) {
+            Err(io::Error::new(
+                io::ErrorKind::ConnectionAborted,
+                "connection closed by the server",
+            ))
+        } else {
+            Ok(())
+        }
     }
 }
 
@@ -173,6 +245,28 @@ impl WatchedIo {
     }
 }
 
+impl Drop for WatchedIo {
+    fn drop(&mut self) {
+        self.stats.dropped.store(true, Ordering::Release);
+        self.stats.dropped_notify.notify_one();
+    }
+}
+
+/// Closes a connection whose IO the app may still hold (an upgraded one):
+/// its reads and writes fail from now on, and the socket is shut down both
+/// ways, so the peer reads EOF and the app's pending reads wake.
+pub(crate) fn abort(stream: &TcpStream, stats: &IoStats) {
+    stats.aborted.store(true, Ordering::Release);
+    #[cfg(unix)]
+    {
+        let _ = rustix::net::shutdown(stream, rustix::net::Shutdown::Both);
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = stream;
+    }
+}
+
 impl AsyncRead for WatchedIo {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -180,6 +274,7 @@ impl AsyncRead for WatchedIo {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
         let this = self.get_mut();
+        this.stats.check_aborted()?;
         loop {
             match this.stream.poll_read_ready(cx) {
                 Poll::Pending => {
@@ -208,17 +303,27 @@ impl AsyncRead for WatchedIo {
     }
 }
 
+impl WatchedIo {
+    fn wrote(&self, result: io::Result<usize>) -> io::Result<usize> {
+        if matches!(result, Ok(written) if written > 0) {
+            self.stats.touch_write();
+        }
+        result
+    }
+}
+
 impl AsyncWrite for WatchedIo {
     fn poll_write(
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
         buf: &[u8],
     ) -> Poll<io::Result<usize>> {
+        self.stats.check_aborted()?;
         loop {
             ready!(self.stream.poll_write_ready(cx))?;
             match self.stream.try_write(buf) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-                result => return Poll::Ready(result),
+                result => return Poll::Ready(self.wrote(result)),
             }
         }
     }
@@ -228,11 +333,12 @@ impl AsyncWrite for WatchedIo {
         cx: &mut Context<'_>,
         bufs: &[io::IoSlice<'_>],
     ) -> Poll<io::Result<usize>> {
+        self.stats.check_aborted()?;
         loop {
             ready!(self.stream.poll_write_ready(cx))?;
             match self.stream.try_write_vectored(bufs) {
                 Err(error) if error.kind() == io::ErrorKind::WouldBlock => {}
-                result => return Poll::Ready(result),
+                result => return Poll::Ready(self.wrote(result)),
             }
         }
     }

@@ -1,6 +1,8 @@
 //! Serving any conforming app over HTTP/1.1 and h2c with hyper, with every
 //! resource a client can hold bounded: time (headers, bodies, idle
-//! connections) and connections.
+//! connections, idle upgraded connections) and connections; upgraded
+//! connections (WebSockets, over HTTP/1.1 or HTTP/2) are tracked for the
+//! limits and for shutdown.
 
 mod conn;
 mod io;
@@ -18,16 +20,16 @@ use bytes::Bytes;
 use http::{Request, Response};
 use http_body::Body;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::conn::auto;
-use pastry_core::BoxError;
-use tokio::sync::{Semaphore, watch};
+use pastry_core::{BoxError, ShutdownSignal};
+use tokio::sync::{Semaphore, mpsc, watch};
 use tower::Service;
 
 pub use limits::{FD_RESERVE, MIN_MAX_CONNECTIONS, default_max_connections};
 pub use listen::Listen;
 
-use conn::{ConnState, Outcome, Phase, Timeouts};
+use conn::{ConnExec, ConnState, Outcome, Phase, Timeouts};
 use io::{IoStats, WatchedIo};
 use limits::AcceptBackoff;
 use request::PerRequest;
@@ -57,11 +59,21 @@ pub const DEFAULT_KEEP_ALIVE_INTERVAL: Duration = Duration::from_secs(30);
 /// closed, unless [`Serve::keep_alive_timeout`] says otherwise.
 pub const DEFAULT_KEEP_ALIVE_TIMEOUT: Duration = Duration::from_secs(20);
 
-/// How long in-flight requests get to finish after a shutdown signal, unless
-/// [`Serve::shutdown_timeout`] says otherwise.
+/// How long in-flight requests, open streams and upgraded connections get
+/// to finish after a shutdown signal, unless [`Serve::shutdown_timeout`]
+/// says otherwise.
 pub const DEFAULT_SHUTDOWN_TIMEOUT: Duration = Duration::from_secs(30);
 
-type ShutdownSignal = Pin<Box<dyn Future<Output = ()> + Send>>;
+/// How long an upgraded connection (a WebSocket) may carry no data either
+/// way before it is closed, unless [`Serve::upgraded_idle_timeout`] says
+/// otherwise.
+pub const DEFAULT_UPGRADED_IDLE_TIMEOUT: Duration = Duration::from_secs(10 * 60);
+
+/// How long, after the shutdown timeout, the connections still open get to
+/// be closed before `serve` returns.
+const ABORT_GRACE: Duration = Duration::from_secs(1);
+
+type StopSignal = Pin<Box<dyn Future<Output = ()> + Send>>;
 
 /// Serves `service` on `listen` until Ctrl-C or SIGTERM, then shuts down
 /// gracefully: the listener closes at once, in-flight requests finish, idle
@@ -80,7 +92,62 @@ type ShutdownSignal = Pin<Box<dyn Future<Output = ()> + Send>>;
 /// | [idle connection](Serve::idle_timeout) | [`DEFAULT_IDLE_TIMEOUT`] (60 s) | closed (GOAWAY on HTTP/2) |
 /// | [stalled request body](Serve::body_read_timeout) | [`DEFAULT_BODY_READ_TIMEOUT`] (60 s) | `408` and close (HTTP/1), GOAWAY and close (HTTP/2) |
 /// | [HTTP/2 ping unanswered](Serve::keep_alive_timeout) | [`DEFAULT_KEEP_ALIVE_TIMEOUT`] (20 s) | connection closed |
-/// | [connections](Serve::max_connections) | [`default_max_connections`] (`RLIMIT_NOFILE` − 32) | wait in the listen backlog |
+/// | [idle upgraded connection](Serve::upgraded_idle_timeout) (WebSocket) | [`DEFAULT_UPGRADED_IDLE_TIMEOUT`] (10 min) | closed |
+/// | [connections](Serve::max_connections), upgraded ones included | [`default_max_connections`] (`RLIMIT_NOFILE` − 32) | wait in the listen backlog |
+/// | [shutdown](Serve::shutdown_timeout), upgraded connections included | [`DEFAULT_SHUTDOWN_TIMEOUT`] (30 s) | closed, then `serve` returns |
+///
+/// The request-body limits end with the upgrade: an upgraded connection is
+/// held to the upgraded idle limit only.
+///
+/// # WebSockets and shutdown
+///
+/// WebSockets work over HTTP/1.1 (`Upgrade: websocket`) and over HTTP/2
+/// (RFC 8441 extended `CONNECT`, see [`Serve::http2_extended_connect`]).
+/// Every request carries a [`ShutdownSignal`](crate::ShutdownSignal)
+/// extension. When shutdown begins, the listener closes, the signal fires,
+/// idle connections close, and `serve` waits up to the
+/// [shutdown timeout](Serve::shutdown_timeout) for in-flight requests,
+/// open response streams (server-sent events) and upgraded connections
+/// to end; then it closes those still open (the peer reads EOF, the app's
+/// reads and writes fail) and returns. A handler says goodbye by awaiting
+/// the signal beside its socket and sending Close `1001` ("going away"):
+///
+/// ```no_run
+/// use axum::extract::ws::{CloseFrame, Message, WebSocket, WebSocketUpgrade, close_code};
+/// use axum::{Extension, Router, response::Response, routing::any};
+/// use pastry::ShutdownSignal;
+///
+/// async fn chat(ws: WebSocketUpgrade, Extension(shutdown): Extension<ShutdownSignal>) -> Response {
+///     ws.on_upgrade(move |mut socket: WebSocket| async move {
+///         loop {
+///             tokio::select! {
+///                 () = shutdown.wait() => {
+///                     let close = CloseFrame { code: close_code::AWAY, reason: "server shutting down".into() };
+///                     let _ = socket.send(Message::Close(Some(close))).await;
+///                     // Read until the client's Close answers ours.
+///                     while let Some(Ok(_)) = socket.recv().await {}
+///                     return;
+///                 }
+///                 message = socket.recv() => match message {
+///                     Some(Ok(Message::Text(text))) => {
+///                         if socket.send(Message::Text(text)).await.is_err() {
+///                             return;
+///                         }
+///                     }
+///                     Some(Ok(_)) => {}
+///                     _ => return,
+///                 },
+///             }
+///         }
+///     })
+/// }
+///
+/// # async fn run() -> std::io::Result<()> {
+/// // `any`: over HTTP/2 the handshake is a CONNECT, over HTTP/1.1 a GET.
+/// let app = Router::new().route("/chat", any(chat));
+/// pastry::serve("127.0.0.1:8080", app).await
+/// # }
+/// ```
 ///
 /// An HTTP/1.1 request without exactly one `Host` header of the form
 /// `host[:port]` is answered `400 Bad Request` (RFC 9112 §3.2), as is any
@@ -115,6 +182,8 @@ pub fn serve<S>(listen: impl Into<Listen>, service: S) -> Serve<S> {
         keep_alive_timeout: DEFAULT_KEEP_ALIVE_TIMEOUT,
         max_connections: None,
         shutdown_timeout: DEFAULT_SHUTDOWN_TIMEOUT,
+        upgraded_idle_timeout: DEFAULT_UPGRADED_IDLE_TIMEOUT,
+        http2_extended_connect: true,
         quiet: false,
         signal: None,
     }
@@ -132,8 +201,10 @@ pub struct Serve<S> {
     keep_alive_timeout: Duration,
     max_connections: Option<usize>,
     shutdown_timeout: Duration,
+    upgraded_idle_timeout: Duration,
+    http2_extended_connect: bool,
     quiet: bool,
-    signal: Option<ShutdownSignal>,
+    signal: Option<StopSignal>,
 }
 
 impl<S> fmt::Debug for Serve<S> {
@@ -147,6 +218,8 @@ impl<S> fmt::Debug for Serve<S> {
             .field("keep_alive_timeout", &self.keep_alive_timeout)
             .field("max_connections", &self.max_connections)
             .field("shutdown_timeout", &self.shutdown_timeout)
+            .field("upgraded_idle_timeout", &self.upgraded_idle_timeout)
+            .field("http2_extended_connect", &self.http2_extended_connect)
             .field("quiet", &self.quiet)
             .finish_non_exhaustive()
     }
@@ -209,12 +282,67 @@ impl<S> Serve<S> {
         self
     }
 
-    /// How long in-flight requests may take to finish once shutdown began;
-    /// connections still busy after that are dropped. Upgraded connections
-    /// are waited for too, up to the same timeout, and then left to the
-    /// app.
+    /// How long in-flight requests, open response streams and upgraded
+    /// connections (WebSockets) may take to finish once shutdown began
+    /// (and the [`ShutdownSignal`](crate::ShutdownSignal) of every
+    /// request fired); connections still open after that are closed, and
+    /// then `serve` returns.
     pub fn shutdown_timeout(mut self, timeout: Duration) -> Self {
         self.shutdown_timeout = timeout;
+        self
+    }
+
+    /// Closes an upgraded connection (a WebSocket) on which no data has
+    /// moved either way for `timeout` (by default
+    /// [`DEFAULT_UPGRADED_IDLE_TIMEOUT`], 10 minutes). A handler that keeps
+    /// a quiet socket open sends pings more often than that.
+    ///
+    /// Over HTTP/1.1 the socket is closed (the peer reads EOF, the app's
+    /// reads and writes fail). Over HTTP/2 the limit holds for the
+    /// connection's upgraded streams together, when no other request is
+    /// in flight: the connection gets a GOAWAY and is closed.
+    ///
+    /// ```no_run
+    /// # use std::convert::Infallible;
+    /// # use std::time::Duration;
+    /// # use http::{Request, Response};
+    /// # async fn run() -> std::io::Result<()> {
+    /// # let app = tower::service_fn(|_: Request<hyper::body::Incoming>| async {
+    /// #     Ok::<_, Infallible>(Response::new(String::new()))
+    /// # });
+    /// pastry::serve("127.0.0.1:8080", app)
+    ///     .upgraded_idle_timeout(Duration::from_secs(120))
+    ///     .await
+    /// # }
+    /// ```
+    pub fn upgraded_idle_timeout(mut self, timeout: Duration) -> Self {
+        self.upgraded_idle_timeout = timeout;
+        self
+    }
+
+    /// With `true` (the default), HTTP/2 clients may open WebSockets (RFC
+    /// 8441): the server announces `SETTINGS_ENABLE_CONNECT_PROTOCOL` and
+    /// hands the app `CONNECT` requests with a `:protocol` (the
+    /// [`hyper::ext::Protocol`] extension), whose stream becomes the
+    /// upgraded connection (`hyper::upgrade::on`, axum's
+    /// `WebSocketUpgrade` on a route taking any method). With `false`,
+    /// HTTP/2 clients open WebSockets over HTTP/1.1 instead.
+    ///
+    /// ```no_run
+    /// # use std::convert::Infallible;
+    /// # use http::{Request, Response};
+    /// # async fn run() -> std::io::Result<()> {
+    /// # let app = tower::service_fn(|_: Request<hyper::body::Incoming>| async {
+    /// #     Ok::<_, Infallible>(Response::new(String::new()))
+    /// # });
+    /// // WebSockets over HTTP/1.1 only.
+    /// pastry::serve("127.0.0.1:8080", app)
+    ///     .http2_extended_connect(false)
+    ///     .await
+    /// # }
+    /// ```
+    pub fn http2_extended_connect(mut self, enabled: bool) -> Self {
+        self.http2_extended_connect = enabled;
         self
     }
 
@@ -304,18 +432,30 @@ where
             header_read: self.header_read_timeout,
             idle: self.idle_timeout,
             body_read: self.body_read_timeout,
+            upgraded_idle: self.upgraded_idle_timeout,
         };
-
-        let mut builder = auto::Builder::new(TokioExecutor::new());
-        builder
-            .http1()
-            .timer(TokioTimer::new())
-            .header_read_timeout(self.header_read_timeout);
-        builder
-            .http2()
-            .timer(TokioTimer::new())
-            .keep_alive_interval(self.keep_alive_interval)
-            .keep_alive_timeout(self.keep_alive_timeout);
+        // One builder per connection: its executor tracks the connection's
+        // upgraded HTTP/2 streams.
+        let builder = |state: &Arc<ConnState>| {
+            let mut builder = auto::Builder::new(ConnExec::new(Arc::clone(state)));
+            builder
+                .http1()
+                .timer(TokioTimer::new())
+                .header_read_timeout(self.header_read_timeout);
+            let mut http2 = builder.http2();
+            http2
+                .timer(TokioTimer::new())
+                .keep_alive_interval(self.keep_alive_interval)
+                .keep_alive_timeout(self.keep_alive_timeout);
+            if self.http2_extended_connect {
+                http2.enable_connect_protocol();
+            }
+            builder
+        };
+        let (shutdown, app_shutdown) = ShutdownSignal::channel();
+        // Each connection's task holds a sender: all are gone once every
+        // connection has closed.
+        let (tasks, mut tasks_done) = mpsc::channel::<()>(1);
 
         tracing::info!(target: "pastry", %local_addr, max_connections, "listening");
         say(quiet, format_args!("listening on http://{local_addr}"));
@@ -360,30 +500,46 @@ where
             let stream = Arc::new(stream);
             let stats = Arc::new(IoStats::new());
             let state = ConnState::new(Arc::clone(&stats));
-            let io = WatchedIo::new(Arc::clone(&stream), stats, permit);
-            let per_request = PerRequest::new(self.service.clone(), peer, Arc::clone(&state));
-            let connection = builder
+            let io = WatchedIo::new(Arc::clone(&stream), Arc::clone(&stats), permit);
+            let per_request = PerRequest::new(
+                self.service.clone(),
+                peer,
+                Arc::clone(&state),
+                app_shutdown.clone(),
+            );
+            let connection = builder(&state)
                 .serve_connection_with_upgrades(TokioIo::new(io), per_request)
                 .into_owned();
             let phase_rx = phase_rx.clone();
+            let task = tasks.clone();
             tokio::spawn(async move {
-                let outcome = conn::drive(connection, &state, timeouts, phase_rx, peer).await;
+                let outcome =
+                    conn::drive(connection, &state, timeouts, phase_rx.clone(), peer).await;
                 if outcome == Outcome::BodyStalled {
                     conn::answer_request_timeout(stream).await;
+                } else if !stats.is_dropped() {
+                    // An HTTP/1 upgrade: the app holds the IO now.
+                    conn::watch_upgraded(stream, stats, timeouts.upgraded_idle, phase_rx, peer)
+                        .await;
                 }
+                drop(task);
             });
         }
 
         drop(listener);
-        tracing::info!(target: "pastry", %local_addr, "shutting down: finishing in-flight requests");
+        tracing::info!(target: "pastry", %local_addr, "shutting down: finishing in-flight requests and upgraded connections");
         let _ = phase.send(Phase::Draining);
+        shutdown.fire();
         let all = u32::try_from(max_connections).unwrap_or(u32::MAX);
         if tokio::time::timeout(self.shutdown_timeout, permits.acquire_many(all))
             .await
             .is_err()
         {
             let _ = phase.send(Phase::Abort);
-            tracing::warn!(target: "pastry", timeout = ?self.shutdown_timeout, "connections still open after the shutdown timeout were dropped");
+            tracing::warn!(target: "pastry", timeout = ?self.shutdown_timeout, "closing connections still open after the shutdown timeout");
+            drop(tasks);
+            // Every connection closes at once on `Abort`.
+            let _ = tokio::time::timeout(ABORT_GRACE, tasks_done.recv()).await;
         }
         Ok(())
     }

@@ -1,6 +1,6 @@
 //! What `serve` does to every request before the app sees it: the `Host`
-//! check of RFC 9112 §3.2, the environ extensions, and the bookkeeping the
-//! connection's timers need.
+//! check of RFC 9112 §3.2, the environ extensions (and the
+//! [`ShutdownSignal`]), and the bookkeeping the connection's timers need.
 
 use std::future::Future;
 use std::net::SocketAddr;
@@ -13,7 +13,7 @@ use http::header::{CONNECTION, CONTENT_TYPE, HOST};
 use http::{HeaderValue, Request, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
-use pastry_core::{BoxError, ClientAddr, UrlScheme};
+use pastry_core::{BoxError, ClientAddr, ShutdownSignal, UrlScheme};
 use pin_project_lite::pin_project;
 use tower::util::Oneshot;
 use tower::{Service, ServiceExt};
@@ -26,14 +26,21 @@ pub(crate) struct PerRequest<S> {
     service: S,
     peer: SocketAddr,
     state: Arc<ConnState>,
+    shutdown: ShutdownSignal,
 }
 
 impl<S> PerRequest<S> {
-    pub(crate) fn new(service: S, peer: SocketAddr, state: Arc<ConnState>) -> Self {
+    pub(crate) fn new(
+        service: S,
+        peer: SocketAddr,
+        state: Arc<ConnState>,
+        shutdown: ShutdownSignal,
+    ) -> Self {
         Self {
             service,
             peer,
             state,
+            shutdown,
         }
     }
 }
@@ -71,6 +78,7 @@ where
         let extensions = req.extensions_mut();
         extensions.insert(ClientAddr(self.peer));
         extensions.insert(UrlScheme::Http);
+        extensions.insert(self.shutdown.clone());
         ResponseFuture {
             inner: Some(self.service.clone().oneshot(req)),
             ready: None,
