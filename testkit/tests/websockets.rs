@@ -421,3 +421,41 @@ async fn set_cookie_on_the_handshake_answer_goes_to_the_jar() {
     );
     assert_eq!(client.get("/seen").await.text(), "true");
 }
+
+#[tokio::test]
+async fn websocket_passes_through_catch_gzip_sessions_and_a_url_map() {
+    async fn where_am_i(
+        session: Session,
+        upgrade: WebSocketUpgrade,
+        request: axum::extract::Request,
+    ) -> Result<Response, SessionError> {
+        let user = session.get::<String>("user").await?.unwrap_or_default();
+        let mounted = request.script_name().to_owned();
+        Ok(upgrade.on_upgrade(move |mut socket| async move {
+            let line = format!("{user} at {mounted}");
+            let _ = socket.send(ws::Message::Text(line.into())).await;
+            while socket.recv().await.is_some() {}
+        }))
+    }
+    let rooms = Router::new()
+        .route("/login", post(log_in))
+        .route("/chat", get(where_am_i));
+    let map = pastry_urlmap::UrlMap::builder()
+        .mount("/rooms", rooms)
+        .into_layer()
+        .unwrap();
+    let app = tower::ServiceBuilder::new()
+        .layer(pastry_catch::CatchLayer::new())
+        .layer(pastry_gzip::GzipLayer::new())
+        .layer(SessionLayer::new(MemoryStore::new()))
+        .layer(map)
+        .service(Router::new());
+    let client = TestClient::new(app);
+    client.post("/rooms/login").form(&[("user", "carol")]).await;
+    let mut socket = client
+        .websocket("/rooms/chat")
+        .header(header::ACCEPT_ENCODING, "gzip")
+        .await;
+    assert_eq!(socket.receive_text().await, "carol at /rooms");
+    socket.close().await;
+}
