@@ -57,7 +57,10 @@ impl Mount {
     /// Answers a request for exactly the prefix (`/blog` for an app at
     /// `/blog`) with `308 Permanent Redirect` to the slash form (`/blog/`,
     /// query kept) instead of passing it on with an empty path info.
-    /// Off by default.
+    /// Off by default. An upgrade request (a WebSocket handshake over
+    /// HTTP/1.1, an HTTP/2 extended `CONNECT`; see
+    /// [`pastry_core::is_upgrade`]) is never redirected, since its client
+    /// cannot follow: it reaches the app with an empty path info.
     ///
     /// ```
     /// use pastry_urlmap::Mount;

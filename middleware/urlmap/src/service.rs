@@ -6,7 +6,9 @@ use std::task::{Context, Poll};
 use http::header::{HeaderValue, LOCATION};
 use http::uri::{Parts, PathAndQuery};
 use http::{Request, Response, StatusCode, Uri};
-use pastry_core::{BoxError, EmptyPathInfo, Environ, OriginalUri, ScriptName, text_response_for};
+use pastry_core::{
+    BoxError, EmptyPathInfo, Environ, OriginalUri, ScriptName, is_upgrade, text_response_for,
+};
 use tower_service::Service;
 
 use crate::app::ErasedApp;
@@ -183,7 +185,12 @@ impl<B> UrlMap<B> {
         );
         let rest = &normal[len..];
         let exact = rest.is_empty();
-        if exact && mounted.is_some_and(|m| m.slash_redirect) {
+        // A WebSocket client does not follow redirects: an upgrade for
+        // exactly the prefix goes to the app, as with the redirect off.
+        if exact
+            && mounted.is_some_and(|m| m.slash_redirect)
+            && !is_upgrade(req.method(), req.headers())
+        {
             return Plan::Answer(slash_redirect(req, &normal));
         }
         let path_and_query = if len == 0 && matches!(normal, Cow::Borrowed(_)) {
