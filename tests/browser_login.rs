@@ -2,7 +2,8 @@
 //! WebDriver (chromedriver) with fantoccini: log in through the form, watch
 //! the counter go up across page loads, log out; then a page on a second
 //! loopback origin auto-submits a login form to the demo, which must refuse
-//! it (403) and set no cookie. A screenshot of the logged-in page is saved
+//! it (403) and set no cookie. On the way, the chat page opens its
+//! WebSocket and a message sent arrives back through the broadcast. A screenshot of the logged-in page is saved
 //! as `target/browser/logged-in.png`.
 //!
 //! Needs Debian's `chromium` and `chromium-driver` (`.ci/install-browser`).
@@ -157,6 +158,25 @@ async fn wait_for_url(client: &Client, what: &str, ok: impl Fn(&str) -> bool) ->
     }
 }
 
+/// Waits until the element at `css` exists and its text is `text`.
+async fn wait_for_text(client: &Client, css: &str, text: &str) {
+    let deadline = Instant::now() + STEP;
+    loop {
+        let seen = match client.find(Locator::Css(css)).await {
+            Ok(element) => element.text().await.unwrap_or_default(),
+            Err(_) => String::new(),
+        };
+        if seen == text {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{css} never read {text:?}; it reads {seen:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn count(client: &Client, demo: SocketAddr) -> u64 {
     client
         .goto(&format!("http://{demo}/counter"))
@@ -257,6 +277,27 @@ async fn run(screenshot: &str, csrf_tokens: bool) {
         (first + 1, first + 2),
         "the counter must go up by one per load"
     );
+
+    // The chat: the page opens its WebSocket (same origin, so the
+    // cross-origin check lets the handshake through) and a message sent
+    // comes back through the broadcast.
+    client.goto(&format!("http://{demo}/chat")).await.unwrap();
+    wait_for_text(&client, "#status", "connected").await;
+    client
+        .find(Locator::Css("#text"))
+        .await
+        .unwrap()
+        .send_keys("hello from chromium")
+        .await
+        .unwrap();
+    client
+        .find(Locator::Css("#say button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    wait_for_text(&client, "#messages li", "alice: hello from chromium").await;
 
     // The logged-in page, saved as an artifact.
     client

@@ -9,7 +9,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use http::{Method, Request, Response, StatusCode, header};
 use http_body::Body;
-use http_body_util::combinators::{BoxBody, UnsyncBoxBody};
+use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use pastry::accesslog::{AccessLogLayer, Format};
 use pastry::auth::{
@@ -26,6 +26,9 @@ use pastry::{BoxError, Environ, html_escape};
 use tower::util::Either;
 use tower::{Service, ServiceBuilder, ServiceExt, service_fn};
 use tower_http::services::ServeDir;
+
+#[path = "chat.rs"]
+pub mod chat;
 
 /// The most paragraphs `/lorem?n=` answers.
 pub const MAX_PARAGRAPHS: usize = 200;
@@ -67,8 +70,9 @@ fn span(d: Duration) -> String {
     format!("{n} {unit}{}", if n == 1 { "" } else { "s" })
 }
 
-/// The response body every handler of the demo answers with.
-pub type DemoBody = BoxBody<Bytes, BoxError>;
+/// The response body every handler of the demo answers with (not `Sync`:
+/// axum's bodies are not).
+pub type DemoBody = UnsyncBoxBody<Bytes, BoxError>;
 
 /// The demo's command line, each flag also settable from the environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -185,6 +189,8 @@ pub struct Config {
     pub access_log: AccessLogLayer,
     /// The directory served at `/static` (the demo's stylesheet).
     pub static_dir: PathBuf,
+    /// What `/chat` and `/events/counter` share.
+    pub hub: chat::Hub,
 }
 
 impl Config {
@@ -205,6 +211,7 @@ impl Config {
                 .format(Format::Detailed)
                 .writer(std::io::sink()),
             static_dir: static_dir(),
+            hub: chat::Hub::default(),
         }
     }
 }
@@ -246,7 +253,7 @@ fn text(
         .body(
             Full::new(body.into())
                 .map_err(|never| match never {})
-                .boxed(),
+                .boxed_unsync(),
         )
         .expect("static response parts")
 }
@@ -263,8 +270,8 @@ fn html<B>(req: &Request<B>, status: StatusCode, title: &str, body: &str) -> Res
     text(status, "text/html; charset=utf-8", page)
 }
 
-/// A response of either stack (with or without tokens) as one type.
-fn unsync_boxed<B>(res: Response<B>) -> Response<UnsyncBoxBody<Bytes, BoxError>>
+/// A response of any body as the demo's one body type.
+fn boxed<B>(res: Response<B>) -> Response<DemoBody>
 where
     B: Body<Data = Bytes> + Send + 'static,
     B::Error: Into<BoxError>,
@@ -272,17 +279,10 @@ where
     res.map(|body| body.map_err(Into::into).boxed_unsync())
 }
 
-fn boxed<B>(res: Response<B>) -> Response<DemoBody>
-where
-    B: Body<Data = Bytes> + Send + Sync + 'static,
-    B::Error: Into<BoxError>,
-{
-    res.map(|body| body.map_err(Into::into).boxed())
-}
-
-const NAV_LINKS: [(&str, &str); 10] = [
+const NAV_LINKS: [(&str, &str); 11] = [
     ("/", "context"),
     ("/counter", "counter"),
+    ("/chat", "chat"),
     ("/private", "private"),
     ("/login", "login"),
     ("/lorem?n=20", "lorem"),
@@ -374,10 +374,12 @@ async fn context_page<B>(req: Request<B>) -> Result<Response<DemoBody>, BoxError
 async fn counter<B>(
     req: Request<B>,
     limits: SessionLimits,
+    hub: &chat::Hub,
 ) -> Result<Response<DemoBody>, BoxError> {
     let session = req.session().ok_or("no session layer")?;
     let count = session.get::<u64>("counter").await?.unwrap_or(0) + 1;
     session.insert("counter", &count).await?;
+    let everyone = hub.visit();
     Ok(html(
         &req,
         StatusCode::OK,
@@ -387,10 +389,15 @@ async fn counter<B>(
              <p>Your session ends after <strong id=\"idle-timeout\">{}</strong> without a \
              visit (idle timeout), and at the latest <strong id=\"absolute-lifetime\">{}</strong> \
              after it began, however often you come back (absolute lifetime). Then the counter \
-             starts again.</p>",
+             starts again.</p>\n\
+             <p>Visits by everyone: <strong id=\"everyone\">{everyone}</strong> (live, from \
+             <a href=\"{feed}\">a server-sent event feed</a>).</p>\n\
+             <script>new EventSource(\"{feed}\").addEventListener(\"visits\", (e) => {{ \
+             document.getElementById(\"everyone\").textContent = e.data; }});</script>",
             nav(&req),
             span(limits.idle_timeout),
             span(limits.absolute_lifetime),
+            feed = site_url(&req, "/events/counter"),
         ),
     ))
 }
@@ -434,6 +441,7 @@ fn lorem<B>(req: &Request<B>) -> Response<DemoBody> {
 fn altdemo_app<B>(
     authenticator: Authenticator<FileUserStore>,
     limits: SessionLimits,
+    hub: chat::Hub,
 ) -> impl Service<Request<B>, Response = Response<DemoBody>, Error = BoxError, Future: Send>
 + Clone
 + Send
@@ -447,17 +455,26 @@ where
     let private = ServiceBuilder::new()
         .layer(RequireLoginLayer::new("/login").expect("a local login path"))
         .service(service_fn(private::<B>));
+    let chat = ServiceBuilder::new()
+        .layer(RequireLoginLayer::new("/login").expect("a local login path"))
+        .service(chat::chat_routes(hub.clone()));
+    let events = chat::event_routes(hub.clone());
     service_fn(move |req: Request<B>| {
         let login = login.clone();
         let logout = logout.clone();
         let private = private.clone();
+        let chat = chat.clone();
+        let events = events.clone();
+        let hub = hub.clone();
         async move {
             let res = match (req.method(), req.path_info()) {
                 (_, "/login") => boxed(login.oneshot(req).await?),
                 (_, "/private") => boxed(private.oneshot(req).await?),
                 (&Method::GET | &Method::HEAD, "" | "/") => context_page(req).await?,
                 (_, "/logout") => boxed(logout.oneshot(req).await?),
-                (_, "/counter") => counter(req, limits).await?,
+                (_, "/counter") => counter(req, limits, &hub).await?,
+                (_, "/chat" | "/chat/socket") => boxed(chat.oneshot(req).await?),
+                (_, "/events/counter") => boxed(events.oneshot(req).await?),
                 (_, "/boom") => panic!("boom: the demo's deliberate panic"),
                 (&Method::GET | &Method::HEAD, "/lorem") => lorem(&req),
                 _ => text(
@@ -587,7 +604,11 @@ where
                 .mount("/blog", hello_app::<$body>("blog"))
                 .mount("/forum", hello_app::<$body>("forum"))
                 .mount("/api", api())
-                .fallback(altdemo_app::<$body>(authenticator.clone(), limits))
+                .fallback(altdemo_app::<$body>(
+                    authenticator.clone(),
+                    limits,
+                    config.hub.clone(),
+                ))
                 .build()?;
             ServiceBuilder::new()
                 .layer(SessionAuthLayer::new(users.clone()))
@@ -622,9 +643,9 @@ where
             outside
                 .layer(CsrfTokenLayer::new())
                 .service(site!(CheckedBody<B>))
-                .map_response(unsync_boxed),
+                .map_response(boxed),
         )
     } else {
-        Either::Left(outside.service(site!(B)).map_response(unsync_boxed))
+        Either::Left(outside.service(site!(B)).map_response(boxed))
     })
 }

@@ -50,7 +50,7 @@ Format plus the duration in microseconds and the error id). Files under
 examples/altdemo/static are served at /static.
 
 Demo users: alice / wonderland (role admin), bob / builder.
-Try: /  /login  /counter  /private  /boom  /lorem?n=20  /admin  /blog  /forum  /api/health
+Try: /  /login  /counter  /chat  /events/counter  /private  /boom  /lorem?n=20  /admin  /blog  /forum  /api/health
 ";
 
 fn main() -> ExitCode {
