@@ -71,6 +71,14 @@
 //!
 //! # Changes
 //!
+//! - **[`Validate`] knows upgrades** (issue 24): the answer that switches
+//!   protocols (a `101` to an `Upgrade` request, a 2xx to `CONNECT`, as
+//!   HTTP/2's extended `CONNECT` of RFC 8441) has no content, so no body
+//!   rule and no body time limit applies to it; before, a tunnel body that
+//!   never ended failed with `body-timeout`. New rule
+//!   [`Rule::ConnectFraming`] (`connect-framing`): a 2xx to `CONNECT`
+//!   carries neither `Content-Length` nor `Transfer-Encoding` (RFC 9110
+//!   §9.3.6). [`Rule::ALL`] now holds 18 rules.
 //! - **WebSockets and server-sent events** (issue 24): new
 //!   [`TestClient::websocket`] returns a [`WebSocketBuilder`] (`header`,
 //!   `query`, `protocol`, `client_addr`, `scheme`, `remote_user`,

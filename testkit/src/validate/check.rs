@@ -2,6 +2,7 @@
 
 use http::header::{self, HeaderMap, HeaderName};
 use http::{Method, Request, StatusCode};
+use pastry_core::is_upgrade_response;
 
 use super::{Rule, ValidateLayer, Violation};
 
@@ -11,6 +12,8 @@ pub(crate) struct RequestInfo {
     pub(crate) head: bool,
     pub(crate) accept_encoding: bool,
     pub(crate) upgrade: bool,
+    /// The request is a `CONNECT`: its 2xx answer opens a tunnel.
+    pub(crate) connect: bool,
 }
 
 impl RequestInfo {
@@ -19,6 +22,7 @@ impl RequestInfo {
             head: req.method() == Method::HEAD,
             accept_encoding: req.headers().contains_key(header::ACCEPT_ENCODING),
             upgrade: req.headers().contains_key(header::UPGRADE),
+            connect: req.method() == Method::CONNECT,
         }
     }
 }
@@ -36,6 +40,10 @@ pub(crate) struct BodyPlan {
     pub(crate) size_hint: bool,
     /// Whether to hold the body to its `is_end_stream`.
     pub(crate) end_stream: bool,
+    /// The response switches protocols (a 101 to an upgrade, a 2xx to
+    /// `CONNECT`): what a server sends after its head is the other
+    /// protocol, so no body rule and no body time limit applies.
+    pub(crate) switches_protocols: bool,
 }
 
 const SINGLE_VALUED: [HeaderName; 4] = [
@@ -61,6 +69,7 @@ pub(crate) fn head(
     check_single_valued(headers, config)?;
     let length = content_length(headers, config)?;
     check_framing(status, headers, config)?;
+    check_connect_framing(status, headers, info, config)?;
     check_set_cookies(headers, config)?;
     check_location(headers, config)?;
     let codings = content_codings(headers);
@@ -166,6 +175,29 @@ fn check_framing(
     Ok(())
 }
 
+/// A 2xx answering `CONNECT` has no framing headers: its head is followed
+/// by the tunnel, never by content.
+fn check_connect_framing(
+    status: StatusCode,
+    headers: &HeaderMap,
+    info: &RequestInfo,
+    config: &ValidateLayer,
+) -> Result<(), Violation> {
+    if !(config.checks(Rule::ConnectFraming) && info.connect && status.is_success()) {
+        return Ok(());
+    }
+    match [header::CONTENT_LENGTH, header::TRANSFER_ENCODING]
+        .into_iter()
+        .find(|name| headers.contains_key(name))
+    {
+        Some(name) => Err(Violation::new(
+            Rule::ConnectFraming,
+            format!("a {status} answering CONNECT carries {name} (RFC 9110 section 9.3.6)"),
+        )),
+        None => Ok(()),
+    }
+}
+
 /// Every `Set-Cookie` value parses as a cookie.
 fn check_set_cookies(headers: &HeaderMap, config: &ValidateLayer) -> Result<(), Violation> {
     if !config.checks(Rule::SetCookieParses) {
@@ -240,6 +272,20 @@ fn body_plan(
     config: &ValidateLayer,
 ) -> BodyPlan {
     let on = |rule| config.checks(rule);
+    let method = if info.connect {
+        Method::CONNECT
+    } else {
+        Method::GET
+    };
+    if is_upgrade_response(&method, status) && (info.upgrade || info.connect) {
+        // RFC 9110 §9.3.6 and §15.2.2: no content; what follows the head
+        // is the other protocol, which the body does not carry.
+        return BodyPlan {
+            end_stream: on(Rule::EndStream),
+            switches_protocols: true,
+            ..BodyPlan::default()
+        };
+    }
     let no_body = if info.head {
         Some("a response to HEAD".to_owned())
     } else if status == StatusCode::NO_CONTENT || status == StatusCode::NOT_MODIFIED {
@@ -261,6 +307,7 @@ fn body_plan(
         no_body: no_body.filter(|_| on(Rule::NoBody)),
         gzip,
         end_stream: on(Rule::EndStream),
+        switches_protocols: false,
     }
 }
 

@@ -101,6 +101,7 @@ where
             .config
             .timeout
             .filter(|_| this.config.checks(Rule::BodyTimeout))
+            .filter(|_| !plan.switches_protocols)
             .filter(|_| tokio::runtime::Handle::try_current().is_ok())
             .map(|limit| (Instant::now() + limit, limit));
         Poll::Ready(Ok(res.map(|body| ValidateBody::new(body, plan, deadline))))

@@ -46,11 +46,16 @@ pub enum Rule {
     /// A body whose `is_end_stream` said it had ended yields no more
     /// frames (a server may stop polling it there).
     EndStream,
+    /// A 2xx answering `CONNECT` (a tunnel, or HTTP/2's extended `CONNECT`
+    /// that opens a WebSocket, RFC 8441) carries neither `Content-Length`
+    /// nor `Transfer-Encoding` (RFC 9110 §9.3.6; hyper resets the HTTP/2
+    /// stream when its `Content-Length` is not 0).
+    ConnectFraming,
 }
 
 impl Rule {
     /// Every rule, in the order above.
-    pub const ALL: [Rule; 17] = [
+    pub const ALL: [Rule; 18] = [
         Rule::FinalStatus,
         Rule::NoBody,
         Rule::NoContentLengthOn204,
@@ -68,6 +73,7 @@ impl Rule {
         Rule::PollReadyBeforeCall,
         Rule::SizeHint,
         Rule::EndStream,
+        Rule::ConnectFraming,
     ];
 
     /// The rule's name, as failure messages show it.
@@ -96,6 +102,7 @@ impl Rule {
             Rule::PollReadyBeforeCall => "poll-ready-before-call",
             Rule::SizeHint => "size-hint",
             Rule::EndStream => "end-stream",
+            Rule::ConnectFraming => "connect-framing",
         }
     }
 
