@@ -9,7 +9,7 @@ use axum::extract::ws::{CloseFrame, Message, Utf8Bytes, WebSocket, WebSocketUpgr
 use axum::extract::{Extension, Request};
 use axum::response::sse::{Event, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{any, get};
 use futures_util::stream::Stream;
 use http::StatusCode;
 use pastry::{RemoteUser, ShutdownSignal};
@@ -55,7 +55,8 @@ impl Hub {
 pub fn chat_routes(hub: Hub) -> axum::Router {
     axum::Router::new()
         .route("/chat", get(chat_page))
-        .route("/chat/socket", get(chat_socket))
+        // `any`: over HTTP/2 the handshake is a CONNECT, not a GET.
+        .route("/chat/socket", any(chat_socket))
         .with_state(hub)
 }
 
