@@ -459,3 +459,45 @@ async fn websocket_passes_through_catch_gzip_sessions_and_a_url_map() {
     assert_eq!(socket.receive_text().await, "carol at /rooms");
     socket.close().await;
 }
+
+#[tokio::test]
+async fn a_101_without_the_right_accept_key_is_not_a_websocket() {
+    let fake = tower::service_fn(|_req: Request<Body>| async {
+        let res = http::Response::builder()
+            .status(StatusCode::SWITCHING_PROTOCOLS)
+            .header(header::CONNECTION, "upgrade")
+            .header(header::UPGRADE, "websocket")
+            .header(header::SEC_WEBSOCKET_ACCEPT, "not-the-key")
+            .body(String::new());
+        Ok::<_, Infallible>(res.unwrap_or_default())
+    });
+    let err = TestClient::new(fake)
+        .websocket("/")
+        .try_connect()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TestError::WebSocket(_)), "{err:?}");
+    assert!(
+        err.to_string().starts_with(
+            "the app answered 101 with Sec-WebSocket-Accept: Some(\"not-the-key\"), expected"
+        ),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_app_error_on_the_handshake_is_reported_as_such() {
+    let failing = tower::service_fn(|_req: Request<Body>| async {
+        Err::<http::Response<String>, _>(std::io::Error::other("the database is down"))
+    });
+    let err = TestClient::new(failing)
+        .websocket("/")
+        .try_connect()
+        .await
+        .unwrap_err();
+    assert!(matches!(err, TestError::App(_)), "{err:?}");
+    assert_eq!(
+        err.to_string(),
+        "the app returned an error: the database is down"
+    );
+}
