@@ -35,7 +35,8 @@ use tokio_tungstenite::WebSocketStream;
 use tokio_tungstenite::tungstenite::protocol::frame::coding::CloseCode;
 use tokio_tungstenite::tungstenite::protocol::{Message as WsMessage, Role};
 
-/// Generous: the limits under test are all a second or less.
+/// Generous: the limits under test are all a second or less, and the
+/// traffic that must not trip them leaves them a wide margin.
 const OUTER: Duration = Duration::from_secs(10);
 
 /// What the WebSocket handler does when the server shuts down.
@@ -390,7 +391,7 @@ async fn on_shutdown_an_h2_websocket_closes_with_1001_and_serve_returns() {
 #[tokio::test]
 async fn an_h1_websocket_that_ignores_shutdown_is_closed_at_the_timeout() {
     let (app, mut ended_rx) = app(OnShutdown::Ignore);
-    let shutdown_timeout = Duration::from_millis(500);
+    let shutdown_timeout = Duration::from_secs(1);
     let server = start(app, |s| s.shutdown_timeout(shutdown_timeout)).await;
     let mut socket = h1_websocket(server.addr).await;
     assert_eq!(round_trip(&mut socket, "hello").await, "hello");
@@ -410,7 +411,7 @@ async fn an_h1_websocket_that_ignores_shutdown_is_closed_at_the_timeout() {
 #[tokio::test]
 async fn an_h2_websocket_that_ignores_shutdown_is_closed_at_the_timeout() {
     let (app, mut ended_rx) = app(OnShutdown::Ignore);
-    let shutdown_timeout = Duration::from_millis(500);
+    let shutdown_timeout = Duration::from_secs(1);
     let server = start(app, |s| s.shutdown_timeout(shutdown_timeout)).await;
     let mut h2 = h2_websocket(server.addr).await;
     assert_eq!(round_trip(&mut h2.socket, "hello").await, "hello");
@@ -483,7 +484,7 @@ async fn on_shutdown_an_event_stream_ends_and_serve_returns() {
 #[tokio::test]
 async fn an_endless_event_stream_is_cut_at_the_shutdown_timeout() {
     let (app, mut ended_rx) = app(OnShutdown::Ignore);
-    let shutdown_timeout = Duration::from_millis(500);
+    let shutdown_timeout = Duration::from_secs(1);
     let server = start(app, |s| s.shutdown_timeout(shutdown_timeout)).await;
     let body = open_events(server.addr).await;
 
@@ -531,15 +532,15 @@ async fn upgraded_connections_count_toward_the_connection_cap() {
 #[tokio::test]
 async fn an_idle_h1_websocket_is_closed_at_the_upgraded_idle_limit() {
     let (app, mut ended_rx) = app(OnShutdown::GoAway);
-    let limit = Duration::from_millis(500);
+    let limit = Duration::from_secs(1);
     let server = start(app, |s| s.upgraded_idle_timeout(limit)).await;
     let mut socket = h1_websocket(server.addr).await;
 
-    // Traffic every 150 ms for three times the limit keeps it open.
+    // Traffic every 100 ms for twice the limit keeps it open.
     let began = Instant::now();
     let mut last_data = began;
-    while began.elapsed() < 3 * limit {
-        tokio::time::sleep(Duration::from_millis(150)).await;
+    while began.elapsed() < 2 * limit {
+        tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(round_trip(&mut socket, "busy").await, "busy");
         last_data = Instant::now();
     }
@@ -556,14 +557,14 @@ async fn an_idle_h1_websocket_is_closed_at_the_upgraded_idle_limit() {
 #[tokio::test]
 async fn an_idle_h2_websocket_is_closed_at_the_upgraded_idle_limit() {
     let (app, mut ended_rx) = app(OnShutdown::GoAway);
-    let limit = Duration::from_millis(500);
+    let limit = Duration::from_secs(1);
     let server = start(app, |s| s.upgraded_idle_timeout(limit)).await;
     let mut h2 = h2_websocket(server.addr).await;
 
     let began = Instant::now();
     let mut last_data = began;
-    while began.elapsed() < 3 * limit {
-        tokio::time::sleep(Duration::from_millis(150)).await;
+    while began.elapsed() < 2 * limit {
+        tokio::time::sleep(Duration::from_millis(100)).await;
         assert_eq!(round_trip(&mut h2.socket, "busy").await, "busy");
         last_data = Instant::now();
     }
