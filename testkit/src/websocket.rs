@@ -25,7 +25,7 @@ use tokio_tungstenite::tungstenite::{Error as WsError, Message};
 
 use crate::error::TestError;
 use crate::response::{decode, describe_cookie_notes};
-use crate::{Body, RequestBuilder, TestFuture};
+use crate::{Body, RequestBuilder, TestClient, TestFuture};
 
 /// How long a [`TestWebSocket`] waits for the handshake answer, for each
 /// message it sends and for each message it receives, unless
@@ -43,7 +43,7 @@ const PIPE_BUFFER: usize = 64 * 1024;
 /// cookies, the headers and extensions given here. It then goes through a
 /// real hyper HTTP/1.1 server connection over an in-memory pipe, so the
 /// app (and every layer around it) sees hyper's `OnUpgrade` extension, as
-/// behind [`pastry::serve`](https://docs.rs/pastry), and no port is opened.
+/// behind `pastry::serve`, and no port is opened.
 /// The `Set-Cookie`s of the answer go to the jar.
 ///
 /// ```
@@ -267,7 +267,7 @@ impl WebSocketBuilder {
 /// hyper parsed. Returns where an error of the app is kept, so that the
 /// client can report it rather than a closed connection.
 fn serve_app(
-    client: &crate::TestClient,
+    client: &TestClient,
     extensions: http::Extensions,
     io: tokio::io::DuplexStream,
 ) -> Arc<Mutex<Option<TestError>>> {
