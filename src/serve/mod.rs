@@ -276,7 +276,9 @@ impl<S> Serve<S> {
     /// [`default_max_connections`]). At the cap the server stops accepting:
     /// new connections wait in the kernel's listen backlog until one
     /// closes, instead of being accepted and dropped. An upgraded
-    /// connection (WebSocket) holds its place until it is closed.
+    /// connection holds its place until it is closed: a WebSocket over
+    /// HTTP/1.1 holds one, and the HTTP/2 connection that carries
+    /// WebSockets (any number of them) holds one.
     pub fn max_connections(mut self, max: usize) -> Self {
         self.max_connections = Some(max);
         self
