@@ -319,12 +319,14 @@ async fn chat(
     let Some(user) = session.get::<String>("user").await? else {
         return Ok((StatusCode::UNAUTHORIZED, "log in first").into_response());
     };
-    Ok(upgrade.on_upgrade(move |socket| talk(socket, user, chat)))
+    // Subscribed before the 101 goes out, so no message sent after the
+    // handshake is missed.
+    let heard = chat.messages.subscribe();
+    Ok(upgrade.on_upgrade(move |socket| talk(socket, user, chat, heard)))
 }
 
-async fn talk(socket: WebSocket, user: String, chat: Chat) {
+async fn talk(socket: WebSocket, user: String, chat: Chat, mut heard: broadcast::Receiver<String>) {
     let (mut sender, mut receiver) = socket.split();
-    let mut heard = chat.messages.subscribe();
     let forward = tokio::spawn(async move {
         while let Ok(line) = heard.recv().await {
             if sender.send(ws::Message::Text(line.into())).await.is_err() {
