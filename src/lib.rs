@@ -50,6 +50,13 @@
 //!   once (new ones wait in the kernel backlog); without a tracing
 //!   subscriber, `serve` prints its listening address and startup errors to
 //!   stderr (`.quiet(true)` turns that off).
+//! - WebSockets and event streams: [`serve`] speaks WebSocket over HTTP/2
+//!   (RFC 8441; [`Serve::http2_extended_connect`]), puts a
+//!   [`ShutdownSignal`] in every request and, on shutdown, waits for
+//!   upgraded connections and open streams up to the shutdown timeout, then
+//!   closes them before returning (it used to return at once and leave
+//!   them running); an upgraded connection counts toward the cap and is
+//!   closed after [`DEFAULT_UPGRADED_IDLE_TIMEOUT`] without data.
 
 mod app;
 mod serve;
