@@ -120,6 +120,8 @@ impl TestStream {
 impl TestStream {
     /// How long [`next_event`](Self::next_event) waits for each event
     /// (default [`DEFAULT_EVENT_TIMEOUT`](crate::DEFAULT_EVENT_TIMEOUT)).
+    /// Needs a Tokio runtime with time enabled (as `#[tokio::test]` has);
+    /// outside any runtime no limit applies.
     ///
     /// The [`Validate`](crate::Validate) time limit (10 s by default) still
     /// bounds the whole body: to read an endless stream for longer, give
@@ -200,6 +202,11 @@ impl TestStream {
                 }
             }
         };
+        if tokio::runtime::Handle::try_current().is_err() {
+            // Outside a Tokio runtime there is no timer: no limit applies,
+            // as with Validate's.
+            return next.await;
+        }
         match tokio::time::timeout(limit, next).await {
             Ok(result) => result,
             Err(_) => Err(TestError::Timeout(format!(

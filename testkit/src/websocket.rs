@@ -44,7 +44,8 @@ const PIPE_BUFFER: usize = 64 * 1024;
 /// real hyper HTTP/1.1 server connection over an in-memory pipe, so the
 /// app (and every layer around it) sees hyper's `OnUpgrade` extension, as
 /// behind `pastry::serve`, and no port is opened.
-/// The `Set-Cookie`s of the answer go to the jar.
+/// The `Set-Cookie`s of the answer go to the jar. It needs a Tokio
+/// runtime with time enabled, as `#[tokio::test]` has.
 ///
 /// ```
 /// use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
@@ -178,6 +179,13 @@ impl WebSocketBuilder {
     /// # }
     /// ```
     pub async fn try_connect(self) -> Result<TestWebSocket, TestError> {
+        if tokio::runtime::Handle::try_current().is_err() {
+            return Err(TestError::Request(
+                "a WebSocket runs on a Tokio runtime (with time enabled, as in #[tokio::test]); \
+                 none is running here"
+                    .to_owned(),
+            ));
+        }
         let limit = self.timeout;
         match tokio::time::timeout(limit, self.handshake()).await {
             Ok(result) => result,

@@ -133,3 +133,25 @@ fn events_on_a_response_that_is_not_an_event_stream_fails_the_test() {
     });
     TestClient::new(app).get("/").send_blocking().events();
 }
+
+#[test]
+fn events_are_read_outside_a_tokio_runtime_without_a_time_limit() {
+    use futures_util::FutureExt;
+    let app = tower::service_fn(|_req: Request<Body>| async {
+        let res = Response::builder()
+            .header(header::CONTENT_TYPE, "text/event-stream")
+            .body(Body::chunks(["data: a\n\n"]));
+        Ok::<_, Infallible>(res.unwrap())
+    });
+    let client = TestClient::new(app);
+    let mut stream = client
+        .get("/")
+        .stream()
+        .now_or_never()
+        .expect("ready at once");
+    let event = stream
+        .try_next_event()
+        .now_or_never()
+        .expect("ready at once");
+    assert_eq!(event.unwrap().unwrap().data, "a");
+}

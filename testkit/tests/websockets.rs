@@ -503,3 +503,14 @@ async fn an_app_error_on_the_handshake_is_reported_as_such() {
         "the app returned an error: the database is down"
     );
 }
+
+#[test]
+fn a_websocket_outside_a_tokio_runtime_is_an_error_not_a_panic() {
+    let client = TestClient::new(echo_app());
+    let connect = client.websocket("/echo").try_connect();
+    let err = futures_util::FutureExt::now_or_never(connect)
+        .expect("fails at once")
+        .unwrap_err();
+    assert!(matches!(err, TestError::Request(_)), "{err:?}");
+    assert!(err.to_string().contains("Tokio runtime"), "{err}");
+}
