@@ -222,6 +222,25 @@ impl TestClient {
     /// cookies and goes through a hyper server connection over an
     /// in-memory pipe, so the upgrade reaches the app through any layers;
     /// see [`WebSocketBuilder`](crate::WebSocketBuilder).
+    ///
+    /// ```
+    /// use axum::extract::ws::{Message, WebSocketUpgrade};
+    /// use axum::{Router, response::Response, routing::get};
+    /// use pastry_testkit::TestClient;
+    ///
+    /// async fn greet(upgrade: WebSocketUpgrade) -> Response {
+    ///     upgrade.on_upgrade(|mut socket| async move {
+    ///         let _ = socket.send(Message::Text("hello".into())).await;
+    ///     })
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let client = TestClient::new(Router::new().route("/greet", get(greet)));
+    /// let mut socket = client.websocket("/greet").await;
+    /// assert_eq!(socket.receive_text().await, "hello");
+    /// # }
+    /// ```
     pub fn websocket(&self, uri: impl Into<String>) -> WebSocketBuilder {
         WebSocketBuilder::new(self.get(uri))
     }
