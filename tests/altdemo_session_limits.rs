@@ -21,7 +21,7 @@ fn client_at(clock: &ManualClock) -> TestClient {
 }
 
 fn clock() -> ManualClock {
-    ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_800_000_000))
+    ManualClock::at(UNIX_EPOCH + Duration::from_secs(1_800_000_000))
 }
 
 async fn count(client: &TestClient) -> String {

@@ -6,12 +6,12 @@ use std::time::{Duration, SystemTime};
 
 use http::HeaderValue;
 
-use crate::clock::{Clock, SystemClock};
 use crate::error::ConfigError;
 use crate::expiry::Expiry;
 use crate::id::SessionId;
 use crate::record::Record;
 use crate::same_site::SameSite;
+use pastry_core::{Clock, SystemClock};
 
 /// Default idle timeout: a day without a request that uses the session.
 const DEFAULT_IDLE: Duration = Duration::from_secs(24 * 60 * 60);

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use tower_layer::Layer;
 
-use crate::clock::Clock;
 use crate::config::{Config, is_attribute_byte, is_token_byte};
 use crate::error::ConfigError;
 use crate::expiry::Expiry;
@@ -15,6 +14,7 @@ use crate::same_site::SameSite;
 use crate::service::SessionService;
 use crate::session::{AtomicUpdate, Replayer};
 use crate::store::{DynStore, SessionStore};
+use pastry_core::Clock;
 
 /// Adds a [`Session`](crate::Session) to every request and saves it after
 /// the response, with the cookie settings and expiry policy chosen here.

@@ -40,6 +40,12 @@
 //!
 //! # Changes
 //!
+//! - **One clock for every crate** (issue 19): [`Clock`], [`SystemClock`]
+//!   and [`ManualClock`] are pastry-core's, re-exported here. A clock of
+//!   your own now implements `instant()` beside `now()`;
+//!   `ManualClock::new(start)` is `ManualClock::at(start)`
+//!   (`ManualClock::new()` starts at the current time), and
+//!   `ManualClock::set` is gone (use `advance`).
 //! - **Redis and PostgreSQL stores** (issue 17): with feature `redis`,
 //!   `RedisStore` (hashed-id keys under a prefix, native TTL, server-side
 //!   compare-and-swap by a Lua script, one self-reconnecting multiplexed
@@ -148,7 +154,6 @@
 #[cfg(feature = "axum")]
 mod axum_glue;
 mod body;
-mod clock;
 mod config;
 mod error;
 mod expiry;
@@ -165,13 +170,15 @@ mod store;
 #[cfg(feature = "axum")]
 pub use axum_glue::MissingSessionLayer;
 pub use body::SessionBody;
-pub use clock::{Clock, ManualClock, SystemClock};
 pub use error::{ConfigError, SessionError};
 pub use expiry::Expiry;
 pub use ext::SessionExt;
 pub use future::ResponseFuture;
 pub use id::SessionKey;
 pub use layer::SessionLayer;
+/// The clock the layer reads (one for every Pastry crate): re-exported
+/// from pastry-core so `pastry_sessions::ManualClock` keeps working.
+pub use pastry_core::{Clock, ManualClock, SystemClock};
 pub use record::Record;
 pub use same_site::SameSite;
 pub use service::SessionService;

@@ -30,7 +30,7 @@ impl Env {
     pub fn new() -> Self {
         Self {
             dir: tempfile::tempdir().expect("temp dir"),
-            clock: ManualClock::new(UNIX_EPOCH + Duration::from_secs(1_800_000_000)),
+            clock: ManualClock::at(UNIX_EPOCH + Duration::from_secs(1_800_000_000)),
         }
     }
 
