@@ -3,8 +3,9 @@
 //! Each middleware is its own crate, re-exported here as a module behind a
 //! cargo feature of the same name: [`gzip`], [`catch`], [`sessions`],
 //! [`auth`], [`urlmap`], [`origin`], [`proxy`], [`accesslog`] (all on by
-//! default) and `testkit` (opt-in: a test tool, so enable it in
-//! `[dev-dependencies]`). Feature `axum` adds the session and user
+//! default), `cors` (opt-in: CORS loosens the same-origin policy, so an
+//! app turns it on knowingly) and `testkit` (opt-in: a test tool, so enable
+//! it in `[dev-dependencies]`). Feature `axum` adds the session and user
 //! extractors; `redis`, `redis-tls` and `postgres` add the session stores
 //! on those servers. The environ types of
 //! [`pastry_core`] are at the top level, [`serve`] runs any conforming app
@@ -83,6 +84,8 @@ pub use pastry_accesslog as accesslog;
 pub use pastry_auth as auth;
 #[cfg(feature = "catch")]
 pub use pastry_catch as catch;
+#[cfg(feature = "cors")]
+pub use pastry_cors as cors;
 #[cfg(feature = "gzip")]
 pub use pastry_gzip as gzip;
 #[cfg(feature = "origin")]
