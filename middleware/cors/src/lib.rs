@@ -94,10 +94,17 @@
 //! query or a trailing `/`, an invalid method or header name.
 //!
 //! Put the layer outside the layers that refuse requests (authentication,
-//! [`pastry_core::check_cross_origin`]'s layer), so a preflight, which
-//! carries no cookie, is answered before them, and their refusals still
-//! carry the CORS headers the page needs to read them; put an error
-//! catching layer inside it, so an app's error reaches it as a response.
+//! `pastry_origin::CrossOriginLayer`), so a preflight, which carries no
+//! cookie, is answered before them, and their refusals still carry the
+//! CORS headers the page needs to read them; put an error catching layer
+//! inside it, so an app's error reaches it as a response (an `Err` passes
+//! through untouched: there is no response to mark).
+//!
+//! CORS decides what a page may *read*; cross-origin protection decides
+//! what it may *change*. With `pastry_origin::CrossOriginLayer` in the same
+//! stack, a `PUT` or `POST` that CORS allows from another origin is still
+//! refused there (`Sec-Fetch-Site: cross-site`) unless that origin is also
+//! one of its trusted origins: list the origin in both.
 
 mod body;
 mod config;
