@@ -7,7 +7,8 @@
 //! app turns it on knowingly) and `testkit` (opt-in: a test tool, so enable
 //! it in `[dev-dependencies]`). Feature `axum` adds the session and user
 //! extractors; `redis`, `redis-tls` and `postgres` add the session stores
-//! on those servers. The environ types of
+//! on those servers; `br` and `zstd` add brotli and zstd to [`gzip`]
+//! (off by default). The environ types of
 //! [`pastry_core`] are at the top level, [`serve`] runs any conforming app
 //! on hyper, and [`BoxApp`] gives a whole stack one nameable type.
 //!

@@ -15,4 +15,10 @@ pub enum GzipError {
     /// The compression level is not between 0 and 9.
     #[error("gzip level {0} is out of range (0-9)")]
     InvalidLevel(u32),
+    /// The brotli quality is not between 0 and 11.
+    #[error("brotli level {0} is out of range (0-11)")]
+    InvalidBrLevel(u32),
+    /// The zstd level is not between 1 and 19.
+    #[error("zstd level {0} is out of range (1-19)")]
+    InvalidZstdLevel(u32),
 }

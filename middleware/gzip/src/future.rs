@@ -19,16 +19,17 @@ use pin_project_lite::pin_project;
 
 use crate::body::GzipBody;
 use crate::codec::{StreamEncoder, compress_oneshot};
+use crate::coding::{Coding, negotiate};
 use crate::config::Config;
-use crate::negotiate::{
-    Streaming, accepts_gzip, compressible_content_type, is_event_stream, no_transform,
-};
+use crate::negotiate::{Streaming, compressible_content_type, is_event_stream, no_transform};
 use crate::pool::Pools;
 
 /// What the response future needs to know about the request.
 #[derive(Debug)]
 pub(crate) struct RequestContext {
-    pub(crate) accepts_gzip: bool,
+    /// The coding the client's `Accept-Encoding` chose among the offered
+    /// ones; `None` for identity.
+    pub(crate) coding: Option<Coding>,
     pub(crate) head: bool,
     /// The request is a `CONNECT` (a tunnel, or HTTP/2's extended
     /// `CONNECT` opening a WebSocket): its 2xx answer has no body.
@@ -48,7 +49,7 @@ impl RequestContext {
             copy
         });
         RequestContext {
-            accepts_gzip: accepts_gzip(req.headers()),
+            coding: negotiate(req.headers(), config.codings),
             head: req.method() == Method::HEAD,
             connect: req.method() == Method::CONNECT,
             request,
@@ -80,6 +81,7 @@ pin_project! {
         Collect {
             #[pin]
             body: B,
+            coding: Coding,
             parts: Option<response::Parts>,
             collected: Collected,
             trailers: Option<HeaderMap>,
@@ -122,9 +124,15 @@ where
                     let result = ready!(future.poll(cx));
                     match start(result, this.ctx, this.config) {
                         Next::Ready(output) => output,
-                        Next::Collect { parts, body, len } => {
+                        Next::Collect {
+                            parts,
+                            body,
+                            len,
+                            coding,
+                        } => {
                             this.state.set(State::Collect {
                                 body,
+                                coding,
                                 parts: Some(parts),
                                 collected: Collected::new(len),
                                 trailers: None,
@@ -135,6 +143,7 @@ where
                 }
                 StateProj::Collect {
                     body,
+                    coding,
                     parts,
                     collected,
                     trailers,
@@ -143,7 +152,8 @@ where
                     let Some(parts) = parts.take() else {
                         panic!("ResponseFuture polled after completion");
                     };
-                    let body = compress_collected(collected.take(), error, &this.config.pools);
+                    let body =
+                        compress_collected(collected.take(), error, &this.config.pools, *coding);
                     Ok(collected_response(parts, body, trailers.take()))
                 }
                 StateProj::Done => panic!("ResponseFuture polled after completion"),
@@ -166,6 +176,7 @@ enum Next<B, E> {
         parts: response::Parts,
         body: B,
         len: u64,
+        coding: Coding,
     },
 }
 
@@ -183,11 +194,22 @@ fn start<B: Body, E>(
     let body = match plan(&mut parts, &body, ctx, config) {
         Plan::Identity => GzipBody::identity(body),
         Plan::Empty => GzipBody::empty(),
-        Plan::Stream { flush } => {
-            let encoder = StreamEncoder::new(config.pools.stream());
-            GzipBody::stream(body, encoder, flush)
+        Plan::Stream { flush, coding } => match StreamEncoder::new(&config.pools, coding) {
+            Ok(encoder) => GzipBody::stream(body, encoder, flush),
+            Err(error) => {
+                // Only an out-of-memory zstd context gets here.
+                tracing::debug!(target: "pastry_gzip", %error, "no encoder for the response");
+                GzipBody::failed(error.into())
+            }
+        },
+        Plan::Collect { len, coding } => {
+            return Next::Collect {
+                parts,
+                body,
+                len,
+                coding,
+            };
         }
-        Plan::Collect { len } => return Next::Collect { parts, body, len },
     };
     Next::Ready(Ok(Response::from_parts(parts, body)))
 }
@@ -225,10 +247,11 @@ fn compress_collected(
     data: Bytes,
     error: Option<BoxError>,
     pools: &Pools,
+    coding: Coding,
 ) -> Result<Bytes, BoxError> {
     match error {
         Some(error) => Err(error),
-        None => compress_oneshot(pools, &data).map_err(BoxError::from),
+        None => compress_oneshot(pools, coding, &data).map_err(BoxError::from),
     }
 }
 
@@ -309,9 +332,9 @@ enum Plan {
     /// Compressed headers, no body (HEAD).
     Empty,
     /// Compress frame by frame, flushing after each when `flush`.
-    Stream { flush: bool },
+    Stream { flush: bool, coding: Coding },
     /// Collect the body (`len` bytes) and compress it in one call.
-    Collect { len: u64 },
+    Collect { len: u64, coding: Coding },
 }
 
 /// Applies the header rules to `parts` and says how to treat the body.
@@ -336,7 +359,11 @@ fn plan<B: Body>(
         return Plan::Identity;
     }
     if status == StatusCode::NOT_MODIFIED {
-        mark_not_modified(&mut parts.headers, ctx);
+        mark_not_modified(&mut parts.headers, ctx, config);
+        return Plan::Identity;
+    }
+    if config.codings.is_empty() {
+        // Nothing offered: the response cannot vary by Accept-Encoding.
         return Plan::Identity;
     }
     let exact = body.size_hint().exact();
@@ -345,33 +372,34 @@ fn plan<B: Body>(
     }
     let headers = &mut parts.headers;
     merge_vary(headers, &ACCEPT_ENCODING);
-    if !ctx.accepts_gzip {
+    let Some(coding) = ctx.coding else {
         return Plan::Identity;
-    }
-    mark_gzip(headers);
+    };
+    mark_encoded(headers, coding);
     if ctx.head {
         headers.remove(CONTENT_LENGTH);
         return Plan::Empty;
     }
     let flush = is_event_stream(headers) || parts.extensions.get::<Streaming>().is_some();
     match exact {
-        Some(len) if !flush && len <= config.buffer_limit => Plan::Collect { len },
+        Some(len) if !flush && len <= config.buffer_limit => Plan::Collect { len, coding },
         _ => {
             parts.headers.remove(CONTENT_LENGTH);
-            Plan::Stream { flush }
+            Plan::Stream { flush, coding }
         }
     }
 }
 
 /// A 304 stands for the 200 the client cached: it carries the `Vary` that
-/// 200 had and, if that 200 was gzip, its weakened ETag.
-fn mark_not_modified(headers: &mut HeaderMap, ctx: &RequestContext) {
-    let would_compress = !headers.contains_key(CONTENT_ENCODING)
+/// 200 had and, if that 200 was compressed, its weakened ETag.
+fn mark_not_modified(headers: &mut HeaderMap, ctx: &RequestContext, config: &Config) {
+    let would_compress = !config.codings.is_empty()
+        && !headers.contains_key(CONTENT_ENCODING)
         && !no_transform(headers)
         && (!headers.contains_key(CONTENT_TYPE) || compressible_content_type(headers));
     if would_compress {
         merge_vary(headers, &ACCEPT_ENCODING);
-        if ctx.accepts_gzip {
+        if ctx.coding.is_some() {
             weaken_etag(headers);
         }
     }
@@ -409,15 +437,16 @@ fn eligible(
         }
 }
 
-/// The headers of a response about to be gzipped: the coding, a weak ETag,
-/// and no `Accept-Ranges` (ranges of the gzip bytes are not offered).
-fn mark_gzip(headers: &mut HeaderMap) {
-    headers.insert(CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+/// The headers of a response about to be compressed: the coding, a weak
+/// ETag, and no `Accept-Ranges` (ranges of the compressed bytes are not
+/// offered).
+fn mark_encoded(headers: &mut HeaderMap, coding: Coding) {
+    headers.insert(CONTENT_ENCODING, coding.header_value());
     weaken_etag(headers);
     headers.remove(ACCEPT_RANGES);
 }
 
-/// `"x"` becomes `W/"x"`: the gzip bytes are not the bytes the strong
+/// `"x"` becomes `W/"x"`: the compressed bytes are not the bytes the strong
 /// validator was computed for.
 fn weaken_etag(headers: &mut HeaderMap) {
     let Some(etag) = headers.get(ETAG) else {
@@ -446,13 +475,14 @@ mod tests {
             min_size: 256,
             buffer_limit: 1024,
             predicate: None,
+            codings: crate::coding::Codings::all(),
             pools: Arc::new(Pools::new(crate::Level::DEFAULT)),
         }
     }
 
     fn ctx(accepts_gzip: bool, head: bool) -> RequestContext {
         RequestContext {
-            accepts_gzip,
+            coding: accepts_gzip.then_some(Coding::Gzip),
             head,
             connect: false,
             request: None,
@@ -513,7 +543,10 @@ mod tests {
         let body = Full::new(Bytes::from(vec![b'a'; 1024]));
         assert_eq!(
             plan(&mut p, &body, &ctx(true, false), &config()),
-            Plan::Collect { len: 1024 }
+            Plan::Collect {
+                len: 1024,
+                coding: Coding::Gzip
+            }
         );
         let mut p = parts(
             200,
@@ -522,7 +555,10 @@ mod tests {
         let body = Full::new(Bytes::from(vec![b'a'; 1025]));
         assert_eq!(
             plan(&mut p, &body, &ctx(true, false), &config()),
-            Plan::Stream { flush: false }
+            Plan::Stream {
+                flush: false,
+                coding: Coding::Gzip
+            }
         );
         assert!(!p.headers.contains_key(CONTENT_LENGTH));
     }
@@ -533,7 +569,10 @@ mod tests {
         let body = Full::new(Bytes::from(vec![b'a'; 300]));
         assert_eq!(
             plan(&mut p, &body, &ctx(true, false), &config()),
-            Plan::Stream { flush: true }
+            Plan::Stream {
+                flush: true,
+                coding: Coding::Gzip
+            }
         );
     }
 

@@ -6,19 +6,28 @@ use std::sync::Arc;
 use http::{Request, response};
 use tower_layer::{Layer, Stack};
 
+use crate::coding::{Coding, Codings};
 use crate::config::{Config, Predicate};
 use crate::gunzip::GunzipRequestsLayer;
+#[cfg(feature = "br")]
+use crate::level::BrLevel;
 use crate::level::Level;
-use crate::pool::Pools;
+#[cfg(feature = "zstd")]
+use crate::level::ZstdLevel;
+use crate::pool::{Levels, Pools};
 use crate::service::Gzip;
 
-/// Compresses responses with gzip for clients that accept it.
+/// Compresses responses with gzip (and, with the cargo features `br` and
+/// `zstd`, brotli and zstd) for clients that accept it.
 ///
 /// `GzipLayer::new()` defaults:
 ///
 /// | setting | default | builder |
 /// |---|---|---|
-/// | level | [`Level::DEFAULT`] (6) | [`level`](Self::level) |
+/// | codings offered | `gzip` (`br`, `zstd` once switched on) | [`gzip`](Self::gzip), `br`, `zstd` |
+/// | gzip level | [`Level::DEFAULT`] (6) | [`level`](Self::level) |
+/// | brotli quality (feature `br`) | 4 (`BrLevel::DEFAULT`) | `br_level` |
+/// | zstd level (feature `zstd`) | 3 (`ZstdLevel::DEFAULT`) | `zstd_level` |
 /// | smallest body compressed | 256 bytes ([`DEFAULT_MIN_SIZE`]) | [`min_size`](Self::min_size) |
 /// | largest body compressed in one call | 8 MiB ([`DEFAULT_BUFFER_LIMIT`]) | [`buffer_limit`](Self::buffer_limit) |
 /// | what is compressible | [`compressible_content_type`](crate::compressible_content_type) | [`compress_when`](Self::compress_when) |
@@ -48,7 +57,8 @@ use crate::service::Gzip;
 /// ```
 #[derive(Clone)]
 pub struct GzipLayer {
-    level: Level,
+    levels: Levels,
+    codings: Codings,
     min_size: u64,
     buffer_limit: u64,
     predicate: Option<Arc<Predicate>>,
@@ -58,7 +68,8 @@ pub struct GzipLayer {
 impl fmt::Debug for GzipLayer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("GzipLayer")
-            .field("level", &self.level)
+            .field("levels", &self.levels)
+            .field("codings", &self.codings)
             .field("min_size", &self.min_size)
             .field("buffer_limit", &self.buffer_limit)
             .field("predicate", &self.predicate.as_ref().map(|_| "custom"))
@@ -80,11 +91,12 @@ impl GzipLayer {
     /// A layer with the defaults in the table above.
     pub fn new() -> Self {
         GzipLayer {
-            level: Level::DEFAULT,
+            levels: Levels::default(),
+            codings: Codings::gzip(),
             min_size: DEFAULT_MIN_SIZE,
             buffer_limit: DEFAULT_BUFFER_LIMIT,
             predicate: None,
-            pools: Arc::new(Pools::new(Level::DEFAULT)),
+            pools: Arc::new(Pools::with_levels(Levels::default())),
         }
     }
 }
@@ -96,11 +108,77 @@ impl Default for GzipLayer {
 }
 
 impl GzipLayer {
-    /// The compression level, for both engines (default [`Level::DEFAULT`]).
+    /// The gzip compression level, for both gzip engines (default
+    /// [`Level::DEFAULT`]).
     pub fn level(mut self, level: Level) -> Self {
-        self.level = level;
-        self.pools = Arc::new(Pools::new(level));
+        self.levels.gzip = level;
+        self.pools = Arc::new(Pools::with_levels(self.levels));
         self
+    }
+
+    /// The brotli quality (default [`BrLevel::DEFAULT`], 4).
+    #[cfg(feature = "br")]
+    pub fn br_level(mut self, level: BrLevel) -> Self {
+        self.levels.br = level;
+        self.pools = Arc::new(Pools::with_levels(self.levels));
+        self
+    }
+
+    /// The zstd level (default [`ZstdLevel::DEFAULT`], 3).
+    #[cfg(feature = "zstd")]
+    pub fn zstd_level(mut self, level: ZstdLevel) -> Self {
+        self.levels.zstd = level;
+        self.pools = Arc::new(Pools::with_levels(self.levels));
+        self
+    }
+
+    /// Whether gzip is offered (default `true`). With no coding offered
+    /// the layer passes every response through, adding no `Vary`.
+    ///
+    /// ```
+    /// use pastry_gzip::{Coding, GzipLayer};
+    ///
+    /// let layer = GzipLayer::new().gzip(false);
+    /// assert!(!layer.offers(Coding::Gzip));
+    /// ```
+    pub fn gzip(mut self, on: bool) -> Self {
+        self.codings.set(Coding::Gzip, on);
+        self
+    }
+
+    /// Whether brotli (`br`) is offered (default `false`: the feature `br`
+    /// makes it available, this offers it).
+    ///
+    /// ```
+    /// use pastry_gzip::{Coding, GzipLayer};
+    ///
+    /// let layer = GzipLayer::new().br(true);
+    /// assert!(layer.offers(Coding::Br) && layer.offers(Coding::Gzip));
+    /// ```
+    #[cfg(feature = "br")]
+    pub fn br(mut self, on: bool) -> Self {
+        self.codings.set(Coding::Br, on);
+        self
+    }
+
+    /// Whether zstd is offered (default `false`: the feature `zstd` makes
+    /// it available, this offers it).
+    ///
+    /// ```
+    /// use pastry_gzip::{Coding, GzipLayer};
+    ///
+    /// let layer = GzipLayer::new().zstd(true);
+    /// assert!(layer.offers(Coding::Zstd));
+    /// ```
+    #[cfg(feature = "zstd")]
+    pub fn zstd(mut self, on: bool) -> Self {
+        self.codings.set(Coding::Zstd, on);
+        self
+    }
+
+    /// Whether `coding` is offered.
+    pub fn offers(&self, coding: Coding) -> bool {
+        self.codings.contains(coding)
     }
 
     /// Bodies whose exact size is known (an exact size hint, or a
@@ -166,9 +244,21 @@ impl GzipLayer {
         Stack::new(GunzipRequestsLayer::new(limit), self)
     }
 
-    /// The configured level.
+    /// The configured gzip level.
     pub fn get_level(&self) -> Level {
-        self.level
+        self.levels.gzip
+    }
+
+    /// The configured brotli quality.
+    #[cfg(feature = "br")]
+    pub fn get_br_level(&self) -> BrLevel {
+        self.levels.br
+    }
+
+    /// The configured zstd level.
+    #[cfg(feature = "zstd")]
+    pub fn get_zstd_level(&self) -> ZstdLevel {
+        self.levels.zstd
     }
 
     /// The configured minimum size.
@@ -186,6 +276,7 @@ impl GzipLayer {
             min_size: self.min_size,
             buffer_limit: self.buffer_limit,
             predicate: self.predicate.clone(),
+            codings: self.codings,
             // Clones of a layer, and every service it makes, share one pool.
             pools: Arc::clone(&self.pools),
         })

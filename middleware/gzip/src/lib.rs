@@ -1,14 +1,21 @@
-//! Gzip compression middleware for any tower service, correct to the letter
-//! of HTTP (q-value negotiation, `Vary`, weak ETags, HEAD, exact
+//! Compression middleware for any tower service, correct to the letter of
+//! HTTP (q-value negotiation, `Vary`, weak ETags, HEAD, exact
 //! `Content-Length`, per-event flushing for server-sent events) for apps
-//! that want smaller responses without breaking caches or streams; and, as a
-//! layer of its own ([`GunzipRequestsLayer`]), gzip request bodies decoded
-//! with a size limit.
-//! Bodies known up front are compressed in one libdeflate call; the rest are
-//! streamed with zlib-rs, with compressors pooled across responses.
+//! that want smaller responses without breaking caches or streams: gzip
+//! always, brotli (`br`) and zstd with the cargo features of those names;
+//! and, as a layer of its own ([`GunzipRequestsLayer`]), compressed request
+//! bodies decoded with a size limit.
+//! gzip bodies known up front are compressed in one libdeflate call and
+//! the rest streamed with zlib-rs; brotli uses the pure-Rust `brotli`
+//! crate and zstd libzstd (the `zstd` crate, which builds the C library
+//! with the system's C compiler). Every coding runs through the same
+//! streaming engine: compress each frame as it comes, flush after it for
+//! event streams, finish at the end; gzip and zstd contexts are pooled
+//! across responses.
 //!
 //! In the `pastry` facade this crate is `pastry::gzip` (feature `gzip`, on by
-//! default): `pastry_gzip::GzipLayer` is `pastry::gzip::GzipLayer`, and
+//! default; features `br` and `zstd` forward to this crate's):
+//! `pastry_gzip::GzipLayer` is `pastry::gzip::GzipLayer`, and
 //! `pastry_core::X` is `pastry::X`. The examples use the crate paths, so each
 //! crate stays usable alone.
 //!
@@ -32,7 +39,7 @@
 //!     }
 //! }));
 //!
-//! let req = Request::get("/").header(header::ACCEPT_ENCODING, "gzip, br").body(()).unwrap();
+//! let req = Request::get("/").header(header::ACCEPT_ENCODING, "gzip, compress").body(()).unwrap();
 //! let res = app.oneshot(req).await.unwrap();
 //! assert_eq!(res.headers()[header::CONTENT_ENCODING], "gzip");
 //! assert_eq!(res.headers()[header::VARY], "accept-encoding");
@@ -41,7 +48,75 @@
 //! # });
 //! ```
 //!
+//! # Codings, features and preference
+//!
+//! | coding | cargo feature | offered by [`GzipLayer::new`] | default level | builder |
+//! |---|---|---|---|---|
+//! | `gzip` | always | yes | 6 ([`Level`]) | [`gzip`](GzipLayer::gzip), [`level`](GzipLayer::level) |
+//! | `br` | `br` (off by default) | no: `.br(true)` | quality 4 (`BrLevel`) | `br`, `br_level` |
+//! | `zstd` | `zstd` (off by default) | no: `.zstd(true)` | 3 (`ZstdLevel`) | `zstd`, `zstd_level` |
+//!
+//! Both steps are opt-in. The cargo features are off by default, as in
+//! tower-http: `zstd` builds a C library, which a pure-Rust build may not
+//! want, and each adds compile time. A feature makes a coding available;
+//! the layer offers it only when told (`.br(true)`, `.zstd(true)`).
+//! Cargo unifies features across a build, so a feature that changed what
+//! `GzipLayer::new()` sends would let any other crate in the tree switch
+//! every app's responses to a new coding behind its back; and which
+//! codings to send is a deployment's choice anyway (caches and CDNs in
+//! front must store a variant per coding). [`GunzipRequestsLayer`] decodes
+//! every coding the build has: accepting more request encodings changes
+//! nothing for requests that worked before.
+//!
+//! The client's `Accept-Encoding` weights decide (all its lines, q-values,
+//! `*` for codings it does not name, `x-gzip` for `gzip`, `q=0` refusing);
+//! among codings it weighs equally the server prefers **zstd, then br,
+//! then gzip**. At the default levels zstd compresses about as small as
+//! brotli 4 in a fraction of the CPU time, and both beat gzip on size:
+//! for responses compressed as they are sent, CPU per response is the
+//! cost that matters, and a client listing zstd (Chrome sends
+//! `gzip, deflate, br, zstd`) has said it decodes it. A client that
+//! accepts nothing offered, or sends no `Accept-Encoding`, gets identity
+//! (never a 406). The skip rules and header rules are the same for every
+//! coding.
+//!
+//! ```
+//! use pastry_gzip::{Coding, GzipLayer};
+//!
+//! let layer = GzipLayer::new();
+//! assert!(layer.offers(Coding::Gzip));
+//! # #[cfg(all(feature = "br", feature = "zstd"))] {
+//! use pastry_gzip::{BrLevel, ZstdLevel};
+//! assert!(!layer.offers(Coding::Br) && !layer.offers(Coding::Zstd));
+//! let layer = GzipLayer::new()
+//!     .br(true)
+//!     .zstd(true)
+//!     .br_level(BrLevel::new(5).unwrap())
+//!     .zstd_level(ZstdLevel::new(6).unwrap())
+//!     .gzip(false);
+//! assert!(layer.offers(Coding::Zstd) && layer.offers(Coding::Br));
+//! assert!(!layer.offers(Coding::Gzip));
+//! # }
+//! ```
+//!
+//! [`GunzipRequestsLayer`] decodes `gzip`, and with the features `br` and
+//! `zstd` request bodies, all under the same decompressed-size limit and
+//! with the same 413 and 400 answers. Its name stays: it is the layer
+//! existing stacks name, and it decodes whatever codings the build has.
+//!
 //! # Changes
+//!
+//! - **brotli and zstd** (issue 21): features `br` and `zstd` add those
+//!   codings to [`GzipLayer`], offered once switched on with `.br(true)`,
+//!   `.zstd(true)` (negotiated by weight, server preference zstd > br >
+//!   gzip, levels set with `br_level` and `zstd_level`; gzip can be
+//!   switched off with [`gzip`](GzipLayer::gzip)), and to
+//!   [`GunzipRequestsLayer`], which decodes them with the features alone. New: [`Coding`], `BrLevel`, `ZstdLevel`,
+//!   [`GzipLayer::offers`], [`GzipError::InvalidBrLevel`],
+//!   [`GzipError::InvalidZstdLevel`]. Without the features nothing changes
+//!   but two texts: the 400 answer's body now reads "corrupt or truncated
+//!   compressed request body", and a decoding error names the coding.
+//!   [`accepts_gzip`] still answers for gzip alone.
 //!
 //! - **Upgrades pass untouched** (issue 24): [`GzipLayer`] never
 //!   compresses, nor adds `Vary` to, the answer to an upgrade (a `101`, or
@@ -68,6 +143,7 @@
 
 mod body;
 mod codec;
+mod coding;
 mod config;
 mod error;
 mod future;
@@ -79,12 +155,17 @@ mod pool;
 mod service;
 
 pub use body::GzipBody;
+pub use coding::Coding;
 pub use error::GzipError;
 pub use future::ResponseFuture;
 pub use gunzip::{
     DecompressBody, GunzipFuture, GunzipRequests, GunzipRequestsLayer, GunzipResponseBody,
 };
 pub use layer::{DEFAULT_BUFFER_LIMIT, DEFAULT_MIN_SIZE, GzipLayer};
+#[cfg(feature = "br")]
+pub use level::BrLevel;
 pub use level::Level;
+#[cfg(feature = "zstd")]
+pub use level::ZstdLevel;
 pub use negotiate::{Streaming, accepts_gzip, compressible_content_type};
 pub use service::Gzip;

@@ -1,4 +1,5 @@
-//! Request bodies: gzip decoded for the inner app, with a size limit.
+//! Request bodies: gzip (and brotli, zstd) decoded for the inner app, with
+//! a size limit.
 
 use std::pin::Pin;
 use std::sync::Arc;
@@ -12,6 +13,11 @@ use http::{StatusCode, request};
 use http_body::{Body, Frame, SizeHint};
 use pastry_core::{BoxError, HttpError, is_upgrade};
 use pin_project_lite::pin_project;
+
+#[cfg(feature = "br")]
+use brotli::{HeapAlloc, HuffmanCode};
+
+use crate::coding::Coding;
 
 /// Most output produced per frame, so memory stays bounded however well the
 /// input compresses.
@@ -42,15 +48,130 @@ impl DecodeOutcome {
     }
 }
 
-/// Whether the request body is gzip (a single `gzip` or `x-gzip` coding).
-fn is_gzip(headers: &HeaderMap) -> bool {
+/// The coding of the request body, when it is a single coding this build
+/// decodes (`gzip` or `x-gzip`; `br`, `zstd` with their features).
+fn request_coding(headers: &HeaderMap) -> Option<Coding> {
     let mut codings = headers.get_all(CONTENT_ENCODING).iter();
     match (codings.next(), codings.next()) {
-        (Some(value), None) => value.to_str().is_ok_and(|text| {
-            let text = text.trim();
-            text.eq_ignore_ascii_case("gzip") || text.eq_ignore_ascii_case("x-gzip")
-        }),
-        _ => false,
+        (Some(value), None) => value.to_str().ok().and_then(Coding::from_name),
+        _ => None,
+    }
+}
+
+/// The most window a zstd request body may ask for: 2^23 bytes (8 MiB),
+/// RFC 9659's limit for the `zstd` content coding. A frame asking for
+/// more is refused (400) instead of making the server allocate it.
+#[cfg(feature = "zstd")]
+const ZSTD_WINDOW_LOG_MAX: u32 = 23;
+
+/// One decoder per coding; each takes input as it arrives and writes at
+/// most the room it is given.
+enum Inflater {
+    Gzip(Decompress),
+    #[cfg(feature = "br")]
+    Br(Box<brotli::BrotliState<HeapAlloc<u8>, HeapAlloc<u32>, HeapAlloc<HuffmanCode>>>),
+    #[cfg(feature = "zstd")]
+    Zstd(zstd::stream::raw::Decoder<'static>),
+}
+
+/// What one step of an inflater did.
+struct Step {
+    consumed: usize,
+    /// The compressed stream ended (a frame boundary, for zstd).
+    ended: bool,
+}
+
+impl Inflater {
+    fn new(coding: Coding) -> Result<Self, ()> {
+        Ok(match coding {
+            Coding::Gzip => Inflater::Gzip(Decompress::new_gzip(15)),
+            #[cfg(feature = "br")]
+            Coding::Br => Inflater::Br(Box::new(brotli::BrotliState::new_strict(
+                HeapAlloc::default(),
+                HeapAlloc::default(),
+                HeapAlloc::default(),
+            ))),
+            #[cfg(feature = "zstd")]
+            Coding::Zstd => {
+                let mut decoder = zstd::stream::raw::Decoder::new().map_err(|_| ())?;
+                decoder
+                    .set_parameter(zstd::zstd_safe::DParameter::WindowLogMax(
+                        ZSTD_WINDOW_LOG_MAX,
+                    ))
+                    .map_err(|_| ())?;
+                Inflater::Zstd(decoder)
+            }
+        })
+    }
+
+    /// Decodes from `input` into the spare capacity of `out`; `Err` for
+    /// corrupt input.
+    fn step(&mut self, input: &[u8], out: &mut Vec<u8>) -> Result<Step, ()> {
+        match self {
+            Inflater::Gzip(inflate) => {
+                let before = inflate.total_in();
+                let status = inflate.decompress_vec(input, out, FlushDecompress::None);
+                let consumed = usize::try_from(inflate.total_in() - before).unwrap_or(usize::MAX);
+                match status {
+                    Err(_) => Err(()),
+                    Ok(Status::StreamEnd) => Ok(Step {
+                        consumed,
+                        ended: true,
+                    }),
+                    Ok(_) => Ok(Step {
+                        consumed,
+                        ended: false,
+                    }),
+                }
+            }
+            #[cfg(feature = "br")]
+            Inflater::Br(state) => {
+                let start = out.len();
+                let room = out.capacity() - start;
+                out.resize(start + room, 0);
+                let mut available_in = input.len();
+                let mut input_offset = 0;
+                let mut available_out = room;
+                let mut output_offset = start;
+                let mut total_out = 0;
+                let result = brotli::BrotliDecompressStream(
+                    &mut available_in,
+                    &mut input_offset,
+                    input,
+                    &mut available_out,
+                    &mut output_offset,
+                    out,
+                    &mut total_out,
+                    state,
+                );
+                out.truncate(output_offset);
+                match result {
+                    brotli::BrotliResult::ResultFailure => Err(()),
+                    brotli::BrotliResult::ResultSuccess => Ok(Step {
+                        consumed: input_offset,
+                        ended: true,
+                    }),
+                    _ => Ok(Step {
+                        consumed: input_offset,
+                        ended: false,
+                    }),
+                }
+            }
+            #[cfg(feature = "zstd")]
+            Inflater::Zstd(decoder) => {
+                use zstd::stream::raw::{InBuffer, Operation, OutBuffer};
+                let mut src = InBuffer::around(input);
+                let pos = out.len();
+                let mut dst = OutBuffer::around_pos(out, pos);
+                let hint = decoder.run(&mut src, &mut dst).map_err(|_| ())?;
+                // 0: a frame is complete and flushed. Another may follow
+                // (RFC 8878 allows several frames), so zstd starts again.
+                Ok(Step {
+                    consumed: src.pos(),
+                    ended: hint == 0,
+                })
+            }
+        }
     }
 }
 
@@ -82,8 +203,14 @@ pin_project! {
 }
 
 struct Decoder {
-    inflate: Decompress,
+    coding: Coding,
+    inflate: Inflater,
     pending: Bytes,
+    /// Compressed bytes fed to the inflater so far.
+    fed: u64,
+    /// The last step filled its output: the inflater may hold more
+    /// output even with no input left (brotli and zstd take input ahead).
+    more_output: bool,
     produced: u64,
     limit: u64,
     ended: bool,
@@ -94,6 +221,7 @@ struct Decoder {
 impl std::fmt::Debug for Decoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Decoder")
+            .field("coding", &self.coding)
             .field("produced", &self.produced)
             .field("limit", &self.limit)
             .finish_non_exhaustive()
@@ -117,7 +245,7 @@ impl<B> DecompressBody<B> {
         }
     }
 
-    /// Prepares a request: a gzip body is wrapped in a decoder and loses its
+    /// Prepares a request: a compressed body is wrapped in a decoder and loses its
     /// `Content-Encoding` and `Content-Length`; the outcome handle reports
     /// failures to the response future.
     pub(crate) fn for_request(
@@ -125,16 +253,29 @@ impl<B> DecompressBody<B> {
         inner: B,
         limit: u64,
     ) -> (Self, Option<Arc<DecodeOutcome>>) {
-        if !is_gzip(&parts.headers) || is_upgrade(&parts.method, &parts.headers) {
+        let coding = match request_coding(&parts.headers) {
             // An upgrade's request body, if any, is the other protocol's
             // business: it passes as sent, `Content-Encoding` and all.
+            Some(_) if is_upgrade(&parts.method, &parts.headers) => None,
+            coding => coding,
+        };
+        let Some(coding) = coding else {
             return (Self::plain(inner), None);
-        }
+        };
         parts.headers.remove(CONTENT_ENCODING);
         parts.headers.remove(CONTENT_LENGTH);
         let outcome = Arc::new(DecodeOutcome::default());
-        let decoder = Decoder {
-            inflate: Decompress::new_gzip(15),
+        let (inflate, failed) = match Inflater::new(coding) {
+            Ok(inflate) => (inflate, false),
+            // No decoder could be made (zstd out of memory): refused as
+            // corrupt rather than passed on still encoded.
+            Err(()) => (Inflater::Gzip(Decompress::new_gzip(15)), true),
+        };
+        let mut decoder = Decoder {
+            coding,
+            inflate,
+            fed: 0,
+            more_output: false,
             pending: Bytes::new(),
             produced: 0,
             limit,
@@ -142,6 +283,9 @@ impl<B> DecompressBody<B> {
             failed: false,
             outcome: Arc::clone(&outcome),
         };
+        if failed {
+            let _ = decoder.fail(CORRUPT);
+        }
         let body = DecompressBody {
             inner,
             decoder: Some(decoder),
@@ -157,15 +301,18 @@ impl Decoder {
         let error = if code == TOO_LARGE {
             HttpError::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
-                format!("gzip request body inflates past {} bytes", self.limit),
+                format!(
+                    "{} request body inflates past {} bytes",
+                    self.coding, self.limit
+                ),
             )
         } else {
             HttpError::new(
                 StatusCode::BAD_REQUEST,
-                "corrupt or truncated gzip request body",
+                format!("corrupt or truncated {} request body", self.coding),
             )
         };
-        tracing::debug!(target: "pastry_gzip", status = %error.status(), limit = self.limit, "request body rejected");
+        tracing::debug!(target: "pastry_gzip", status = %error.status(), coding = %self.coding, limit = self.limit, "request body rejected");
         error.into()
     }
 
@@ -175,29 +322,42 @@ impl Decoder {
         let room = usize::try_from(self.limit - self.produced).unwrap_or(usize::MAX);
         // One byte past the limit is enough to know it was exceeded.
         let mut out = Vec::with_capacity(CHUNK.min(room.saturating_add(1)));
-        let before = self.inflate.total_in();
-        let status = self
-            .inflate
-            .decompress_vec(&self.pending, &mut out, FlushDecompress::None);
-        let consumed = usize::try_from(self.inflate.total_in() - before).unwrap_or(usize::MAX);
-        self.pending.advance(consumed.min(self.pending.len()));
-        match status {
-            Err(_) => return Err(self.fail(CORRUPT)),
-            Ok(Status::StreamEnd) => {
-                self.ended = true;
-                if !self.pending.is_empty() {
-                    // A second gzip member or trailing garbage.
-                    return Err(self.fail(CORRUPT));
-                }
+        let step = self.inflate.step(&self.pending, &mut out);
+        let Ok(Step { consumed, ended }) = step else {
+            return Err(self.fail(CORRUPT));
+        };
+        let consumed = consumed.min(self.pending.len());
+        self.pending.advance(consumed);
+        self.fed += consumed as u64;
+        self.ended = ended;
+        let had_input = !self.pending.is_empty() || consumed > 0;
+        self.more_output = !ended && out.len() == out.capacity();
+        if ended {
+            if !self.pending.is_empty() && !self.more_frames_allowed() {
+                // A second gzip member, or bytes after the brotli stream.
+                return Err(self.fail(CORRUPT));
             }
-            Ok(_) if consumed == 0 && out.is_empty() => return Err(self.fail(CORRUPT)),
-            Ok(_) => {}
+        } else if had_input && consumed == 0 && out.is_empty() {
+            return Err(self.fail(CORRUPT));
         }
         self.produced += out.len() as u64;
         if self.produced > self.limit {
             return Err(self.fail(TOO_LARGE));
         }
         Ok((!out.is_empty()).then(|| Bytes::from(out)))
+    }
+}
+
+impl Decoder {
+    /// Whether input may follow the end of a stream: zstd data is one or
+    /// more frames (RFC 8878 section 3); gzip members and brotli streams
+    /// end the body.
+    fn more_frames_allowed(&self) -> bool {
+        #[cfg(feature = "zstd")]
+        if matches!(self.inflate, Inflater::Zstd(_)) {
+            return true;
+        }
+        false
     }
 }
 
@@ -224,7 +384,7 @@ where
             if decoder.failed {
                 return Poll::Ready(None);
             }
-            if !decoder.pending.is_empty() {
+            if !decoder.pending.is_empty() || decoder.more_output {
                 match decoder.inflate() {
                     Ok(Some(data)) => return Poll::Ready(Some(Ok(Frame::data(data)))),
                     Ok(None) => continue,
@@ -234,14 +394,16 @@ where
             match ready!(inner.as_mut().poll_frame(cx)) {
                 Some(Ok(frame)) => match frame.into_data() {
                     Ok(data) if data.is_empty() => {}
-                    Ok(_) if decoder.ended => return Poll::Ready(Some(Err(decoder.fail(CORRUPT)))),
+                    Ok(_) if decoder.ended && !decoder.more_frames_allowed() => {
+                        return Poll::Ready(Some(Err(decoder.fail(CORRUPT))));
+                    }
                     Ok(data) => decoder.pending = data,
                     Err(frame) if decoder.ended => return Poll::Ready(Some(Ok(frame))),
                     Err(_) => return Poll::Ready(Some(Err(decoder.fail(CORRUPT)))),
                 },
                 Some(Err(error)) => return Poll::Ready(Some(Err(error.into()))),
                 // An empty body is empty, whatever its Content-Encoding says.
-                None if decoder.ended || decoder.inflate.total_in() == 0 => {
+                None if decoder.ended || decoder.fed == 0 => {
                     return Poll::Ready(None);
                 }
                 None => return Poll::Ready(Some(Err(decoder.fail(CORRUPT)))),
@@ -377,7 +539,7 @@ mod tests {
         let (mut parts, ()) = Request::post("/").body(()).unwrap().into_parts();
         parts
             .headers
-            .insert(CONTENT_ENCODING, HeaderValue::from_static("br"));
+            .insert(CONTENT_ENCODING, HeaderValue::from_static("compress"));
         let (body, outcome) =
             DecompressBody::for_request(&mut parts, Full::new(Bytes::from("x")), 10);
         assert!(outcome.is_none());

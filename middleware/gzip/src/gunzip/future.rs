@@ -52,13 +52,13 @@ where
     }
 }
 
-/// The answer to a request whose gzip body could not be decoded, in place
+/// The answer to a request whose compressed body could not be decoded, in place
 /// of the app's.
 fn rejection<B>(status: StatusCode) -> Response<GunzipResponseBody<B>> {
     let message: &'static str = if status == StatusCode::PAYLOAD_TOO_LARGE {
         "request body too large once decompressed\n"
     } else {
-        "corrupt gzip request body\n"
+        "corrupt or truncated compressed request body\n"
     };
     pastry_core::text_response(status, message)
 }

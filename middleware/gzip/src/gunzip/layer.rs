@@ -5,7 +5,14 @@ use tower_layer::Layer;
 use super::service::GunzipRequests;
 
 /// Decodes `Content-Encoding: gzip` (or `x-gzip`) request bodies for the
-/// app it wraps, up to `limit` decompressed bytes.
+/// app it wraps, and `br` and `zstd` ones with the cargo features of those
+/// names, up to `limit` decompressed bytes.
+///
+/// A zstd body may consist of several frames (RFC 8878); a frame asking
+/// for a window over 8 MiB (RFC 9659's limit) is refused with 400, so the
+/// window cannot be used to make the server allocate memory. A brotli body
+/// is decoded as standard brotli (windows up to 16 MiB), not the
+/// large-window variant.
 ///
 /// The app sees a [`DecompressBody`](crate::DecompressBody) with no
 /// `Content-Encoding` and no `Content-Length`. A body that inflates past

@@ -1,6 +1,8 @@
 //! Apps the behaviour tests wrap.
 #![allow(dead_code)]
 
+pub mod codecs;
+
 use std::convert::Infallible;
 
 use bytes::Bytes;
@@ -76,4 +78,15 @@ pub fn app(
         }
         std::future::ready(Ok(res))
     })
+}
+
+/// A layer offering every coding this build has (gzip, and br and zstd
+/// when their features are on).
+pub fn every_coding() -> pastry_gzip::GzipLayer {
+    let layer = pastry_gzip::GzipLayer::new();
+    #[cfg(feature = "br")]
+    let layer = layer.br(true);
+    #[cfg(feature = "zstd")]
+    let layer = layer.zstd(true);
+    layer
 }
