@@ -11,12 +11,11 @@
 
 use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use http::{Request, Response};
 use pastry::sessions::{FileStore, SessionExt, SessionLayer, SqliteStore};
-use pastry_testkit::{Body, TestClient};
+use pastry_testkit::{Body, LogCapture, TestClient};
 use tower::{ServiceBuilder, service_fn};
 
 /// `/set?v` stores `v`, `/big` stores 256 KiB, `/get` shows the value,
@@ -47,42 +46,9 @@ fn client(layer: SessionLayer) -> TestClient {
     TestClient::new(app)
 }
 
-/// Log lines written while the guard lives (this thread only: the tests
-/// run on a current-thread runtime, where the session layer logs).
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner)
-            .extend_from_slice(buf);
-        Ok(buf.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Logs {
-    fn capture() -> (Self, tracing::subscriber::DefaultGuard) {
-        let logs = Logs::default();
-        let writer = logs.clone();
-        let subscriber = tracing_subscriber::fmt()
-            .with_writer(move || writer.clone())
-            .finish();
-        (logs, tracing::subscriber::set_default(subscriber))
-    }
-
-    fn count(&self, needle: &str) -> usize {
-        let bytes = self
-            .0
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        String::from_utf8_lossy(&bytes).matches(needle).count()
-    }
+/// How many captured lines mention `needle`.
+fn count(logs: &LogCapture, needle: &str) -> usize {
+    logs.text().matches(needle).count()
 }
 
 const SAVE_FAILED: &str = "saving the session failed; answering 500";
@@ -90,15 +56,15 @@ const SAVE_FAILED: &str = "saving the session failed; answering 500";
 /// The common script: `client` already holds a session whose value is
 /// `before`; while `fault` holds, saving fails with a logged 500, the
 /// stored value still reads, and a request that saves nothing is served.
-async fn during_fault(client: &TestClient, stranger: &TestClient, logs: &Logs, before: &str) {
-    let logged = logs.count(SAVE_FAILED);
+async fn during_fault(client: &TestClient, stranger: &TestClient, logs: &LogCapture, before: &str) {
+    let logged = count(logs, SAVE_FAILED);
     client.get("/set?during").expect_status(500).await;
-    assert_eq!(logs.count(SAVE_FAILED), logged + 1, "the 500 is logged");
+    assert_eq!(count(logs, SAVE_FAILED), logged + 1, "the 500 is logged");
     client.get("/get").await.assert_text_contains(before);
     client.get("/ping").await.assert_text_contains("pong");
     // A visitor without a session cannot start one either, and is told so.
     stranger.get("/set?new").expect_status(500).await;
-    assert_eq!(logs.count(SAVE_FAILED), logged + 2);
+    assert_eq!(count(logs, SAVE_FAILED), logged + 2);
 }
 
 /// Clears the immutable flag on drop, so a failing test still leaves a
@@ -123,7 +89,7 @@ impl Drop for Immutable<'_> {
 
 #[tokio::test]
 async fn missing_session_directory_answers_500_then_recovers() {
-    let (logs, _guard) = Logs::capture();
+    let logs = LogCapture::at(tracing::Level::INFO);
     let dir = tempfile::tempdir().expect("temp dir");
     let sessions = dir.path().join("sessions");
     let store = FileStore::new(&sessions).expect("file store");
@@ -131,12 +97,12 @@ async fn missing_session_directory_answers_500_then_recovers() {
     client.get("/set?kept").await;
 
     std::fs::remove_dir_all(&sessions).expect("removing the directory");
-    let logged = logs.count(SAVE_FAILED);
+    let logged = count(&logs, SAVE_FAILED);
     // The session's file went with the directory: it reads as missing, and
     // the fresh session that replaces it cannot be saved.
     client.get("/get").await.assert_text_contains("-");
     client.get("/set?during").expect_status(500).await;
-    assert_eq!(logs.count(SAVE_FAILED), logged + 1, "the 500 is logged");
+    assert_eq!(count(&logs, SAVE_FAILED), logged + 1, "the 500 is logged");
     client.get("/ping").await.assert_text_contains("pong");
 
     std::fs::create_dir_all(sessions.join(".locks")).expect("recreating the directory");
@@ -146,7 +112,7 @@ async fn missing_session_directory_answers_500_then_recovers() {
 
 #[tokio::test]
 async fn read_only_session_directory_answers_500_and_keeps_sessions() {
-    let (logs, _guard) = Logs::capture();
+    let logs = LogCapture::at(tracing::Level::INFO);
     let dir = tempfile::tempdir().expect("temp dir");
     let sessions = dir.path().join("sessions");
     let layer = SessionLayer::new(FileStore::new(&sessions).expect("file store"));
@@ -182,7 +148,7 @@ async fn read_only_session_directory_answers_500_and_keeps_sessions() {
 
 #[tokio::test]
 async fn locked_sqlite_database_answers_500_and_keeps_sessions() {
-    let (logs, _guard) = Logs::capture();
+    let logs = LogCapture::at(tracing::Level::INFO);
     let dir = tempfile::tempdir().expect("temp dir");
     let path = dir.path().join("sessions.db");
     let store = SqliteStore::builder()
@@ -226,7 +192,7 @@ fn size_limited_child() {
         .build()
         .expect("runtime");
     rt.block_on(async {
-        let (logs, _guard) = Logs::capture();
+        let logs = LogCapture::at(tracing::Level::INFO);
         let dir = Path::new(&dir);
         let file = client(SessionLayer::new(
             FileStore::new(dir.join("files")).expect("file store"),
@@ -236,9 +202,9 @@ fn size_limited_child() {
         ));
         for client in [&file, &sqlite] {
             client.get("/set?kept").await;
-            let logged = logs.count(SAVE_FAILED);
+            let logged = count(&logs, SAVE_FAILED);
             client.get("/big").expect_status(500).await;
-            assert_eq!(logs.count(SAVE_FAILED), logged + 1, "the 500 is logged");
+            assert_eq!(count(&logs, SAVE_FAILED), logged + 1, "the 500 is logged");
             client.get("/get").await.assert_text_contains("kept");
             client.get("/ping").await.assert_text_contains("pong");
             client.get("/set?after").await;

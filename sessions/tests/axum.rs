@@ -2,13 +2,11 @@
 //! rejection without a `SessionLayer`, and `SessionError` as a response,
 //! all through the test kit.
 
-use std::io;
-use std::sync::{Arc, Mutex, MutexGuard};
-
 use axum::Router;
 use axum::routing::get;
 use pastry_sessions::{MemoryStore, Session, SessionError, SessionLayer};
-use pastry_testkit::TestClient;
+use pastry_testkit::{LogCapture, TestClient};
+use tracing::Level;
 
 async fn visits(session: Session) -> Result<String, SessionError> {
     let n = session.get::<u64>("visits").await?.unwrap_or(0) + 1;
@@ -28,48 +26,6 @@ fn app() -> Router {
         .layer(SessionLayer::new(MemoryStore::new()))
 }
 
-/// Everything logged while `f` runs, as text.
-#[derive(Clone, Default)]
-struct Logs(Arc<Mutex<Vec<u8>>>);
-
-impl io::Write for Logs {
-    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> io::Result<()> {
-        Ok(())
-    }
-}
-
-/// Scoped subscribers in tests that run side by side race on tracing's
-/// callsite-interest cache and can lose events, so the tests that read
-/// logs take turns.
-static ONE_LOG_CAPTURE_AT_A_TIME: Mutex<()> = Mutex::new(());
-
-impl Logs {
-    fn capture(&self) -> (tracing::subscriber::DefaultGuard, MutexGuard<'static, ()>) {
-        let turn = ONE_LOG_CAPTURE_AT_A_TIME
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner());
-        tracing::callsite::rebuild_interest_cache();
-        (tracing::subscriber::set_default(self.subscriber()), turn)
-    }
-
-    fn subscriber(&self) -> impl tracing::Subscriber + Send + Sync {
-        let logs = self.clone();
-        tracing_subscriber::fmt()
-            .with_writer(move || logs.clone())
-            .with_ansi(false)
-            .with_max_level(tracing::Level::ERROR)
-            .finish()
-    }
-
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().unwrap()).into_owned()
-    }
-}
-
 #[tokio::test]
 async fn the_session_extractor_works_in_an_axum_handler() {
     let client = TestClient::new(app());
@@ -85,8 +41,7 @@ async fn the_session_extractor_works_in_an_axum_handler() {
 
 #[test]
 fn without_a_session_layer_the_extractor_answers_500_naming_the_layer() {
-    let logs = Logs::default();
-    let _capture = logs.capture();
+    let logs = LogCapture::at(Level::ERROR);
     let bare: Router = Router::new().route("/", get(visits));
     let res = TestClient::new(bare)
         .get("https://localhost/")
@@ -100,8 +55,7 @@ fn without_a_session_layer_the_extractor_answers_500_naming_the_layer() {
 
 #[test]
 fn a_session_error_is_a_500_with_an_error_id_and_no_internals() {
-    let logs = Logs::default();
-    let _capture = logs.capture();
+    let logs = LogCapture::at(Level::ERROR);
     let client = TestClient::new(app());
     client.get("https://localhost/").send_blocking();
     let res = client
@@ -126,8 +80,7 @@ fn a_session_error_is_a_500_with_an_error_id_and_no_internals() {
 #[test]
 fn an_unreachable_store_is_a_503_with_an_error_id() {
     use axum::response::IntoResponse;
-    let logs = Logs::default();
-    let _capture = logs.capture();
+    let logs = LogCapture::at(Level::ERROR);
     let unreachable = std::io::Error::new(std::io::ErrorKind::TimedOut, "redis at 10.0.0.9:6379");
     let res = pastry_sessions::SessionError::Unavailable(Box::new(unreachable)).into_response();
     assert_eq!(res.status(), 503);

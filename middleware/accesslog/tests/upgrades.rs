@@ -5,9 +5,7 @@
 mod support;
 
 use std::convert::Infallible;
-use std::io::Write;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 
 use bytes::Bytes;
@@ -15,6 +13,7 @@ use http::{Method, Request, Response, StatusCode, Version};
 use http_body::{Body, Frame};
 use hyper::ext::Protocol;
 use pastry_accesslog::{AccessLogLayer, Format};
+use pastry_testkit::LogCapture;
 use support::{Lines, clock, from_client};
 use tower::{Layer, ServiceExt, service_fn};
 
@@ -144,42 +143,22 @@ async fn a_refused_connect_is_logged_at_the_end_of_its_body_as_usual() {
     );
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// The `tracing` events written while `req` is answered `status` (the head
 /// only; the body is dropped unread).
 fn events_for(req: Request<String>, status: StatusCode) -> String {
-    let captured = Captured::default();
-    let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    tracing::subscriber::with_default(subscriber, || {
-        tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap()
-            .block_on(async {
-                let app = AccessLogLayer::new()
-                    .tracing()
-                    .clock(clock())
-                    .layer(answering(status));
-                let res = app.oneshot(req).await.unwrap();
-                drop(res);
-            });
-    });
-    String::from_utf8(captured.0.lock().unwrap().clone()).unwrap()
+    let logs = LogCapture::at(tracing::Level::INFO);
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap()
+        .block_on(async {
+            let app = AccessLogLayer::new()
+                .tracing()
+                .clock(clock())
+                .layer(answering(status));
+            let res = app.oneshot(req).await.unwrap();
+            drop(res);
+        });
+    logs.text()
 }
 
 #[test]

@@ -4,11 +4,13 @@
 
 mod common;
 
+use pastry_testkit::LogCapture;
 use std::time::Duration;
+use tracing::Level;
 
 use axum::Router;
 use axum::routing::{get, post};
-use common::{Logs, hasher, users};
+use common::{hasher, users};
 use pastry_auth::{AuthError, CurrentUser, SessionAuthLayer, User, login};
 use pastry_sessions::{MemoryStore, SessionExt, SessionLayer};
 use pastry_testkit::TestClient;
@@ -87,13 +89,13 @@ async fn current_user_is_401_when_anonymous_and_the_user_when_logged_in() {
 
 #[tokio::test]
 async fn current_user_without_an_auth_layer_is_a_logged_500() {
-    let (logs, _guard) = Logs::capture();
+    let logs = LogCapture::start();
     let bare: Router = Router::new().route("/me", get(me)).route("/", get(hello));
     let client = TestClient::new(bare);
     client.get("/me").expect_status(500).await;
     client.get("/").expect_status(500).await;
     assert!(
-        logs.lines_at("ERROR")
+        logs.lines_at(Level::ERROR)
             .iter()
             .any(|l| l.contains("put SessionAuthLayer (or BasicAuthLayer) outside it")),
         "{}",
@@ -103,7 +105,7 @@ async fn current_user_without_an_auth_layer_is_a_logged_500() {
 
 #[tokio::test]
 async fn auth_errors_become_responses() {
-    let (logs, _guard) = Logs::capture();
+    let logs = LogCapture::start();
     let hasher = hasher();
     let client = TestClient::new(app(users(&hasher)));
     client.get("/fail/credentials").expect_status(401).await;
@@ -124,7 +126,7 @@ async fn auth_errors_become_responses() {
         !res.text().contains("secret detail"),
         "details stay in the log"
     );
-    let errors = logs.lines_at("ERROR");
+    let errors = logs.lines_at(Level::ERROR);
     assert!(
         errors
             .iter()

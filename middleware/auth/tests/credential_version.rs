@@ -3,10 +3,12 @@
 
 mod common;
 
-use common::{Logs, hasher, site_on};
+use common::{hasher, site_on};
 use pastry_auth::{MemoryUserStore, PasswordHasher, User};
 use pastry_sessions::MemoryStore;
+use pastry_testkit::LogCapture;
 use pastry_testkit::TestClient;
+use tracing::Level;
 
 /// What a process that builds its users in code does at start-up: a fresh
 /// hasher, fresh salts.
@@ -23,7 +25,7 @@ fn users_built_in_code(hasher: &PasswordHasher, version: Option<u64>) -> MemoryU
 async fn log_in_and_move(
     version_before: Option<u64>,
     version_after: Option<u64>,
-) -> (String, Logs) {
+) -> (String, LogCapture) {
     let store = MemoryStore::new();
     let (first_hasher, second_hasher) = (hasher(), hasher());
     let first = TestClient::new(site_on(
@@ -45,7 +47,7 @@ async fn log_in_and_move(
         store,
     ));
     second.set_cookie("id", &first.cookie("id").unwrap());
-    let (logs, _guard) = Logs::capture();
+    let logs = LogCapture::start();
     let who = second.get("/whoami").await.text();
     (who, logs)
 }
@@ -60,7 +62,7 @@ async fn credential_version_survives_a_rehash_in_another_process() {
 async fn bumped_credential_version_logs_out_with_the_reason() {
     let (who, logs) = log_in_and_move(Some(1), Some(2)).await;
     assert_eq!(who, "user=-;roles=");
-    let info = logs.lines_at("INFO");
+    let info = logs.lines_at(Level::INFO);
     assert!(
         info.iter()
             .any(|l| l.contains("credential version changed since login")),
@@ -73,7 +75,7 @@ async fn bumped_credential_version_logs_out_with_the_reason() {
 async fn without_a_version_the_rehash_logs_out_with_a_warning_naming_the_fix() {
     let (who, logs) = log_in_and_move(None, None).await;
     assert_eq!(who, "user=-;roles=");
-    let warnings = logs.lines_at("WARN");
+    let warnings = logs.lines_at(Level::WARN);
     assert!(
         warnings
             .iter()

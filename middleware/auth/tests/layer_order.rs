@@ -3,17 +3,19 @@
 
 mod common;
 
-use common::{Logs, hasher, users, whoami};
+use common::{hasher, users, whoami};
 use pastry_auth::{
     Authenticator, BasicAuthLayer, LoginForm, Logout, RequireLoginLayer, RequireRoleLayer,
     SessionAuthLayer,
 };
 use pastry_sessions::{MemoryStore, SessionLayer};
+use pastry_testkit::LogCapture;
 use pastry_testkit::TestClient;
 use tower::ServiceBuilder;
+use tracing::Level;
 
-fn assert_logged_fix(logs: &Logs, needle: &str) {
-    let errors = logs.lines_at("ERROR");
+fn assert_logged_fix(logs: &LogCapture, needle: &str) {
+    let errors = logs.lines_at(Level::ERROR);
     assert!(
         errors.iter().any(|line| line.contains(needle)),
         "no error naming {needle:?} in:\n{}",
@@ -23,7 +25,7 @@ fn assert_logged_fix(logs: &Logs, needle: &str) {
 
 #[tokio::test]
 async fn session_auth_outside_session_layer_is_a_logged_500() {
-    let (logs, _guard) = Logs::capture();
+    let logs = LogCapture::start();
     let hasher = hasher();
     let wrong = ServiceBuilder::new()
         .layer(SessionAuthLayer::new(users(&hasher)))
@@ -44,7 +46,7 @@ async fn session_auth_outside_session_layer_is_a_logged_500() {
 
 #[tokio::test]
 async fn login_form_without_sessions_is_a_logged_500() {
-    let (logs, _guard) = Logs::capture();
+    let logs = LogCapture::start();
     let hasher = hasher();
     let form = LoginForm::new(Authenticator::new(users(&hasher)).hasher(hasher));
     let client = TestClient::new(form);
@@ -62,7 +64,7 @@ async fn login_form_without_sessions_is_a_logged_500() {
 
 #[tokio::test]
 async fn logout_without_sessions_is_a_logged_500() {
-    let (logs, _guard) = Logs::capture();
+    let logs = LogCapture::start();
     let client = TestClient::new(Logout::new());
     client.post("/logout").expect_status(500).await;
     assert_logged_fix(&logs, "needs SessionLayer outside it");
@@ -71,7 +73,7 @@ async fn logout_without_sessions_is_a_logged_500() {
 
 #[tokio::test]
 async fn require_login_without_an_auth_layer_is_a_logged_500() {
-    let (logs, _guard) = Logs::capture();
+    let logs = LogCapture::start();
     let alone = ServiceBuilder::new()
         .layer(SessionLayer::new(MemoryStore::new()).secure(false))
         .layer(RequireLoginLayer::new("/login").unwrap())
@@ -99,7 +101,7 @@ async fn require_login_without_an_auth_layer_is_a_logged_500() {
 
 #[tokio::test]
 async fn require_login_outside_the_auth_layer_is_a_logged_500() {
-    let (logs, _guard) = Logs::capture();
+    let logs = LogCapture::start();
     let hasher = hasher();
     let wrong = ServiceBuilder::new()
         .layer(SessionLayer::new(MemoryStore::new()).secure(false))
@@ -115,7 +117,7 @@ async fn require_login_outside_the_auth_layer_is_a_logged_500() {
 
 #[tokio::test]
 async fn require_role_without_an_auth_layer_is_a_logged_500() {
-    let (logs, _guard) = Logs::capture();
+    let logs = LogCapture::start();
     let alone = ServiceBuilder::new()
         .layer(RequireRoleLayer::new("admin"))
         .service(whoami());
