@@ -27,6 +27,7 @@
 
 mod accessors;
 mod app;
+mod body;
 mod clock;
 mod environ;
 mod error;
@@ -38,6 +39,7 @@ mod response;
 mod shutdown;
 
 pub use app::App;
+pub use body::LayerBody;
 pub use clock::{Clock, ManualClock, SystemClock};
 pub use environ::{
     ClientAddr, EmptyPathInfo, Environ, OriginalUri, RemoteUser, ScriptName, UrlScheme,

@@ -1,90 +1,15 @@
 //! The response body of the auth services: the inner app's, or a short
 //! page of their own.
 
-use std::pin::Pin;
-use std::task::{Context, Poll};
-
 use bytes::Bytes;
 use http::{HeaderValue, Response, StatusCode, header};
-use http_body::{Body, Frame, SizeHint};
 use pastry_core::text_response;
-use pin_project_lite::pin_project;
 
-pin_project! {
-    /// The body of a response from an auth service: the wrapped app's body,
-    /// or a small page the middleware wrote itself (a 401, 403, 303 …).
-    pub struct AuthBody<B> {
-        #[pin]
-        kind: Kind<B>,
-    }
-}
-
-pin_project! {
-    #[project = KindProj]
-    enum Kind<B> {
-        Inner { #[pin] body: B },
-        Full { data: Option<Bytes> },
-    }
-}
-
-impl<B> AuthBody<B> {
-    pub(crate) fn inner(body: B) -> Self {
-        Self {
-            kind: Kind::Inner { body },
-        }
-    }
-
-    pub(crate) fn full(data: Bytes) -> Self {
-        Self {
-            kind: Kind::Full {
-                data: (!data.is_empty()).then_some(data),
-            },
-        }
-    }
-}
-
-impl<B> std::fmt::Debug for AuthBody<B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.kind {
-            Kind::Inner { .. } => f.write_str("AuthBody::Inner"),
-            Kind::Full { data } => f.debug_tuple("AuthBody::Full").field(data).finish(),
-        }
-    }
-}
-
-impl<B> Body for AuthBody<B>
-where
-    B: Body<Data = Bytes>,
-{
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        match self.project().kind.project() {
-            KindProj::Inner { body } => body.poll_frame(cx),
-            KindProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match &self.kind {
-            Kind::Inner { body } => body.is_end_stream(),
-            Kind::Full { data } => data.is_none(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match &self.kind {
-            Kind::Inner { body } => body.size_hint(),
-            Kind::Full { data } => {
-                SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
-            }
-        }
-    }
-}
+/// The body of a response from an auth service: the wrapped app's body,
+/// or a small page the middleware wrote itself (a 401, 403, 303 …). It is
+/// [`pastry_core::LayerBody`], the body every Pastry layer that answers on
+/// its own uses.
+pub type AuthBody<B> = pastry_core::LayerBody<B>;
 
 /// A `303 See Other` to `location` with an empty body, or `None` when
 /// `location` cannot be a header value.

@@ -131,7 +131,7 @@ where
             match this.state.as_mut().project() {
                 StateProj::Answer { response } => {
                     let response = response.take().unwrap_or_else(crate::body::internal_error);
-                    return Poll::Ready(Ok(response.map(AuthBody::full)));
+                    return Poll::Ready(Ok(response.map(AuthBody::own)));
                 }
                 StateProj::Checking { check, inner } => {
                     let outcome = ready!(check.as_mut().poll(cx));
@@ -148,10 +148,10 @@ where
                         }
                         (Ok(_), None) => {
                             return Poll::Ready(Ok(
-                                crate::body::internal_error().map(AuthBody::full)
+                                crate::body::internal_error().map(AuthBody::own)
                             ));
                         }
-                        (Err(response), _) => return Poll::Ready(Ok(response.map(AuthBody::full))),
+                        (Err(response), _) => return Poll::Ready(Ok(response.map(AuthBody::own))),
                     }
                 }
                 StateProj::Inner {

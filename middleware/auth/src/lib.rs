@@ -100,6 +100,10 @@
 //!
 //! Since 0.1.0:
 //!
+//! - **[`AuthBody`] is `pastry_core::LayerBody`** (issue 19), the one body
+//!   of every Pastry layer that answers on its own (the CORS and
+//!   cross-origin layers use it too): code that names `AuthBody<B>`
+//!   compiles as before; its `Debug` output now reads `LayerBody::…`.
 //! - **[`RequireLogin`] answers an anonymous upgrade request with 401**
 //!   (issue 24), not the 303 to the login page: a WebSocket handshake over
 //!   HTTP/1.1 or an HTTP/2 extended `CONNECT` cannot follow a redirect.

@@ -71,7 +71,7 @@ where
             StateProj::Answered { response } => {
                 // Polled again after Ready: an empty answer rather than a panic.
                 let response = response.take().unwrap_or_default();
-                Poll::Ready(Ok(response.map(CorsBody::full)))
+                Poll::Ready(Ok(response.map(CorsBody::own)))
             }
             StateProj::Inner {
                 future,

@@ -8,79 +8,17 @@ use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
 use pin_project_lite::pin_project;
 
-pin_project! {
-    /// The body of a response from this crate's services: the wrapped app's
-    /// body, or the short text of a refusal (a 403, a 413 …).
-    pub struct OriginBody<B> {
-        #[pin]
-        kind: Kind<B>,
-    }
-}
+/// The body of a response from this crate's services: the wrapped app's
+/// body, or the short text of a refusal (a 403, a 413 …). It is
+/// [`pastry_core::LayerBody`], the body every Pastry layer that answers on
+/// its own uses.
+pub type OriginBody<B> = pastry_core::LayerBody<B>;
 
 pin_project! {
     #[project = KindProj]
     enum Kind<B> {
         Inner { #[pin] body: B },
         Full { data: Option<Bytes> },
-    }
-}
-
-impl<B> OriginBody<B> {
-    pub(crate) fn inner(body: B) -> Self {
-        Self {
-            kind: Kind::Inner { body },
-        }
-    }
-
-    pub(crate) fn full(data: Bytes) -> Self {
-        Self {
-            kind: Kind::Full {
-                data: (!data.is_empty()).then_some(data),
-            },
-        }
-    }
-}
-
-impl<B> std::fmt::Debug for OriginBody<B> {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match &self.kind {
-            Kind::Inner { .. } => f.write_str("OriginBody::Inner"),
-            Kind::Full { data } => f.debug_tuple("OriginBody::Full").field(data).finish(),
-        }
-    }
-}
-
-impl<B> Body for OriginBody<B>
-where
-    B: Body<Data = Bytes>,
-{
-    type Data = Bytes;
-    type Error = B::Error;
-
-    fn poll_frame(
-        self: Pin<&mut Self>,
-        cx: &mut Context<'_>,
-    ) -> Poll<Option<Result<Frame<Bytes>, B::Error>>> {
-        match self.project().kind.project() {
-            KindProj::Inner { body } => body.poll_frame(cx),
-            KindProj::Full { data } => Poll::Ready(data.take().map(|d| Ok(Frame::data(d)))),
-        }
-    }
-
-    fn is_end_stream(&self) -> bool {
-        match &self.kind {
-            Kind::Inner { body } => body.is_end_stream(),
-            Kind::Full { data } => data.is_none(),
-        }
-    }
-
-    fn size_hint(&self) -> SizeHint {
-        match &self.kind {
-            Kind::Inner { body } => body.size_hint(),
-            Kind::Full { data } => {
-                SizeHint::with_exact(data.as_ref().map_or(0, |d| d.len() as u64))
-            }
-        }
     }
 }
 

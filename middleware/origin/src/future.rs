@@ -59,7 +59,7 @@ where
         match self.project().state.project() {
             StateProj::Refused { response } => {
                 let response = response.take().unwrap_or_else(crate::service::forbidden);
-                Poll::Ready(Ok(response.map(OriginBody::full)))
+                Poll::Ready(Ok(response.map(OriginBody::own)))
             }
             StateProj::Inner { future } => {
                 let response = ready!(future.poll(cx))?;

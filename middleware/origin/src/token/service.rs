@@ -62,11 +62,11 @@ where
         let config = Arc::clone(&self.config);
         Box::pin(async move {
             let Some(session) = req.session().cloned() else {
-                return Ok(no_session(&req).map(OriginBody::full));
+                return Ok(no_session(&req).map(OriginBody::own));
             };
             let (mut req, issued) = match check(&config, &session, req).await {
                 Ok(checked) => checked,
-                Err(refusal) => return Ok(refusal.map(OriginBody::full)),
+                Err(refusal) => return Ok(refusal.map(OriginBody::own)),
             };
             req.extensions_mut().insert(issued.token.clone());
             // A login during the request gives the session a new id and
