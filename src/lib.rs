@@ -4,8 +4,10 @@
 //! cargo feature of the same name: [`gzip`], [`catch`], [`sessions`],
 //! [`auth`], [`urlmap`], [`origin`], [`proxy`], [`accesslog`] (all on by
 //! default), `cors` (opt-in: CORS loosens the same-origin policy, so an
-//! app turns it on knowingly) and `testkit` (opt-in: a test tool, so enable
-//! it in `[dev-dependencies]`). Feature `axum` adds the session and user
+//! app turns it on knowingly), `conditional` (opt-in: conditional GET,
+//! which reads bounded bodies to hash them into ETags) and `testkit`
+//! (opt-in: a test tool, so enable it in `[dev-dependencies]`). Feature
+//! `axum` adds the session and user
 //! extractors; `redis`, `redis-tls` and `postgres` add the session stores
 //! on those servers; `br` and `zstd` add brotli and zstd to [`gzip`]
 //! (off by default). The environ types of
@@ -85,6 +87,8 @@ pub use pastry_accesslog as accesslog;
 pub use pastry_auth as auth;
 #[cfg(feature = "catch")]
 pub use pastry_catch as catch;
+#[cfg(feature = "conditional")]
+pub use pastry_conditional as conditional;
 #[cfg(feature = "cors")]
 pub use pastry_cors as cors;
 #[cfg(feature = "gzip")]
