@@ -170,3 +170,43 @@ async fn upgrades_pass_untouched() {
         .await;
     assert_eq!(res.header("etag"), None);
 }
+
+#[tokio::test]
+async fn an_event_stream_known_up_front_is_not_read_to_be_hashed() {
+    // An exact size hint, but an event stream: the head comes back before
+    // the events exist.
+    let (tx, app) = channel_app(&[("content-type", "text/event-stream")], Some(20));
+    let client = TestClient::new(ConditionalLayer::new().layer(app));
+    let mut res = client.get("/events").stream().await;
+    assert_eq!(res.header("etag"), None);
+    tx.send(Bytes::from("data: one\n\n")).unwrap();
+    assert_eq!(
+        res.next_data().await.as_deref(),
+        Some(&b"data: one\n\n"[..])
+    );
+    tx.send(Bytes::from("data: 2\n\n")).unwrap();
+    assert_eq!(res.next_data().await.as_deref(), Some(&b"data: 2\n\n"[..]));
+}
+
+#[tokio::test]
+async fn the_trailers_of_a_hashed_body_are_kept() {
+    let app = tower::service_fn(|_req: Request<Body>| async {
+        let mut trailers = http::HeaderMap::new();
+        trailers.insert("x-checksum", "abc".parse().unwrap());
+        let body = common::Frames {
+            frames: [Bytes::from("soup "), Bytes::from("and bread")].into(),
+            trailers: Some(trailers),
+        };
+        Ok::<_, std::convert::Infallible>(http::Response::new(body))
+    });
+    let client = TestClient::new(ConditionalLayer::new().layer(app));
+    let res = client.get("/").await;
+    assert!(res.header("etag").is_some());
+    assert_eq!(res.text(), "soup and bread");
+    assert_eq!(
+        res.trailers()
+            .and_then(|t| t.get("x-checksum"))
+            .map(|v| v.to_str().unwrap()),
+        Some("abc")
+    );
+}
