@@ -5,7 +5,9 @@
 //! [`auth`], [`urlmap`], [`origin`], [`proxy`], [`accesslog`] (all on by
 //! default), `cors` (opt-in: CORS loosens the same-origin policy, so an
 //! app turns it on knowingly), `conditional` (opt-in: conditional GET,
-//! which reads bounded bodies to hash them into ETags) and `testkit`
+//! which reads bounded bodies to hash them into ETags), `metrics`
+//! (opt-in: Prometheus metrics, and the other crates' own counters) and
+//! `testkit`
 //! (opt-in: a test tool, so enable it in `[dev-dependencies]`). Feature
 //! `axum` adds the session and user
 //! extractors; `redis`, `redis-tls` and `postgres` add the session stores
@@ -93,6 +95,8 @@ pub use pastry_conditional as conditional;
 pub use pastry_cors as cors;
 #[cfg(feature = "gzip")]
 pub use pastry_gzip as gzip;
+#[cfg(feature = "metrics")]
+pub use pastry_metrics as metrics;
 #[cfg(feature = "origin")]
 pub use pastry_origin as origin;
 #[cfg(feature = "proxy")]
