@@ -209,6 +209,11 @@ impl<U: UserStore> Authenticator<U> {
         self
     }
 
+    /// The throttle and clock, for another login path to share.
+    pub(crate) fn throttle_and_clock(&self) -> (Arc<Throttle>, Arc<dyn Clock>) {
+        (Arc::clone(&self.throttle), Arc::clone(&self.clock))
+    }
+
     /// The user store.
     pub fn users(&self) -> &U {
         &self.users

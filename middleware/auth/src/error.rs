@@ -54,6 +54,9 @@ pub enum AuthError {
         /// How long until the lockout ends.
         retry_after: std::time::Duration,
     },
+    /// An API token of that name exists already.
+    #[error("an API token called {0:?} exists already")]
+    TokenExists(String),
     /// A login URL or other path setting is not a local path.
     #[error("invalid path {0:?}: must start with a single '/'")]
     InvalidPath(String),

@@ -76,6 +76,18 @@ where
         }
     }
 
+    /// The wrapped service's answer to a request nobody logged in for,
+    /// passed on untouched.
+    pub(crate) fn anonymous(future: S::Future) -> Self {
+        Self {
+            state: State::Inner {
+                future,
+                private: false,
+                user: None,
+            },
+        }
+    }
+
     /// The wrapped service's answer to a logged-in user's request: marked
     /// `Cache-Control: private` (see [`private`]).
     pub(crate) fn inner(future: S::Future) -> Self {

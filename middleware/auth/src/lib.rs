@@ -57,6 +57,19 @@
 //! | argon2 runs waiting | 64, each at most 2 s | [`HasherBuilder::max_queue`], [`HasherBuilder::max_wait`] |
 //! | login / logout form body | [`MAX_FORM`] = 16 KiB (413) | fixed |
 //! | cached verified credentials | 4096 for 30 s | [`Authenticator::cache_capacity`], [`Authenticator::cache_ttl`] |
+//! | bearer token length | 512 bytes (longer: 401, no lookup) | fixed |
+//! | failed token attempts per address | as failures per name and address, under a name of their own | [`BearerAuthLayer::share_throttle`] |
+//!
+//! # API tokens
+//!
+//! Scripts call an app with `Authorization: Bearer pst_…` through
+//! [`BearerAuthLayer`]. A token ([`ApiToken`]) has 256 random bits, a
+//! name, the user it acts for, the roles it grants and an optional expiry;
+//! it is shown once when made and kept only as a SHA-256 digest, in memory
+//! ([`MemoryTokenStore`]) or in a tokens file ([`FileTokenStore`]) that
+//! `pastry-passwd token create|list|revoke` edits. Every way of logging
+//! in ends in the same `RemoteUser` and [`Roles`], so [`RequireLogin`] and
+//! [`RequireRole`] guard token and password users alike.
 //!
 //! # Debug builds
 //!
@@ -91,7 +104,8 @@
 //!   enables the one it uses (`memory`, `file`, `sqlite`) there. Without
 //!   this feature: passwords, user stores, Basic auth and the guards.
 //! - `cli`: the `pastry-passwd` program, which adds users to a users file
-//!   and reads passwords from the terminal (`rpassword`).
+//!   and reads passwords from the terminal (`rpassword`), and makes, lists
+//!   and revokes API tokens in a tokens file.
 //! - `axum`: `CurrentUser`, an extractor of the logged-in user (401 when
 //!   anonymous; `Option<CurrentUser>` for pages that serve both), and
 //!   `IntoResponse` for [`AuthError`].
@@ -100,6 +114,9 @@
 //!
 //! Since 0.1.0:
 //!
+//! - **API tokens**: [`BearerAuthLayer`], [`ApiToken`], [`TokenStore`]
+//!   with [`MemoryTokenStore`] and [`FileTokenStore`], the
+//!   `pastry-passwd token` commands, and [`AuthError::TokenExists`].
 //! - **[`AuthBody`] is `pastry_core::LayerBody`** (issue 19), the one body
 //!   of every Pastry layer that answers on its own (the CORS and
 //!   cross-origin layers use it too): code that names `AuthBody<B>`
@@ -242,6 +259,7 @@ mod login;
 mod password;
 mod store;
 mod throttle;
+mod token;
 mod user;
 
 pub use authenticator::Authenticator;
@@ -275,6 +293,10 @@ pub type MemoryUsers = MemoryUserStore;
 pub type UsersFile = FileUserStore;
 pub use throttle::{
     DEFAULT_ACCOUNT_FAILURES, DEFAULT_ACCOUNT_WINDOW, DEFAULT_THROTTLE_CAPACITY, MAX_NAME_LEN,
+};
+pub use token::{
+    ApiToken, BearerAuth, BearerAuthLayer, FileTokenStore, MemoryTokenStore, TOKEN_PREFIX,
+    TokenDigest, TokenSecret, TokenStore,
 };
 pub use user::{Roles, RolesExt, User, UserBuilder, UserStore};
 

@@ -190,8 +190,29 @@ impl Throttle {
         client: Option<IpAddr>,
         now: Instant,
     ) -> Option<Duration> {
+        self.record_failure(name, client, now, true)
+    }
+
+    /// Records a failure against `name` from `client` only, leaving the
+    /// per-account table alone (for credentials that name no account).
+    pub(crate) fn fail_address(
+        &self,
+        name: &str,
+        client: Option<IpAddr>,
+        now: Instant,
+    ) -> Option<Duration> {
+        self.record_failure(name, client, now, false)
+    }
+
+    fn record_failure(
+        &self,
+        name: &str,
+        client: Option<IpAddr>,
+        now: Instant,
+        per_account: bool,
+    ) -> Option<Duration> {
         let key = self.record_key(name, client);
-        if self.account_enabled() {
+        if per_account && self.account_enabled() {
             if !self.accounts.contains_key(&key.0) {
                 bound(
                     &self.accounts,

@@ -77,3 +77,69 @@ fn passwd_refuses_bad_input() {
     );
     assert!(!file.exists());
 }
+
+fn token_cli(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_pastry-passwd"))
+        .arg("token")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn passwd_creates_lists_and_revokes_tokens() {
+    use pastry_auth::{TokenDigest, TokenStore};
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("tokens");
+    let path = file.to_str().unwrap();
+
+    let out = token_cli(&[
+        "create",
+        "--roles",
+        "deploy",
+        "--expires-in",
+        "30d",
+        path,
+        "ci",
+        "alice",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let secret = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+    assert!(secret.starts_with("pst_"), "{secret}");
+    let store = pastry_auth::FileTokenStore::open(&file).unwrap();
+    let token = store
+        .find(&TokenDigest::of(&secret))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(token.user(), "alice");
+    assert!(token.granted_roles().contains("deploy"));
+    assert!(token.expiry().is_some());
+
+    let out = token_cli(&["create", path, "ci", "bob"]);
+    assert!(!out.status.success(), "a taken name is refused");
+
+    let out = token_cli(&["list", path]);
+    let listed = String::from_utf8(out.stdout).unwrap();
+    assert!(listed.starts_with("ci\talice\tdeploy\t"), "{listed}");
+    assert!(!listed.contains(&secret), "list never shows a secret");
+
+    assert!(token_cli(&["revoke", path, "ci"]).status.success());
+    assert!(!token_cli(&["revoke", path, "ci"]).status.success());
+    assert!(token_cli(&["list", path]).stdout.is_empty());
+}
+
+#[test]
+fn passwd_token_usage_errors_exit_2() {
+    for args in [
+        &["frobnicate"][..],
+        &["create", "only-a-file"],
+        &["create", "--expires-in", "soon", "f", "n", "u"],
+    ] {
+        assert_eq!(token_cli(args).status.code(), Some(2), "{args:?}");
+    }
+}
