@@ -166,6 +166,8 @@ mod same_site;
 mod service;
 mod session;
 mod store;
+#[cfg(feature = "metrics")]
+mod telemetry;
 
 #[cfg(feature = "axum")]
 pub use axum_glue::MissingSessionLayer;

@@ -321,6 +321,10 @@ impl Session {
             }
         }
         let found_none = found.is_none();
+        #[cfg(feature = "metrics")]
+        if !found_none {
+            crate::telemetry::count("pastry_sessions_loaded_total", self.inner.store.kind());
+        }
         let current = found.unwrap_or_else(|| {
             if self.inner.had_cookie {
                 tracing::debug!(target: "pastry_sessions", "unknown, malformed or expired session cookie; starting a fresh session");
@@ -563,6 +567,8 @@ impl Session {
             self.refresh_expiry(&key, &mut record, now).await?
         };
         if outcome == Outcome::Saved {
+            #[cfg(feature = "metrics")]
+            crate::telemetry::count("pastry_sessions_saved_total", self.inner.store.kind());
             // Before the old keys go, so no request finds them gone and
             // not yet remembered.
             self.inner.replayer.remember_rotated(&rotated, now);
@@ -612,11 +618,15 @@ impl Session {
             }
             SaveOutcome::Conflict => {}
         }
+        #[cfg(feature = "metrics")]
+        crate::telemetry::count("pastry_sessions_cas_conflicts_total", store.kind());
         tracing::debug!(target: "pastry_sessions", session = %key.short(), "concurrent session update; replaying this request's changes");
         let turns = match &self.inner.replayer.kind {
             ReplayKind::Atomic(atomic) => {
                 let changes = changes.clone();
                 let config = Arc::clone(config);
+                #[cfg(feature = "metrics")]
+                crate::telemetry::count("pastry_sessions_cas_replays_total", store.kind());
                 let replay: Replay = Box::new(move |latest| {
                     let mut record = changes.apply(latest);
                     record.expires_at = config.expires_at(&record, now);
@@ -646,6 +656,8 @@ impl Session {
                 tokio::time::sleep(backoff(replays)).await;
             }
             replays += 1;
+            #[cfg(feature = "metrics")]
+            crate::telemetry::count("pastry_sessions_cas_replays_total", store.kind());
             match store.load_dyn(key, now).await? {
                 Some(latest) => *record = changes.apply(latest),
                 None => return Ok(lost(key)),

@@ -248,6 +248,12 @@ impl<U: UserStore> Authenticator<U> {
                 Refusal::Account(_) => "too many failures for this account",
             };
             tracing::info!(target: "pastry_auth", user = name, ?client, reason, "login refused: locked out");
+            #[cfg(feature = "metrics")]
+            metrics::counter!("pastry_auth_lockouts_total", "reason" => match refusal {
+                Refusal::Lockout(_) => "address",
+                Refusal::Account(_) => "account",
+            })
+            .increment(1);
             return Err(AuthError::LockedOut {
                 retry_after: refusal.retry_after(),
             });
@@ -291,6 +297,8 @@ impl<U: UserStore> Authenticator<U> {
     fn failed(&self, name: &str, client: Option<IpAddr>) -> AuthError {
         let lockout = self.throttle.fail(name, client, self.clock.instant());
         tracing::info!(target: "pastry_auth", user = name, ?client, ?lockout, "login failed");
+        #[cfg(feature = "metrics")]
+        metrics::counter!("pastry_auth_failed_logins_total").increment(1);
         AuthError::InvalidCredentials
     }
 

@@ -70,6 +70,8 @@ impl Cause {
     /// Turns a caught panic payload into a cause, taking the backtrace the
     /// opt-in hook recorded for it on this thread.
     pub(crate) fn panic(payload: Box<dyn Any + Send>) -> Self {
+        #[cfg(feature = "metrics")]
+        metrics::counter!("pastry_catch_panics_total").increment(1);
         let message = panic_message(&*payload);
         drop_payload(payload);
         let captured = backtrace::take();

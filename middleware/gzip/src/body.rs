@@ -149,14 +149,19 @@ where
                 let finished = match ready!(inner.as_mut().poll_frame(cx)) {
                     Some(Ok(frame)) => match frame.into_data() {
                         Ok(data) if data.is_empty() => continue,
-                        Ok(data) => match enc.encode(&data, *flush) {
-                            Ok(out) if out.is_empty() => continue,
-                            Ok(out) => return Poll::Ready(Some(Ok(Frame::data(out)))),
-                            Err(error) => {
-                                *encoder = None;
-                                return Poll::Ready(Some(Err(error.into())));
+                        Ok(data) => {
+                            let encoded = enc.encode(&data, *flush);
+                            #[cfg(feature = "metrics")]
+                            crate::telemetry::compressed(enc.coding, data.len(), &encoded);
+                            match encoded {
+                                Ok(out) if out.is_empty() => continue,
+                                Ok(out) => return Poll::Ready(Some(Ok(Frame::data(out)))),
+                                Err(error) => {
+                                    *encoder = None;
+                                    return Poll::Ready(Some(Err(error.into())));
+                                }
                             }
-                        },
+                        }
                         Err(frame) => match frame.into_trailers() {
                             Ok(map) => {
                                 *trailers = Some(map);
@@ -174,6 +179,8 @@ where
                     }
                     None => enc.finish(),
                 };
+                #[cfg(feature = "metrics")]
+                crate::telemetry::compressed(enc.coding, 0, &finished);
                 *encoder = None;
                 return Poll::Ready(Some(finished.map(Frame::data).map_err(Into::into)));
             },

@@ -70,6 +70,9 @@ fn brotli_params(pools: &Pools, size: Option<usize>) -> brotli::enc::BrotliEncod
 pub(crate) struct StreamEncoder {
     engine: Engine,
     out: Vec<u8>,
+    /// The `coding` label of the bytes counted.
+    #[cfg(feature = "metrics")]
+    pub(crate) coding: Coding,
 }
 
 enum Engine {
@@ -111,6 +114,8 @@ impl StreamEncoder {
         Ok(StreamEncoder {
             engine,
             out: Vec::new(),
+            #[cfg(feature = "metrics")]
+            coding,
         })
     }
 

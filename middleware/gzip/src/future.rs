@@ -251,7 +251,12 @@ fn compress_collected(
 ) -> Result<Bytes, BoxError> {
     match error {
         Some(error) => Err(error),
-        None => compress_oneshot(pools, coding, &data).map_err(BoxError::from),
+        None => {
+            let compressed = compress_oneshot(pools, coding, &data);
+            #[cfg(feature = "metrics")]
+            crate::telemetry::compressed(coding, data.len(), &compressed);
+            compressed.map_err(BoxError::from)
+        }
     }
 }
 

@@ -153,6 +153,8 @@ mod level;
 mod negotiate;
 mod pool;
 mod service;
+#[cfg(feature = "metrics")]
+mod telemetry;
 
 pub use body::GzipBody;
 pub use coding::Coding;

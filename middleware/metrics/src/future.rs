@@ -48,7 +48,11 @@ where
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let result = ready!(this.inner.poll(cx));
+        let polled = {
+            let _guard = FailOnPanic(&mut *this.recording);
+            this.inner.poll(cx)
+        };
+        let result = ready!(polled);
         let Some(mut recording) = this.recording.take() else {
             // Polled after completion: the inner future decides what that means.
             return Poll::Ready(result.map(|res| res.map(MetricsBody::unrecorded)));
@@ -75,5 +79,21 @@ where
                 Err(err)
             }
         })
+    }
+}
+
+/// Marks the request failed (`5xx`) when the app panics while polled: a
+/// catching layer outside turns that panic into a 500, and drops this
+/// future only later, when the recording would otherwise read as
+/// abandoned.
+struct FailOnPanic<'a>(&'a mut Option<Recording>);
+
+impl Drop for FailOnPanic<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking()
+            && let Some(recording) = self.0.as_mut()
+        {
+            recording.answered(FAILED);
+        }
     }
 }

@@ -98,6 +98,26 @@ impl MetricsHandle {
         &*self.recorder
     }
 
+    /// Makes this registry the `metrics` recorder of the current thread
+    /// until the guard drops (`metrics::set_default_local_recorder`): the
+    /// other crates' counters recorded on this thread land here. For
+    /// tests on a current-thread runtime, so each has its own registry.
+    ///
+    /// ```
+    /// use pastry_metrics::MetricsHandle;
+    ///
+    /// let handle = MetricsHandle::new();
+    /// {
+    ///     let _here = handle.install_local();
+    ///     metrics::counter!("pastry_catch_panics_total").increment(1);
+    /// }
+    /// metrics::counter!("pastry_catch_panics_total").increment(1); // elsewhere
+    /// assert!(handle.render().contains("pastry_catch_panics_total 1"));
+    /// ```
+    pub fn install_local(&self) -> metrics::LocalRecorderGuard<'_> {
+        metrics::set_default_local_recorder(&*self.recorder)
+    }
+
     /// Makes this registry the process's global `metrics` recorder, so
     /// that every `metrics::counter!` (the Pastry crates' own, with their
     /// `metrics` feature, and yours) lands in it. Once per process: a
@@ -173,11 +193,7 @@ fn describe(recorder: &PrometheusRecorder) {
             Some(Unit::Bytes),
             "Response body bytes sent.",
         ),
-        (
-            names::SESSIONS_LOADED,
-            None,
-            "Sessions read from the store.",
-        ),
+        (names::SESSIONS_LOADED, None, "Sessions found in the store."),
         (
             names::SESSIONS_SAVED,
             None,
@@ -186,12 +202,12 @@ fn describe(recorder: &PrometheusRecorder) {
         (
             names::SESSIONS_CAS_REPLAYS,
             None,
-            "Session saves replayed after a compare-and-swap conflict.",
+            "Replays of a request's session changes after a compare-and-swap conflict.",
         ),
         (
             names::SESSIONS_CAS_CONFLICTS,
             None,
-            "Session saves that failed for a conflict left after every replay.",
+            "Session saves whose compare-and-swap found the session changed by a concurrent request.",
         ),
         (
             names::AUTH_FAILED_LOGINS,

@@ -16,27 +16,32 @@ pub const HTTP_IN_FLIGHT: &str = "pastry_http_requests_in_flight";
 /// `method` and `status`.
 pub const HTTP_RESPONSE_BYTES: &str = "pastry_http_response_body_bytes_total";
 
-/// Counter: sessions read from the store for a request, by `store`
-/// (`memory`, `file`, `sqlite`, `redis`, `postgres`, `cookie`, `other`).
+/// Counter: sessions found in the store for a request, by `store`
+/// (`memory`, `file`, `sqlite`, `redis`, `postgres`, or `other` for a
+/// store of your own).
 /// Recorded by `pastry-sessions` with its `metrics` feature.
 pub const SESSIONS_LOADED: &str = "pastry_sessions_loaded_total";
-/// Counter: sessions written to the store, by `store`.
+/// Counter: sessions written to the store (changed, or their idle expiry
+/// extended), by `store`.
 pub const SESSIONS_SAVED: &str = "pastry_sessions_saved_total";
-/// Counter: compare-and-swap saves that found the session changed by
-/// another request and replayed their changes onto it, by `store`.
+/// Counter: replays of a request's changes onto the session as a
+/// concurrent request left it (one per conflict in a store that replays
+/// atomically, one per try otherwise), by `store`.
 pub const SESSIONS_CAS_REPLAYS: &str = "pastry_sessions_cas_replays_total";
-/// Counter: compare-and-swap saves given up after their replays, by
-/// `store`.
+/// Counter: saves whose compare-and-swap found the session changed by a
+/// concurrent request, by `store`.
 pub const SESSIONS_CAS_CONFLICTS: &str = "pastry_sessions_cas_conflicts_total";
 /// Histogram (seconds): one store operation, by `store` and `op` (`load`,
 /// `save`).
 pub const SESSIONS_STORE_DURATION: &str = "pastry_sessions_store_duration_seconds";
 
-/// Counter: logins refused for a wrong name or password, by `scheme`
-/// (`form`, `basic`). Recorded by `pastry-auth` with its `metrics` feature.
+/// Counter: logins refused for a wrong name or password (form, Basic
+/// auth, any login through an `Authenticator`). Recorded by `pastry-auth`
+/// with its `metrics` feature; no label (never the user name).
 pub const AUTH_FAILED_LOGINS: &str = "pastry_auth_failed_logins_total";
-/// Counter: login attempts refused because the name or address is locked
-/// out, by `scheme`.
+/// Counter: login attempts refused during a lockout, by `reason`
+/// (`address`: too many failures for the name from that address;
+/// `account`: too many for the name from everywhere).
 pub const AUTH_LOCKOUTS: &str = "pastry_auth_lockouts_total";
 
 /// Counter (bytes): response bytes before compression, by `coding`
@@ -50,7 +55,8 @@ pub const GZIP_BYTES_OUT: &str = "pastry_gzip_bytes_out_total";
 /// `pastry-catch` with its `metrics` feature.
 pub const CATCH_PANICS: &str = "pastry_catch_panics_total";
 
-/// Counter: requests refused with a 429 by the rate limiter, by `mount`
-/// where the limiter knows it. The name `pastry-ratelimit` is to record
-/// under (it is described here so that its help line is ready).
+/// Counter: requests refused with a 429 by the rate limiter, by `backend`
+/// (`memory`, `redis`). The name `pastry-ratelimit` is to record under,
+/// with a `metrics` feature like the other crates' (described here, so its
+/// help line is ready); it records nothing yet.
 pub const RATELIMIT_LIMITED: &str = "pastry_ratelimit_limited_total";

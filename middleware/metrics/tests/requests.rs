@@ -314,3 +314,24 @@ async fn an_upgrade_ends_with_its_handshake() {
     );
     drop(res);
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_panic_in_the_app_counts_as_a_5xx_under_a_catching_layer() {
+    let handle = MetricsHandle::new();
+    let app = ServiceBuilder::new()
+        .layer(pastry_catch::CatchLayer::new())
+        .layer(MetricsLayer::new(&handle).mount("m"))
+        .service(service_fn(|_req: Request<Body>| async {
+            panic!("boom");
+            #[allow(unreachable_code)]
+            Ok::<_, Infallible>(Response::new(String::new()))
+        }));
+    TestClient::new(app).get("/").expect_status(500).await;
+    let text = handle.render();
+    assert_eq!(
+        value(&text, r#"pastry_http_requests_total{mount="m",method="GET",status="5xx"}"#),
+        Some(1.0),
+        "{text}"
+    );
+    assert_eq!(value(&text, r#"pastry_http_requests_in_flight{mount="m"}"#), Some(0.0));
+}

@@ -121,6 +121,9 @@ pub(crate) trait DynStore: Send + Sync + 'static {
         record: &'a Record,
     ) -> BoxFuture<'a, Result<SaveOutcome, SessionError>>;
     fn delete_dyn<'a>(&'a self, key: &'a SessionKey) -> BoxFuture<'a, Result<(), SessionError>>;
+    /// The `store` label of this store's metrics.
+    #[cfg(feature = "metrics")]
+    fn kind(&self) -> &'static str;
 }
 
 impl<S: SessionStore> DynStore for S {
@@ -129,6 +132,13 @@ impl<S: SessionStore> DynStore for S {
         key: &'a SessionKey,
         now: SystemTime,
     ) -> BoxFuture<'a, Result<Option<Record>, SessionError>> {
+        #[cfg(feature = "metrics")]
+        return Box::pin(crate::telemetry::timed(
+            self.kind(),
+            "load",
+            self.load(key, now),
+        ));
+        #[cfg(not(feature = "metrics"))]
         Box::pin(self.load(key, now))
     }
     fn save_dyn<'a>(
@@ -136,9 +146,20 @@ impl<S: SessionStore> DynStore for S {
         key: &'a SessionKey,
         record: &'a Record,
     ) -> BoxFuture<'a, Result<SaveOutcome, SessionError>> {
+        #[cfg(feature = "metrics")]
+        return Box::pin(crate::telemetry::timed(
+            self.kind(),
+            "save",
+            self.save(key, record),
+        ));
+        #[cfg(not(feature = "metrics"))]
         Box::pin(self.save(key, record))
     }
     fn delete_dyn<'a>(&'a self, key: &'a SessionKey) -> BoxFuture<'a, Result<(), SessionError>> {
         Box::pin(self.delete(key))
+    }
+    #[cfg(feature = "metrics")]
+    fn kind(&self) -> &'static str {
+        crate::telemetry::store_kind(self)
     }
 }
