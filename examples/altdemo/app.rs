@@ -191,6 +191,12 @@ pub struct Config {
     pub static_dir: PathBuf,
     /// What `/chat` and `/events/counter` share.
     pub hub: chat::Hub,
+    /// The registry every mount's requests are counted in, shown at
+    /// `/metrics` to an admin (Basic auth, role `admin`, as `/admin`);
+    /// `main` also makes it the global recorder, so the sessions, logins,
+    /// gzip and caught panics are counted there too. Feature `metrics`.
+    #[cfg(feature = "metrics")]
+    pub metrics: pastry::metrics::MetricsHandle,
 }
 
 impl Config {
@@ -212,6 +218,8 @@ impl Config {
                 .writer(std::io::sink()),
             static_dir: static_dir(),
             hub: chat::Hub::default(),
+            #[cfg(feature = "metrics")]
+            metrics: pastry::metrics::MetricsHandle::new(),
         }
     }
 }
@@ -488,6 +496,18 @@ where
     })
 }
 
+/// `app` with its requests counted under its mount (feature `metrics`;
+/// without it, `app` itself).
+#[cfg(feature = "metrics")]
+fn metered<S>(config: &Config, app: S) -> pastry::metrics::Metrics<S> {
+    tower::Layer::layer(&pastry::metrics::MetricsLayer::new(&config.metrics), app)
+}
+
+#[cfg(not(feature = "metrics"))]
+fn metered<S>(_config: &Config, app: S) -> S {
+    app
+}
+
 /// A hello app from CherryPy's "several WSGI apps in one server" example.
 fn hello_app<B>(
     name: &'static str,
@@ -598,18 +618,31 @@ where
             let map = UrlMap::builder()
                 .mount(
                     Mount::at("/static").rewrite_location(true),
-                    ServeDir::new(&config.static_dir),
+                    metered(&config, ServeDir::new(&config.static_dir)),
                 )
-                .mount("/admin", admin)
-                .mount("/blog", hello_app::<$body>("blog"))
-                .mount("/forum", hello_app::<$body>("forum"))
-                .mount("/api", api())
-                .fallback(altdemo_app::<$body>(
-                    authenticator.clone(),
-                    limits,
-                    config.hub.clone(),
-                ))
-                .build()?;
+                .mount("/admin", metered(&config, admin))
+                .mount("/blog", metered(&config, hello_app::<$body>("blog")))
+                .mount("/forum", metered(&config, hello_app::<$body>("forum")))
+                .mount("/api", metered(&config, api()))
+                .fallback(metered(
+                    &config,
+                    altdemo_app::<$body>(authenticator.clone(), limits, config.hub.clone()),
+                ));
+            // `/metrics`: the registry, to an admin only (Basic auth, as a
+            // Prometheus scrape config sends it), like `/admin`.
+            #[cfg(feature = "metrics")]
+            let map = map.mount(
+                "/metrics",
+                ServiceBuilder::new()
+                    .layer(
+                        BasicAuthLayer::builder(authenticator.clone())
+                            .realm("pastry metrics")
+                            .build()?,
+                    )
+                    .layer(RequireRoleLayer::new("admin"))
+                    .service(config.metrics.endpoint()),
+            );
+            let map = map.build()?;
             ServiceBuilder::new()
                 .layer(SessionAuthLayer::new(users.clone()))
                 .map_request(|mut req: Request<$body>| {

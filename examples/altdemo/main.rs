@@ -98,6 +98,13 @@ async fn run(options: app::Options) -> Result<(), String> {
     config.csrf_tokens = options.csrf_tokens;
     config.trusted_proxies = options.trusted_proxies;
     config.access_log = AccessLogLayer::new().format(Format::Detailed).stderr();
+    // Sessions, logins, gzip and caught panics count into the registry
+    // `/metrics` shows, beside each mount's requests.
+    #[cfg(feature = "metrics")]
+    config
+        .metrics
+        .install()
+        .map_err(|error| error.to_string())?;
     let stack = app::stack(config).map_err(|error| format!("building the app: {error}"))?;
     let listener = TcpListener::bind(&options.addr)
         .await
