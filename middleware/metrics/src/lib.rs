@@ -65,8 +65,21 @@
 //!   `4xx`, as the access log writes them 500 and 499. An upgrade (a
 //!   WebSocket handshake) ends with its head: the tunnel is not timed.
 //!
-//! Pastry's own metrics, recorded by the other crates with their `metrics`
-//! feature through the `metrics` facade, are listed in [`names`].
+//! # Pastry's own metrics
+//!
+//! The other crates record through the `metrics` facade with their
+//! `metrics` feature (off by default; the facade's `metrics` feature turns
+//! on all of them), labelled by store kind, operation, reason or coding,
+//! never by a session id or a user name. [`names`] lists each with its
+//! labels:
+//!
+//! | crate | metrics |
+//! |---|---|
+//! | `pastry-sessions` | `pastry_sessions_loaded_total`, `pastry_sessions_saved_total`, `pastry_sessions_cas_conflicts_total`, `pastry_sessions_cas_replays_total` (by `store`), `pastry_sessions_store_duration_seconds` (by `store`, `op`) |
+//! | `pastry-auth` | `pastry_auth_failed_logins_total`, `pastry_auth_lockouts_total` (by `reason`) |
+//! | `pastry-gzip` | `pastry_gzip_bytes_in_total`, `pastry_gzip_bytes_out_total` (by `coding`): their ratio is the compression ratio |
+//! | `pastry-catch` | `pastry_catch_panics_total` |
+//! | `pastry-ratelimit` | `pastry_ratelimit_limited_total` (by `backend`): the name reserved for it, described here; it records nothing yet |
 //!
 //! # Why the `metrics` facade
 //!
