@@ -40,6 +40,11 @@
 //!
 //! # Changes
 //!
+//! - **metrics feature** (issue 25, off by default): sessions found and
+//!   saved, compare-and-swap conflicts and replays, and each store
+//!   operation's time, counted through the `metrics` facade by store kind
+//!   (`pastry_sessions_*`; `pastry-metrics` renders them). Never a session
+//!   id in a label.
 //! - **One clock for every crate** (issue 19): [`Clock`], [`SystemClock`]
 //!   and [`ManualClock`] are pastry-core's, re-exported here. A clock of
 //!   your own now implements `instant()` beside `now()`;

@@ -114,6 +114,11 @@
 //!
 //! Since 0.1.0:
 //!
+//! - **metrics feature** (issue 25, off by default): failed logins and
+//!   attempts refused during a lockout (by reason, `address` or
+//!   `account`) counted through the `metrics` facade
+//!   (`pastry_auth_failed_logins_total`, `pastry_auth_lockouts_total`).
+//!   Never a user name in a label.
 //! - **API tokens**: [`BearerAuthLayer`], [`ApiToken`], [`TokenStore`]
 //!   with [`MemoryTokenStore`] and [`FileTokenStore`], the
 //!   `pastry-passwd token` commands, and [`AuthError::TokenExists`].

@@ -43,6 +43,8 @@
 //!
 //! # Changes
 //!
+//! - **metrics feature** (issue 25, off by default): every caught panic
+//!   counted through the `metrics` facade (`pastry_catch_panics_total`).
 //! - **Own error id type** (issue 19): [`Failure::id`] and
 //!   [`BodyAborted::id`] return an [`ErrorId`] instead of `uuid::Uuid`, and
 //!   the `Uuid` re-export is gone. An [`ErrorId`] prints (`Display`) the same

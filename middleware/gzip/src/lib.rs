@@ -106,6 +106,10 @@
 //!
 //! # Changes
 //!
+//! - **metrics feature** (issue 25, off by default): bytes into and out
+//!   of the compressor, by coding, counted through the `metrics` facade
+//!   (`pastry_gzip_bytes_in_total`, `pastry_gzip_bytes_out_total`: their
+//!   ratio is the compression ratio).
 //! - **brotli and zstd** (issue 21): features `br` and `zstd` add those
 //!   codings to [`GzipLayer`], offered once switched on with `.br(true)`,
 //!   `.zstd(true)` (negotiated by weight, server preference zstd > br >

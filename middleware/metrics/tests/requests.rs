@@ -329,9 +329,15 @@ async fn a_panic_in_the_app_counts_as_a_5xx_under_a_catching_layer() {
     TestClient::new(app).get("/").expect_status(500).await;
     let text = handle.render();
     assert_eq!(
-        value(&text, r#"pastry_http_requests_total{mount="m",method="GET",status="5xx"}"#),
+        value(
+            &text,
+            r#"pastry_http_requests_total{mount="m",method="GET",status="5xx"}"#
+        ),
         Some(1.0),
         "{text}"
     );
-    assert_eq!(value(&text, r#"pastry_http_requests_in_flight{mount="m"}"#), Some(0.0));
+    assert_eq!(
+        value(&text, r#"pastry_http_requests_in_flight{mount="m"}"#),
+        Some(0.0)
+    );
 }
