@@ -6,13 +6,14 @@
 //! default), `cors` (opt-in: CORS loosens the same-origin policy, so an
 //! app turns it on knowingly), `conditional` (opt-in: conditional GET,
 //! which reads bounded bodies to hash them into ETags), `metrics`
-//! (opt-in: Prometheus metrics, and the other crates' own counters) and
+//! (opt-in: Prometheus metrics, and the other crates' own counters),
+//! `ratelimit` (opt-in: per-client rate limits, a policy the app picks) and
 //! `testkit`
 //! (opt-in: a test tool, so enable it in `[dev-dependencies]`). Feature
 //! `axum` adds the session and user
 //! extractors; `redis`, `redis-tls` and `postgres` add the session stores
-//! on those servers; `br` and `zstd` add brotli and zstd to [`gzip`]
-//! (off by default). The environ types of
+//! on those servers (`redis` also the rate limiter's Redis store); `br`
+//! and `zstd` add brotli and zstd to [`gzip`] (off by default). The environ types of
 //! [`pastry_core`] are at the top level, [`serve`] runs any conforming app
 //! on hyper, and [`BoxApp`] gives a whole stack one nameable type.
 //!
@@ -101,6 +102,8 @@ pub use pastry_metrics as metrics;
 pub use pastry_origin as origin;
 #[cfg(feature = "proxy")]
 pub use pastry_proxy as proxy;
+#[cfg(feature = "ratelimit")]
+pub use pastry_ratelimit as ratelimit;
 #[cfg(feature = "sessions")]
 pub use pastry_sessions as sessions;
 #[cfg(feature = "testkit")]

@@ -91,6 +91,15 @@ pub struct Options {
     /// (separated by commas or spaces): the front servers whose
     /// `Forwarded` and `X-Forwarded-*` headers are believed. Empty: none.
     pub trusted_proxies: Vec<TrustedNet>,
+    /// `--rate-limit SPEC` / `PASTRY_RATE_LIMIT`: a per-client limit on the
+    /// whole site (`10/s,burst=20`); `None`, the default: no limit.
+    pub rate_limit: Option<String>,
+    /// `--rate-limit-store URL` / `PASTRY_RATE_LIMIT_STORE`: where the
+    /// counts live, `memory:` (the default) or `redis://…`.
+    pub rate_limit_store: String,
+    /// `--rate-limit-prefix PREFIX` / `PASTRY_RATE_LIMIT_PREFIX`: what the
+    /// Redis keys start with (default `altdemo:ratelimit:`).
+    pub rate_limit_prefix: String,
 }
 
 /// `10.0.0.0/8, ::1` as two ranges; the error names `what` and the value.
@@ -121,6 +130,10 @@ impl Options {
                 Some(list) => parse_nets("PASTRY_TRUSTED_PROXIES", &list)?,
                 None => Vec::new(),
             },
+            rate_limit: env("PASTRY_RATE_LIMIT"),
+            rate_limit_store: env("PASTRY_RATE_LIMIT_STORE").unwrap_or_else(|| "memory:".into()),
+            rate_limit_prefix: env("PASTRY_RATE_LIMIT_PREFIX")
+                .unwrap_or_else(|| "altdemo:ratelimit:".into()),
         };
         // The flags replace the environment's list rather than add to it.
         let mut flag_proxies = None::<Vec<TrustedNet>>;
@@ -146,6 +159,9 @@ impl Options {
                 "--trusted-proxy" => flag_proxies
                     .get_or_insert_default()
                     .extend(parse_nets("--trusted-proxy", &value()?)?),
+                "--rate-limit" => options.rate_limit = Some(value()?),
+                "--rate-limit-store" => options.rate_limit_store = value()?,
+                "--rate-limit-prefix" => options.rate_limit_prefix = value()?,
                 other => return Err(format!("unknown option {other}")),
             }
         }
@@ -154,6 +170,48 @@ impl Options {
         }
         Ok(Some(options))
     }
+}
+
+/// The site-wide rate limit `options` ask for: `--rate-limit` parsed as a
+/// [`Policy`](pastry::ratelimit::Policy), its counts in memory or in
+/// Redis, and the `RateLimit` fields on every answer.
+pub fn rate_limit_layer(options: &Options) -> Result<Option<RateLimitSetting>, String> {
+    let Some(spec) = &options.rate_limit else {
+        return Ok(None);
+    };
+    build_rate_limit(spec, &options.rate_limit_store, &options.rate_limit_prefix).map(Some)
+}
+
+/// What [`rate_limit_layer`] gives: the layer, with the `ratelimit` feature.
+#[cfg(feature = "ratelimit")]
+pub type RateLimitSetting = pastry::ratelimit::RateLimitLayer;
+/// What [`rate_limit_layer`] gives: nothing without the `ratelimit` feature.
+#[cfg(not(feature = "ratelimit"))]
+pub type RateLimitSetting = std::convert::Infallible;
+
+#[cfg(feature = "ratelimit")]
+fn build_rate_limit(spec: &str, store: &str, prefix: &str) -> Result<RateLimitSetting, String> {
+    use pastry::ratelimit::{Policy, RateLimitLayer};
+    let policy: Policy = spec.parse().map_err(|e| format!("--rate-limit: {e}"))?;
+    let builder = RateLimitLayer::builder(policy).name("site").headers(true);
+    let builder = match store {
+        "memory:" => builder,
+        #[cfg(feature = "redis")]
+        url if url.starts_with("redis://") => builder.redis(url).redis_prefix(prefix),
+        other => {
+            let _ = prefix;
+            return Err(format!(
+                "--rate-limit-store: {:?} is not memory: or redis://… (Redis needs the `redis` feature)",
+                AnyStore::redact(other)
+            ));
+        }
+    };
+    builder.build().map_err(|e| format!("--rate-limit: {e}"))
+}
+
+#[cfg(not(feature = "ratelimit"))]
+fn build_rate_limit(_spec: &str, _store: &str, _prefix: &str) -> Result<RateLimitSetting, String> {
+    Err("--rate-limit needs the `ratelimit` feature (cargo run --example altdemo --features ratelimit)".into())
 }
 
 /// What the stack is built from.
@@ -189,6 +247,11 @@ pub struct Config {
     pub access_log: AccessLogLayer,
     /// The directory served at `/static` (the demo's stylesheet).
     pub static_dir: PathBuf,
+    /// A per-client rate limit on the whole site, inside the proxy layer
+    /// (so it counts the client a trusted proxy names) and the access log
+    /// (so refusals are logged); `None`, the default: no limit.
+    #[cfg(feature = "ratelimit")]
+    pub rate_limit: Option<pastry::ratelimit::RateLimitLayer>,
     /// What `/chat` and `/events/counter` share.
     pub hub: chat::Hub,
     /// The registry every mount's requests are counted in, shown at
@@ -217,6 +280,8 @@ impl Config {
                 .format(Format::Detailed)
                 .writer(std::io::sink()),
             static_dir: static_dir(),
+            #[cfg(feature = "ratelimit")]
+            rate_limit: None,
             hub: chat::Hub::default(),
             #[cfg(feature = "metrics")]
             metrics: pastry::metrics::MetricsHandle::new(),
@@ -571,7 +636,9 @@ fn api() -> axum::Router {
 /// inside the session layer requires the session's token on every unsafe
 /// request too (the login form and the logout button carry it). One `Authenticator` serves the login form and `/admin`'s
 /// Basic auth. Expired sessions are swept by [`spawn_cleanup`], which
-/// `main` starts beside it.
+/// `main` starts beside it. A rate limit (`Config::rate_limit`, with the
+/// `ratelimit` feature) sits just inside the access log, so its 429s are
+/// logged and it counts the client the proxy layer resolved.
 pub fn stack<B>(
     config: Config,
 ) -> Result<
@@ -664,9 +731,24 @@ where
             });
         Some(builder.build()?)
     };
+    // Without a limit, a rate-limit layer that counts nobody keeps the
+    // stack one type (a 429 changes the body type, so `option_layer`
+    // cannot choose between the two).
+    #[cfg(feature = "ratelimit")]
+    let rate_limit = match config.rate_limit.clone() {
+        Some(layer) => layer,
+        None => {
+            pastry::ratelimit::RateLimitLayer::builder(pastry::ratelimit::Policy::per_second(1))
+                .key_fn(|_| None)
+                .build()?
+        }
+    };
+    #[cfg(not(feature = "ratelimit"))]
+    let rate_limit = tower::layer::util::Identity::new();
     let outside = ServiceBuilder::new()
         .option_layer(proxy)
         .layer(config.access_log.clone())
+        .layer(rate_limit)
         .layer(CrossOriginLayer::new())
         .layer(CatchLayer::new().debug(config.debug))
         .layer(GzipLayer::new())

@@ -43,6 +43,19 @@ OPTIONS:
                         client's address, the scheme and the URL prefix
                         [env PASTRY_TRUSTED_PROXIES, comma-separated].
                         Default: none, the headers are ignored.
+    --rate-limit SPEC   limit each client (by address, IPv6 by /64) on the
+                        whole site to SPEC = COUNT/UNIT[,burst=N], UNIT s,
+                        min or h (e.g. 5/s,burst=10): over it, 429 with
+                        Retry-After; every answer carries RateLimit-Policy
+                        and RateLimit [env PASTRY_RATE_LIMIT]. Needs the
+                        `ratelimit` feature. Default: no limit.
+    --rate-limit-store URL
+                        where the counts live [env PASTRY_RATE_LIMIT_STORE]:
+                        memory: (default, this process) or redis://HOST/DB
+                        (shared by every process on it; `redis` feature)
+    --rate-limit-prefix PREFIX
+                        the Redis keys' prefix [env PASTRY_RATE_LIMIT_PREFIX]
+                        (default altdemo:ratelimit:)
     -h, --help          this text
 
 Every request is logged to standard error, one line each (Combined Log
@@ -96,7 +109,14 @@ async fn run(options: app::Options) -> Result<(), String> {
     let _cleanup = app::spawn_cleanup(&store);
     let mut config = app::Config::new(store, options.debug, options.secure_cookies);
     config.csrf_tokens = options.csrf_tokens;
-    config.trusted_proxies = options.trusted_proxies;
+    config.trusted_proxies = options.trusted_proxies.clone();
+    let rate_limit = app::rate_limit_layer(&options)?;
+    #[cfg(feature = "ratelimit")]
+    {
+        config.rate_limit = rate_limit;
+    }
+    #[cfg(not(feature = "ratelimit"))]
+    let _ = rate_limit;
     config.access_log = AccessLogLayer::new().format(Format::Detailed).stderr();
     // Sessions, logins, gzip and caught panics count into the registry
     // `/metrics` shows, beside each mount's requests.

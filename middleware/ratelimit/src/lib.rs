@@ -67,7 +67,7 @@
 //! | [key](RateLimitLayerBuilder::key_by_client_addr) | client address, IPv6 by /64 | a client picks any address of its /64; behind a proxy put the proxy layer outside this one |
 //! | [`headers`](RateLimitLayerBuilder::headers) | off | the fields tell clients the policy; some sites would rather not |
 //! | [`max_keys`](RateLimitLayerBuilder::max_keys) | 100 000 | bounds memory under a flood of addresses: the key idle the longest goes first |
-//! | [`redis_timeout`](RateLimitLayerBuilder::redis_timeout) | 250 ms | a limiter must not become the slow part of every request |
+//! | `redis_timeout` (feature `redis`) | 250 ms | a limiter must not become the slow part of every request |
 //! | [`fail_closed`](RateLimitLayerBuilder::fail_closed) | off (fail open) | a rate limiter's store outage should not take the site down |
 //!
 //! GCRA (the generic cell rate algorithm, as the `governor` crate uses)
