@@ -270,6 +270,11 @@ impl Limiter {
         Outcome::Answer(response)
     }
 
+    /// Whether answers carry the `RateLimit` fields.
+    pub(crate) fn sends_fields(&self) -> bool {
+        self.policy_header.is_some()
+    }
+
     /// Adds `RateLimit-Policy` and `RateLimit` when they are enabled and
     /// the verdict is known.
     pub(crate) fn decorate(&self, headers: &mut HeaderMap, verdict: Option<Verdict>) {

@@ -40,8 +40,9 @@ pin_project! {
         Inner {
             #[pin]
             future: S::Future,
-            limiter: Arc<Limiter>,
-            verdict: Option<Verdict>,
+            // Only when the fields are to be added: no shared count is
+            // touched per request otherwise.
+            fields: Option<(Arc<Limiter>, Verdict)>,
         },
         Checking {
             check: Check,
@@ -66,14 +67,13 @@ where
 
     pub(crate) fn inner(
         future: S::Future,
-        limiter: Arc<Limiter>,
+        limiter: &Arc<Limiter>,
         verdict: Option<Verdict>,
     ) -> Self {
         Self {
             state: State::Inner {
                 future,
-                limiter,
-                verdict,
+                fields: fields(limiter, verdict),
             },
         }
     }
@@ -93,6 +93,14 @@ where
                 limiter,
             },
         }
+    }
+}
+
+/// What the response needs for its `RateLimit` fields, if they are on.
+fn fields(limiter: &Arc<Limiter>, verdict: Option<Verdict>) -> Option<(Arc<Limiter>, Verdict)> {
+    match verdict {
+        Some(verdict) if limiter.sends_fields() => Some((Arc::clone(limiter), verdict)),
+        _ => None,
     }
 }
 
@@ -120,13 +128,11 @@ where
                     let response = response.take().unwrap_or_default();
                     return Poll::Ready(Ok(response.map(RateLimitBody::own)));
                 }
-                StateProj::Inner {
-                    future,
-                    limiter,
-                    verdict,
-                } => {
+                StateProj::Inner { future, fields } => {
                     let mut response = ready!(future.poll(cx))?;
-                    limiter.decorate(response.headers_mut(), verdict.take());
+                    if let Some((limiter, verdict)) = fields.take() {
+                        limiter.decorate(response.headers_mut(), Some(verdict));
+                    }
                     return Poll::Ready(Ok(response.map(RateLimitBody::inner)));
                 }
                 StateProj::Checking {
@@ -153,8 +159,7 @@ where
                         },
                         Outcome::Pass(verdict) => State::Inner {
                             future: service.call(request),
-                            limiter: Arc::clone(limiter),
-                            verdict,
+                            fields: fields(limiter, verdict),
                         },
                     }
                 }

@@ -51,7 +51,7 @@ where
         let (parts, body) = req.into_parts();
         let Some(key) = limiter.key(&parts) else {
             let future = self.inner.call(Request::from_parts(parts, body));
-            return ResponseFuture::inner(future, Arc::clone(limiter), None);
+            return ResponseFuture::inner(future, limiter, None);
         };
         match &limiter.store {
             Store::Memory(store) => {
@@ -60,7 +60,7 @@ where
                     Outcome::Answer(response) => ResponseFuture::answered(response),
                     Outcome::Pass(verdict) => {
                         let future = self.inner.call(Request::from_parts(parts, body));
-                        ResponseFuture::inner(future, Arc::clone(limiter), verdict)
+                        ResponseFuture::inner(future, limiter, verdict)
                     }
                 }
             }
