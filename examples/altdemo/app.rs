@@ -13,8 +13,8 @@ use http_body_util::combinators::UnsyncBoxBody;
 use http_body_util::{BodyExt, Full};
 use pastry::accesslog::{AccessLogLayer, Format};
 use pastry::auth::{
-    Authenticator, BasicAuthLayer, FileUserStore, LoginForm, Logout, PasswordHasher,
-    RequireLoginLayer, RequireRoleLayer, SessionAuthLayer,
+    Authenticator, BasicAuthLayer, BearerAuthLayer, FileTokenStore, FileUserStore, LoginForm,
+    Logout, PasswordHasher, RequireLoginLayer, RequireRoleLayer, RolesExt, SessionAuthLayer,
 };
 use pastry::catch::CatchLayer;
 use pastry::gzip::GzipLayer;
@@ -228,6 +228,9 @@ pub struct Config {
     pub csrf_tokens: bool,
     /// The htpasswd-style users file.
     pub users_file: PathBuf,
+    /// The API tokens `/api` accepts as `Authorization: Bearer`, made with
+    /// `pastry-passwd token create`; reloaded when it changes.
+    pub tokens_file: PathBuf,
     /// The argon2 parameters for logins (OWASP's by default).
     pub hasher: PasswordHasher,
     /// How long a session lives without a visit (the session layer's
@@ -271,6 +274,7 @@ impl Config {
             secure_cookies,
             csrf_tokens: false,
             users_file: users_file(),
+            tokens_file: tokens_file(),
             hasher: PasswordHasher::default(),
             idle_timeout: IDLE_TIMEOUT,
             absolute_lifetime: ABSOLUTE_LIFETIME,
@@ -313,6 +317,11 @@ fn site_url<B>(req: &Request<B>, path: &str) -> String {
 /// `examples/altdemo/users.txt`: alice (admin) and bob.
 pub fn users_file() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/altdemo/users.txt")
+}
+
+/// `examples/altdemo/tokens.txt`: the API tokens, none at first.
+pub fn tokens_file() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("examples/altdemo/tokens.txt")
 }
 
 fn text(
@@ -608,14 +617,29 @@ async fn admin_page<B>(req: Request<B>) -> Result<Response<DemoBody>, Infallible
 }
 
 /// `/api`: an axum router, to show that any conforming app mounts. `/api`
-/// and `/api/` list its routes.
+/// and `/api/` list its routes; `/api/me` names the token's user and roles
+/// (401 without a token).
 fn api() -> axum::Router {
     use axum::routing::get;
     axum::Router::new()
         .route(
             "/",
             get(|| async {
-                axum::Json(serde_json::json!({"routes": ["/api/health", "/api/echo/{word}"]}))
+                axum::Json(
+                    serde_json::json!({"routes": ["/api/health", "/api/echo/{word}", "/api/me"]}),
+                )
+            }),
+        )
+        .route(
+            "/me",
+            get(|req: Request<axum::body::Body>| async move {
+                let Some(user) = req.remote_user() else {
+                    let body = serde_json::json!({"error": "send Authorization: Bearer <token>"});
+                    return (StatusCode::UNAUTHORIZED, axum::Json(body));
+                };
+                let roles: Vec<String> = req.roles().iter().map(String::from).collect();
+                let body = serde_json::json!({"user": user, "roles": roles});
+                (StatusCode::OK, axum::Json(body))
             }),
         )
         .route(
@@ -658,6 +682,7 @@ where
 {
     let users = FileUserStore::open(&config.users_file)?;
     let authenticator = Authenticator::new(users.clone()).hasher(config.hasher.clone());
+    let tokens = FileTokenStore::open(&config.tokens_file)?;
     let limits = SessionLimits {
         idle_timeout: config.idle_timeout,
         absolute_lifetime: config.absolute_lifetime,
@@ -690,7 +715,17 @@ where
                 .mount("/admin", metered(&config, admin))
                 .mount("/blog", metered(&config, hello_app::<$body>("blog")))
                 .mount("/forum", metered(&config, hello_app::<$body>("forum")))
-                .mount("/api", metered(&config, api()))
+                .mount(
+                    "/api",
+                    metered(
+                        &config,
+                        ServiceBuilder::new()
+                            .layer(
+                                BearerAuthLayer::new(tokens.clone()).share_throttle(&authenticator),
+                            )
+                            .service(api()),
+                    ),
+                )
                 .fallback(metered(
                     &config,
                     altdemo_app::<$body>(authenticator.clone(), limits, config.hub.clone()),

@@ -58,6 +58,10 @@ OPTIONS:
                         (default altdemo:ratelimit:)
     -h, --help          this text
 
+/api accepts API tokens from examples/altdemo/tokens.txt (Authorization:
+Bearer; make one with `pastry-passwd token create`); /api/me names the
+token's user and roles.
+
 Every request is logged to standard error, one line each (Combined Log
 Format plus the duration in microseconds and the error id). Files under
 examples/altdemo/static are served at /static.
