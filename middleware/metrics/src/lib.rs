@@ -79,7 +79,7 @@
 //! | `pastry-auth` | `pastry_auth_failed_logins_total`, `pastry_auth_lockouts_total` (by `reason`) |
 //! | `pastry-gzip` | `pastry_gzip_bytes_in_total`, `pastry_gzip_bytes_out_total` (by `coding`): their ratio is the compression ratio |
 //! | `pastry-catch` | `pastry_catch_panics_total` |
-//! | `pastry-ratelimit` | `pastry_ratelimit_limited_total` (by `backend`): the name reserved for it, described here; it records nothing yet |
+//! | `pastry-ratelimit` | `pastry_ratelimit_limited_total` (by `backend`: `memory`, `redis`): requests refused with 429 |
 //!
 //! # Why the `metrics` facade
 //!

@@ -56,7 +56,6 @@ pub const GZIP_BYTES_OUT: &str = "pastry_gzip_bytes_out_total";
 pub const CATCH_PANICS: &str = "pastry_catch_panics_total";
 
 /// Counter: requests refused with a 429 by the rate limiter, by `backend`
-/// (`memory`, `redis`). The name `pastry-ratelimit` is to record under,
-/// with a `metrics` feature like the other crates' (described here, so its
-/// help line is ready); it records nothing yet.
+/// (`memory`, `redis`), recorded by `pastry-ratelimit` with its `metrics`
+/// feature.
 pub const RATELIMIT_LIMITED: &str = "pastry_ratelimit_limited_total";

@@ -237,6 +237,9 @@ impl Limiter {
                     retry_after_ms = retry_after / 1_000_000,
                     "rate limited"
                 );
+                #[cfg(feature = "metrics")]
+                metrics::counter!("pastry_ratelimit_limited_total", "backend" => self.backend())
+                    .increment(1);
                 let mut response = text_response_for(
                     method,
                     StatusCode::TOO_MANY_REQUESTS,
@@ -268,6 +271,16 @@ impl Limiter {
             .headers_mut()
             .insert(RETRY_AFTER, HeaderValue::from_static("1"));
         Outcome::Answer(response)
+    }
+
+    /// The store's kind, as the metrics label it.
+    #[cfg(feature = "metrics")]
+    fn backend(&self) -> &'static str {
+        match self.store {
+            crate::store::Store::Memory(_) => "memory",
+            #[cfg(feature = "redis")]
+            crate::store::Store::Redis(_) => "redis",
+        }
     }
 
     /// Whether answers carry the `RateLimit` fields.

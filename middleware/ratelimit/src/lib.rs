@@ -8,7 +8,10 @@
 //! In the `pastry` facade this crate is `pastry::ratelimit` (feature
 //! `ratelimit`, off by default; the facade's `redis` feature turns on this
 //! crate's `redis` too). The examples use the crate paths, so each crate
-//! stays usable alone.
+//! stays usable alone. With the `metrics` feature (the facade's `metrics`
+//! turns it on) each 429 is counted as `pastry_ratelimit_limited_total`,
+//! labelled by `backend` (`memory` or `redis`), for `pastry-metrics` to
+//! render.
 //!
 //! ```
 //! use std::convert::Infallible;
