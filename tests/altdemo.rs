@@ -344,7 +344,7 @@ async fn mounted_apps_see_their_script_name() {
 #[tokio::test]
 async fn the_axum_api_is_mounted() {
     let client = client();
-    let routes = serde_json::json!({"routes": ["/api/health", "/api/echo/{word}"]});
+    let routes = serde_json::json!({"routes": ["/api/health", "/api/echo/{word}", "/api/me"]});
     client.get("/api").await.assert_json(&routes);
     client.get("/api/").await.assert_json(&routes);
     client
