@@ -89,7 +89,10 @@ where
     let mut body = pin!(res.expect("the app answers").into_body());
     let mut len = 0;
     while let Poll::Ready(Some(frame)) = body.as_mut().poll_frame(&mut cx) {
-        len += frame.expect("body frame").into_data().map_or(0, |d| d.len());
+        len += frame
+            .expect("body frame")
+            .into_data()
+            .map_or(0, |d| d.len());
     }
     len
 }
@@ -117,8 +120,10 @@ fn gzip(side: &str, len: usize, n: u64) -> usize {
         let data = data.clone();
         async move {
             let mut res = Response::new(Full::new(data));
-            res.headers_mut()
-                .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
             Ok::<_, Infallible>(res)
         }
     });
@@ -135,11 +140,15 @@ fn gzip(side: &str, len: usize, n: u64) -> usize {
 
 fn catch(side: &str, n: u64) -> usize {
     let hello = |_req: Req| async {
-        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(b"hello, world"))))
+        Ok::<_, Infallible>(Response::new(Full::new(Bytes::from_static(
+            b"hello, world",
+        ))))
     };
     match side {
         "pastry" => repeat(
-            &ServiceBuilder::new().layer(CatchLayer::new()).service_fn(hello),
+            &ServiceBuilder::new()
+                .layer(CatchLayer::new())
+                .service_fn(hello),
             n,
             browser_request,
         ),
@@ -164,7 +173,9 @@ async fn stack_memory(side: &str, n: u64) -> usize {
         let cookie = log_in(&svc).await.expect("log in");
         let mut total = 0;
         for _ in 0..n {
-            let (_, len) = call(&svc, get(PAGE_PATH, Some(&cookie))).await.expect("page");
+            let (_, len) = call(&svc, get(PAGE_PATH, Some(&cookie)))
+                .await
+                .expect("page");
             total += black_box(len);
         }
         total
