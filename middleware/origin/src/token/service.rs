@@ -125,7 +125,7 @@ where
         };
         submitted_and_checked(config, expected, req).await?
     } else {
-        req.map(CheckedBody::streaming)
+        req.map(CheckedBody::inner)
     };
     let issued = match stored {
         Some(token) => Issued {
@@ -153,7 +153,7 @@ where
 {
     if let Some(sent) = req.headers().get(CSRF_HEADER) {
         return if same(expected, sent.as_bytes()) {
-            Ok(req.map(CheckedBody::streaming))
+            Ok(req.map(CheckedBody::inner))
         } else {
             Err(refused(&req, "wrong token in the header"))
         };
@@ -175,7 +175,7 @@ where
     let sent = form_urlencoded::parse(&bytes)
         .find(|(key, _)| key == CSRF_FIELD)
         .map(|(_, value)| value);
-    let req = Request::from_parts(parts, CheckedBody::read(bytes.clone()));
+    let req = Request::from_parts(parts, CheckedBody::own(bytes.clone()));
     match sent {
         Some(sent) if same(expected, sent.as_bytes()) => Ok(req),
         Some(_) => Err(refused(&req, "wrong token in the form")),
