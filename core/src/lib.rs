@@ -33,6 +33,7 @@ mod environ;
 mod error;
 mod head;
 pub mod header;
+pub mod host;
 mod html;
 mod origin;
 mod response;

@@ -9,10 +9,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
-use http::header::{CONNECTION, CONTENT_TYPE, HOST};
+use http::header::{CONNECTION, CONTENT_TYPE};
 use http::{HeaderValue, Request, Response, StatusCode, Version};
 use http_body::{Body, Frame, SizeHint};
 use hyper::body::Incoming;
+use pastry_core::host::single_host;
 use pastry_core::{BoxError, ClientAddr, ShutdownSignal, UrlScheme};
 use pin_project_lite::pin_project;
 use tower::util::Oneshot;
@@ -198,132 +199,16 @@ fn bad_request<B>(in_flight: InFlight) -> Response<ServeBody<B>> {
 /// may carry several, or one that is not `host[:port]`. HTTP/1.0 may omit
 /// it, HTTP/2 names the host in `:authority` instead.
 pub(crate) fn check_host<B>(req: &Request<B>) -> Result<(), &'static str> {
-    let mut hosts = req.headers().get_all(HOST).iter();
-    match (hosts.next(), hosts.next()) {
-        (None, _) if req.version() == Version::HTTP_11 => Err("no Host header"),
-        (None, _) => Ok(()),
-        (Some(_), Some(_)) => Err("several Host headers"),
-        (Some(host), None) if is_host_and_port(host.as_bytes()) => Ok(()),
-        (Some(_), None) => Err("malformed Host header"),
+    match single_host(req.headers())? {
+        None if req.version() == Version::HTTP_11 => Err("no Host header"),
+        _ => Ok(()),
     }
-}
-
-/// `uri-host [ ":" port ]` (RFC 3986 §3.2.2–3.2.3) with a non-empty host
-/// and a port that fits in 16 bits.
-pub(crate) fn is_host_and_port(text: &[u8]) -> bool {
-    let (host, port) = if text.first() == Some(&b'[') {
-        let Some(end) = text.iter().position(|&b| b == b']') else {
-            return false;
-        };
-        let literal = &text[1..end];
-        if literal.is_empty()
-            || !literal
-                .iter()
-                .all(|&b| is_unreserved(b) || is_sub_delim(b) || b == b':')
-        {
-            return false;
-        }
-        match &text[end + 1..] {
-            [] => (&text[..=end], None),
-            [b':', port @ ..] => (&text[..=end], Some(port)),
-            _ => return false,
-        }
-    } else {
-        let (host, port) = match text.iter().position(|&b| b == b':') {
-            Some(colon) => (&text[..colon], Some(&text[colon + 1..])),
-            None => (text, None),
-        };
-        if !is_reg_name(host) {
-            return false;
-        }
-        (host, port)
-    };
-    if host.is_empty() {
-        return false;
-    }
-    match port {
-        None | Some([]) => true,
-        Some(digits) => {
-            digits.len() <= 5
-                && digits.iter().all(u8::is_ascii_digit)
-                && std::str::from_utf8(digits)
-                    .ok()
-                    .and_then(|d| d.parse::<u16>().ok())
-                    .is_some()
-        }
-    }
-}
-
-fn is_reg_name(name: &[u8]) -> bool {
-    let mut i = 0;
-    while i < name.len() {
-        let b = name[i];
-        if b == b'%' {
-            match name.get(i + 1..i + 3) {
-                Some([h, l]) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => i += 3,
-                _ => return false,
-            }
-        } else if is_unreserved(b) || is_sub_delim(b) {
-            i += 1;
-        } else {
-            return false;
-        }
-    }
-    true
-}
-
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
-
-fn is_sub_delim(b: u8) -> bool {
-    matches!(
-        b,
-        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
-    )
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn hosts_that_are_host_and_port() {
-        for good in [
-            "example.com",
-            "example.com:8080",
-            "example.com:",
-            "127.0.0.1:80",
-            "[::1]",
-            "[::1]:8443",
-            "xn--bcher-kva.example",
-            "a%41b",
-            "localhost:65535",
-        ] {
-            assert!(is_host_and_port(good.as_bytes()), "{good:?}");
-        }
-    }
-
-    #[test]
-    fn hosts_that_are_not() {
-        for bad in [
-            "",
-            ":80",
-            "exa mple.com",
-            "example.com:abc",
-            "example.com:65536",
-            "example.com:8080:1",
-            "[::1",
-            "[::1]x",
-            "[]",
-            "user@example.com",
-            "example.com/path",
-            "a%4",
-            "a\tb",
-        ] {
-            assert!(!is_host_and_port(bad.as_bytes()), "{bad:?}");
-        }
-    }
+    use http::header::HOST;
 
     #[test]
     fn http11_needs_exactly_one_host() {

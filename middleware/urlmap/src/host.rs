@@ -5,6 +5,7 @@ use std::borrow::Cow;
 
 use http::Request;
 use http::header::HOST;
+use pastry_core::host::single_host;
 use pastry_core::{Environ, UrlScheme};
 
 /// A parsed, lowercased host key.
@@ -46,88 +47,7 @@ pub(crate) type BadHost = &'static str;
 /// `host[:port]`, is answered `400` (as `pastry::serve` does). A missing
 /// `Host` is the server's to judge (HTTP/1.0 and HTTP/2 may omit it).
 pub(crate) fn check_host_header<B>(req: &Request<B>) -> Result<(), BadHost> {
-    let mut hosts = req.headers().get_all(HOST).iter();
-    match (hosts.next(), hosts.next()) {
-        (None, _) => Ok(()),
-        (Some(_), Some(_)) => Err("several Host headers"),
-        (Some(host), None) if is_host_and_port(host.as_bytes()) => Ok(()),
-        (Some(_), None) => Err("malformed Host header"),
-    }
-}
-
-/// `uri-host [ ":" port ]` (RFC 3986 §3.2.2–3.2.3) with a non-empty host
-/// and a port that fits in 16 bits: the same rule as `pastry::serve`.
-fn is_host_and_port(text: &[u8]) -> bool {
-    let (host, port) = if text.first() == Some(&b'[') {
-        let Some(end) = text.iter().position(|&b| b == b']') else {
-            return false;
-        };
-        let literal = &text[1..end];
-        if literal.is_empty()
-            || !literal
-                .iter()
-                .all(|&b| is_unreserved(b) || is_sub_delim(b) || b == b':')
-        {
-            return false;
-        }
-        match &text[end + 1..] {
-            [] => (&text[..=end], None),
-            [b':', port @ ..] => (&text[..=end], Some(port)),
-            _ => return false,
-        }
-    } else {
-        let (host, port) = match text.iter().position(|&b| b == b':') {
-            Some(colon) => (&text[..colon], Some(&text[colon + 1..])),
-            None => (text, None),
-        };
-        if !is_reg_name(host) {
-            return false;
-        }
-        (host, port)
-    };
-    if host.is_empty() {
-        return false;
-    }
-    match port {
-        None | Some([]) => true,
-        Some(digits) => {
-            digits.len() <= 5
-                && digits.iter().all(u8::is_ascii_digit)
-                && std::str::from_utf8(digits)
-                    .ok()
-                    .and_then(|d| d.parse::<u16>().ok())
-                    .is_some()
-        }
-    }
-}
-
-fn is_reg_name(name: &[u8]) -> bool {
-    let mut i = 0;
-    while i < name.len() {
-        let b = name[i];
-        if b == b'%' {
-            match name.get(i + 1..i + 3) {
-                Some([h, l]) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => i += 3,
-                _ => return false,
-            }
-        } else if is_unreserved(b) || is_sub_delim(b) {
-            i += 1;
-        } else {
-            return false;
-        }
-    }
-    true
-}
-
-fn is_unreserved(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
-}
-
-fn is_sub_delim(b: u8) -> bool {
-    matches!(
-        b,
-        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
-    )
+    single_host(req.headers()).map(drop)
 }
 
 /// The host a request names: its URI authority (HTTP/2, absolute-form) or
