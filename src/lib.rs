@@ -7,7 +7,8 @@
 //! app turns it on knowingly), `conditional` (opt-in: conditional GET,
 //! which reads bounded bodies to hash them into ETags), `metrics`
 //! (opt-in: Prometheus metrics, and the other crates' own counters),
-//! `ratelimit` (opt-in: per-client rate limits, a policy the app picks) and
+//! `ratelimit` (opt-in: per-client rate limits, a policy the app picks),
+//! `oidc` (opt-in: OpenID Connect login through a provider, which it needs) and
 //! `testkit`
 //! (opt-in: a test tool, so enable it in `[dev-dependencies]`). Feature
 //! `axum` adds the session and user
@@ -98,6 +99,8 @@ pub use pastry_cors as cors;
 pub use pastry_gzip as gzip;
 #[cfg(feature = "metrics")]
 pub use pastry_metrics as metrics;
+#[cfg(feature = "oidc")]
+pub use pastry_oidc as oidc;
 #[cfg(feature = "origin")]
 pub use pastry_origin as origin;
 #[cfg(feature = "proxy")]
