@@ -1,12 +1,11 @@
 //! The stack a user would build from the peers instead of Pastry:
 //! tower-http `CatchPanicLayer` + `CompressionLayer` (gzip, level 6),
 //! tower-sessions (its `MemoryStore`, or tower-sessions-sqlx-store's
-//! `SqliteStore`), a session-auth middleware in the style of axum-login
+//! `SqliteStore`, in `peer_sqlite.rs`), a session-auth middleware in the style of axum-login
 //! (the user's name and a password-hash check stored in the session, looked
 //! up on every request), and axum's `Router::nest_service` with ten mounts.
 
 use std::collections::HashMap;
-use std::path::Path;
 use std::sync::Arc;
 
 use axum::Extension;
@@ -16,12 +15,9 @@ use axum::http::StatusCode;
 use axum::middleware::{Next, from_fn_with_state};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
-use pastry_core::BoxError;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::{CompressionLayer, CompressionLevel};
 use tower_sessions::{MemoryStore, Session, SessionManagerLayer, SessionStore};
-use tower_sessions_sqlx_store::SqliteStore;
-use tower_sessions_sqlx_store::sqlx::sqlite::{SqliteConnectOptions, SqlitePoolOptions};
 
 /// The session key holding the logged-in user's name.
 const USER_KEY: &str = "auth.user";
@@ -107,29 +103,4 @@ pub fn stack<Store: SessionStore + Clone>(store: Store) -> Router {
 /// The peer stack with tower-sessions' `MemoryStore`.
 pub fn memory_stack() -> Router {
     stack(MemoryStore::default())
-}
-
-/// tower-sessions-sqlx-store's `SqliteStore` on a file at `path` (created,
-/// migrated), with sqlx's default connection settings (WAL journal).
-///
-/// # Errors
-///
-/// When the file cannot be opened or the table created.
-pub async fn sqlite_store(path: &Path) -> Result<SqliteStore, BoxError> {
-    let options = SqliteConnectOptions::new()
-        .filename(path)
-        .create_if_missing(true);
-    let pool = SqlitePoolOptions::new().connect_with(options).await?;
-    let store = SqliteStore::new(pool);
-    store.migrate().await?;
-    Ok(store)
-}
-
-/// The peer stack with tower-sessions-sqlx-store's `SqliteStore` at `path`.
-///
-/// # Errors
-///
-/// As [`sqlite_store`].
-pub async fn sqlite_stack(path: &Path) -> Result<Router, BoxError> {
-    Ok(stack(sqlite_store(path).await?))
 }
