@@ -13,7 +13,9 @@
 //! (opt-in: a test tool, so enable it in `[dev-dependencies]`). Feature
 //! `axum` adds the session and user
 //! extractors; `redis`, `redis-tls` and `postgres` add the session stores
-//! on those servers (`redis` also the rate limiter's Redis store); `br`
+//! on those servers (`redis` also the rate limiter's Redis store);
+//! `cookie-store` adds the session store that seals the session into its
+//! cookie; `br`
 //! and `zstd` add brotli and zstd to [`gzip`] (off by default). The environ types of
 //! [`pastry_core`] are at the top level, [`serve`] runs any conforming app
 //! on hyper, and [`BoxApp`] gives a whole stack one nameable type.

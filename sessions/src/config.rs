@@ -220,14 +220,20 @@ impl Config {
 
     /// The `Set-Cookie` value for a saved session.
     pub(crate) fn cookie(&self, id: &SessionId, record: &Record, now: SystemTime) -> HeaderValue {
-        let mut value = format!("{}={}{}", self.cookie_name, id.encode(), self.attributes);
+        let value = self.cookie_text(&id.encode(), record, now);
+        // Built from validated settings and hex digits only.
+        HeaderValue::try_from(value).unwrap_or_else(|_| HeaderValue::from_static(""))
+    }
+
+    /// The `Set-Cookie` text carrying `value` for a saved session.
+    pub(crate) fn cookie_text(&self, value: &str, record: &Record, now: SystemTime) -> String {
+        let mut text = format!("{}={}{}", self.cookie_name, value, self.attributes);
         if self.policy(record) != Expiry::BrowserSession {
             let left = record.expires_at.duration_since(now).unwrap_or_default();
             let secs = left.as_secs() + u64::from(left.subsec_nanos() > 0);
-            value.push_str(&format!("; Max-Age={secs}"));
+            text.push_str(&format!("; Max-Age={secs}"));
         }
-        // Built from validated settings and hex digits only.
-        HeaderValue::try_from(value).unwrap_or_else(|_| HeaderValue::from_static(""))
+        text
     }
 
     /// The `Set-Cookie` value that makes the browser drop the cookie.

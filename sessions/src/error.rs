@@ -74,6 +74,12 @@ pub enum SessionError {
     /// cancelled.
     #[error("session store worker failed")]
     Worker(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// A cookie key could not be read, a `cookie:` URL held a key, or a
+    /// session did not fit in its cookie (see
+    /// [`CookieStore`](crate::CookieStore)).
+    #[cfg(feature = "cookie-store")]
+    #[error(transparent)]
+    Cookie(#[from] crate::CookieError),
 }
 
 impl SessionError {

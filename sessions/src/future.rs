@@ -111,6 +111,14 @@ fn finish<B>(
     result: Result<Option<HeaderValue>, SessionError>,
     cache: CacheHeaders,
 ) -> Response<SessionBody<B>> {
+    #[cfg(feature = "cookie-store")]
+    let result = match result {
+        Err(SessionError::Cookie(error @ crate::CookieError::TooLarge { .. })) => {
+            tracing::warn!(target: "pastry_sessions", error = %error, "session too large for its cookie; not saved, the client keeps its previous cookie");
+            Ok(None)
+        }
+        other => other,
+    };
     let headers = response.headers_mut();
     if cache.vary_cookie && result.is_ok() {
         merge_vary(headers, &COOKIE);

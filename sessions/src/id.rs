@@ -24,6 +24,18 @@ impl SessionId {
         Uuid::try_parse_ascii(bytes).ok().map(Self)
     }
 
+    /// The id's 16 raw bytes (sealed into a cookie by the cookie store).
+    #[cfg(feature = "cookie-store")]
+    pub(crate) fn to_bytes(self) -> [u8; 16] {
+        *self.0.as_bytes()
+    }
+
+    /// The id whose raw bytes are `bytes`.
+    #[cfg(feature = "cookie-store")]
+    pub(crate) fn from_bytes(bytes: [u8; 16]) -> Self {
+        Self(Uuid::from_bytes(bytes))
+    }
+
     /// The text form sent in the cookie.
     pub(crate) fn encode(&self) -> String {
         self.0.simple().to_string()

@@ -85,8 +85,11 @@ pub struct SessionLayer {
 impl SessionLayer {
     /// A layer keeping sessions in `store`, with the default settings.
     pub fn new(store: impl SessionStore) -> Self {
+        let replayer = Replayer::new(atomic_update(&store));
+        #[cfg(feature = "cookie-store")]
+        let replayer = replayer.with_cookie(cookie_store(&store));
         Self {
-            replayer: Arc::new(Replayer::new(atomic_update(&store))),
+            replayer: Arc::new(replayer),
             store: Arc::new(store),
             config: Arc::new(Config::new()),
         }
@@ -385,6 +388,21 @@ fn atomic_update(store: &dyn Any) -> Option<Arc<dyn AtomicUpdate>> {
         crate::AnyStore::File(store) => atomic_update(store),
         #[cfg(feature = "sqlite")]
         crate::AnyStore::Sqlite(store) => atomic_update(store),
+        _ => None,
+    }
+}
+
+/// The [`CookieStore`](crate::CookieStore) the layer was given, directly
+/// or inside an [`AnyStore`](crate::AnyStore): its sessions travel sealed
+/// in the cookie.
+#[cfg(feature = "cookie-store")]
+fn cookie_store(store: &dyn Any) -> Option<crate::CookieStore> {
+    if let Some(store) = store.downcast_ref::<crate::CookieStore>() {
+        return Some(store.clone());
+    }
+    #[allow(unreachable_patterns)]
+    match store.downcast_ref::<crate::AnyStore>()? {
+        crate::AnyStore::Cookie(store) => Some(store.clone()),
         _ => None,
     }
 }

@@ -38,8 +38,34 @@
 //! # }
 //! ```
 //!
+//! # Features
+//!
+//! | feature | default | what it adds |
+//! |---|---|---|
+//! | `memory` | yes | [`MemoryStore`], `memory:` URLs |
+//! | `file` | yes | [`FileStore`], `file:` URLs |
+//! | `sqlite` | yes | [`SqliteStore`], `sqlite:` URLs |
+//! | `redis` | no | `RedisStore`, `redis://` URLs |
+//! | `redis-tls` | no | `rediss://` URLs (TLS through the system's OpenSSL) |
+//! | `postgres` | no | `PostgresStore`, `postgres://` URLs |
+//! | `cookie-store` | no | `CookieStore`: the whole session sealed (XChaCha20-Poly1305) in its cookie, no server-side state; `cookie:?key_env=VAR` / `cookie:?key_file=PATH` URLs |
+//! | `axum` | no | [`Session`] as an axum extractor, [`SessionError`] as a response |
+//! | `metrics` | no | the layer's counters and store timings through the `metrics` facade |
+//!
 //! # Changes
 //!
+//! - **cookie-store feature** (issue 26, off by default): `CookieStore`
+//!   keeps the session record in the cookie, sealed with
+//!   XChaCha20-Poly1305 under `CookieKeys` (32-byte keys as base64 or hex;
+//!   the first seals, all open, for rotation), with its expiry and
+//!   absolute lifetime inside; `cookie:?key_env=VAR` and
+//!   `cookie:?key_file=PATH` in [`AnyStore`] (a key in the URL is
+//!   `CookieError::KeyInUrl`). A session whose cookie would pass 4 KiB is
+//!   `CookieError::TooLarge`: logged at warn, not saved, no `Set-Cookie`.
+//!   A bad cookie is a fresh session. What a cookie store cannot do
+//!   (revoke one session, merge concurrent requests) is on `CookieStore`.
+//!   New: `CookieStore`, `CookieKeys`, `CookieError`, `MAX_COOKIE_BYTES`,
+//!   `SessionError::Cookie`, `AnyStore::Cookie`.
 //! - **metrics feature** (issue 25, off by default): sessions found and
 //!   saved, compare-and-swap conflicts and replays, and each store
 //!   operation's time, counted through the `metrics` facade by store kind
@@ -192,6 +218,8 @@ pub use service::SessionService;
 pub use session::Session;
 pub use store::any::AnyStore;
 pub use store::cleanup::spawn_cleanup;
+#[cfg(feature = "cookie-store")]
+pub use store::cookie::{CookieError, CookieKeys, CookieStore, MAX_COOKIE_BYTES};
 #[cfg(feature = "file")]
 pub use store::file::FileStore;
 #[cfg(feature = "memory")]

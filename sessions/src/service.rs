@@ -87,16 +87,35 @@ where
             );
             return ResponseFuture::refused(StatusCode::FORBIDDEN);
         }
-        let (candidates, had_cookie) = session_cookies(req.headers(), &self.config.cookie_name);
+        let (candidates, sealed, had_cookie) = self.request_cookies(req.headers());
         let session = Session::create(
             Arc::clone(&self.store),
             Arc::clone(&self.replayer),
             Arc::clone(&self.config),
             candidates,
+            sealed,
             had_cookie,
         );
         req.extensions_mut().insert(session.clone());
         ResponseFuture::new(self.inner.call(req), session)
+    }
+}
+
+impl<S> SessionService<S> {
+    /// The request's session cookies: well-formed ids, or with a cookie
+    /// store the sealed values (none over the cookie size limit), and
+    /// whether any cookie of the name was sent.
+    fn request_cookies(&self, headers: &HeaderMap) -> (Vec<SessionId>, Vec<String>, bool) {
+        #[cfg(feature = "cookie-store")]
+        if self.replayer.cookie.is_some() {
+            let (sealed, seen) = cookie_values(headers, &self.config.cookie_name, |value| {
+                (!value.is_empty() && value.len() <= crate::MAX_COOKIE_BYTES)
+                    .then(|| value.to_owned())
+            });
+            return (Vec::new(), sealed, seen);
+        }
+        let (ids, seen) = session_cookies(headers, &self.config.cookie_name);
+        (ids, Vec::new(), seen)
     }
 }
 
@@ -112,6 +131,17 @@ fn is_foreign_handshake<B>(req: &Request<B>) -> bool {
 /// (every `Cookie` header, every pair), and whether any cookie of that name
 /// was sent at all. Malformed values are skipped, never used.
 pub(crate) fn session_cookies(headers: &HeaderMap, name: &str) -> (Vec<SessionId>, bool) {
+    cookie_values(headers, name, SessionId::parse)
+}
+
+/// The values among the request's cookies named `name` that `parse`
+/// accepts (at most [`MAX_CANDIDATES`], no repeats, in the order sent), and
+/// whether any cookie of that name was sent at all.
+fn cookie_values<T: PartialEq>(
+    headers: &HeaderMap,
+    name: &str,
+    parse: impl Fn(&str) -> Option<T>,
+) -> (Vec<T>, bool) {
     let mut ids = Vec::new();
     let mut seen = false;
     for header in headers.get_all(COOKIE) {
@@ -129,9 +159,9 @@ pub(crate) fn session_cookies(headers: &HeaderMap, name: &str) -> (Vec<SessionId
                 .strip_prefix('"')
                 .and_then(|v| v.strip_suffix('"'))
                 .unwrap_or(value);
-            if let Some(id) = SessionId::parse(value)
+            if ids.len() < MAX_CANDIDATES
+                && let Some(id) = parse(value)
                 && !ids.contains(&id)
-                && ids.len() < MAX_CANDIDATES
             {
                 ids.push(id);
             }

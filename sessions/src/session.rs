@@ -72,6 +72,10 @@ struct Inner {
     config: Arc<Config>,
     /// Well-formed ids from the request's cookies, in the order sent.
     candidates: Vec<SessionId>,
+    /// With a cookie store: the request's cookie values of our name, in
+    /// the order sent, still sealed.
+    #[cfg_attr(not(feature = "cookie-store"), allow(dead_code))]
+    sealed: Vec<String>,
     /// Whether the request carried a cookie of our name at all.
     had_cookie: bool,
     loaded: OnceCell<()>,
@@ -160,6 +164,10 @@ pub(crate) struct Replayer {
     kind: ReplayKind,
     /// Keys rotated away by `cycle_id`, until when they count as rotated.
     rotated: Mutex<HashMap<SessionKey, SystemTime>>,
+    /// The layer's store is a cookie store: the record travels sealed in
+    /// the cookie, and the store is never called.
+    #[cfg(feature = "cookie-store")]
+    pub(crate) cookie: Option<crate::CookieStore>,
 }
 
 /// How a save that conflicted is replayed.
@@ -195,7 +203,16 @@ impl Replayer {
         Self {
             kind,
             rotated: Mutex::default(),
+            #[cfg(feature = "cookie-store")]
+            cookie: None,
         }
+    }
+
+    /// The same, sealing records into the cookie with `cookie` when set.
+    #[cfg(feature = "cookie-store")]
+    pub(crate) fn with_cookie(mut self, cookie: Option<crate::CookieStore>) -> Self {
+        self.cookie = cookie;
+        self
     }
 
     fn rotated(&self) -> MutexGuard<'_, HashMap<SessionKey, SystemTime>> {
@@ -246,7 +263,7 @@ fn backoff(attempt: u32) -> Duration {
 
 impl Session {
     /// A session without an atomic replay (unit tests elsewhere).
-    #[cfg(test)]
+    #[cfg(all(test, feature = "memory"))]
     pub(crate) fn new(
         store: Arc<dyn DynStore>,
         config: Arc<Config>,
@@ -258,6 +275,7 @@ impl Session {
             Arc::new(Replayer::new(None)),
             config,
             candidates,
+            Vec::new(),
             had_cookie,
         )
     }
@@ -267,6 +285,7 @@ impl Session {
         replayer: Arc<Replayer>,
         config: Arc<Config>,
         candidates: Vec<SessionId>,
+        sealed: Vec<String>,
         had_cookie: bool,
     ) -> Self {
         Self {
@@ -275,6 +294,7 @@ impl Session {
                 replayer,
                 config,
                 candidates,
+                sealed,
                 had_cookie,
                 loaded: OnceCell::new(),
                 state: Mutex::new(State::default()),
@@ -299,6 +319,11 @@ impl Session {
     }
 
     async fn load_from_store(&self) -> Result<(), SessionError> {
+        #[cfg(feature = "cookie-store")]
+        if let Some(cookie) = &self.inner.replayer.cookie {
+            self.open_sealed(cookie);
+            return Ok(());
+        }
         let config = &self.inner.config;
         let now = config.clock.now();
         let mut found = None;
@@ -320,9 +345,15 @@ impl Session {
                 break;
             }
         }
-        let found_none = found.is_none();
+        let stale = found.is_none() && rotated;
+        self.install(found, stale, now);
+        Ok(())
+    }
+
+    /// Makes `found` (or a fresh session) the request's current session.
+    fn install(&self, found: Option<Current>, stale: bool, now: SystemTime) {
         #[cfg(feature = "metrics")]
-        if !found_none {
+        if found.is_some() {
             crate::telemetry::count("pastry_sessions_loaded_total", self.inner.store.kind());
         }
         let current = found.unwrap_or_else(|| {
@@ -331,7 +362,6 @@ impl Session {
             }
             fresh(now)
         });
-        let stale = found_none && rotated;
         let mut state = self.state();
         state.touched = true;
         state.stale = stale;
@@ -340,7 +370,33 @@ impl Session {
             current.record.expiry = expiry;
         }
         state.current = Some(current);
-        Ok(())
+    }
+
+    /// Opens the first of the request's sealed cookies that opens and is
+    /// neither expired nor past the absolute lifetime (both sealed inside).
+    /// One opened with an older key is sealed again under the first.
+    #[cfg(feature = "cookie-store")]
+    fn open_sealed(&self, cookie: &crate::CookieStore) {
+        let config = &self.inner.config;
+        let now = config.clock.now();
+        let mut old_key = false;
+        let found = self.inner.sealed.iter().find_map(|value| {
+            let (id, record, opened_by_old_key) = cookie.open(value, &config.cookie_name)?;
+            if record.is_expired(now) || config.outlived(&record, now) {
+                tracing::debug!(target: "pastry_sessions", session = %id.key().short(), "sealed session cookie expired or past its absolute lifetime");
+                return None;
+            }
+            old_key = opened_by_old_key;
+            Some(Current {
+                id,
+                key: id.key(),
+                record,
+            })
+        });
+        self.install(found, false, now);
+        if old_key {
+            self.state().dirty = true;
+        }
     }
 
     /// Runs `f` on the loaded state.
@@ -537,6 +593,10 @@ impl Session {
         let Some(pending) = self.take_pending() else {
             return Ok(None);
         };
+        #[cfg(feature = "cookie-store")]
+        if let Some(cookie) = &self.inner.replayer.cookie {
+            return self.commit_sealed(cookie, pending, now);
+        }
         let Pending {
             current:
                 Current {
@@ -575,6 +635,52 @@ impl Session {
         }
         self.delete_retired(&retire).await?;
         Ok(self.cookie_after(outcome, destroyed, &id, &record, now))
+    }
+
+    /// Commits with a cookie store: the record, when it changed or its idle
+    /// expiry is due, sealed into a new cookie (too large a cookie is
+    /// [`CookieError::TooLarge`](crate::CookieError::TooLarge) and nothing
+    /// is sent); a removal cookie when this request destroyed the session
+    /// the client had. Nothing to merge: the last response's cookie wins.
+    #[cfg(feature = "cookie-store")]
+    fn commit_sealed(
+        &self,
+        cookie: &crate::CookieStore,
+        pending: Pending,
+        now: SystemTime,
+    ) -> Result<Option<HeaderValue>, SessionError> {
+        let config = &self.inner.config;
+        let Pending {
+            current: Current { id, mut record, .. },
+            dirty,
+            destroyed,
+            ..
+        } = pending;
+        let empty_new = record.version == 0 && record.data.is_empty();
+        if dirty && !empty_new {
+            record.expires_at = config.expires_at(&record, now);
+        } else if let Some(expires_at) = (record.version > 0)
+            .then(|| config.refresh_due(&record, now))
+            .flatten()
+        {
+            record.expires_at = expires_at;
+        } else {
+            return Ok((destroyed && self.inner.had_cookie).then(|| config.removal_cookie()));
+        }
+        record.version = record.next_version()?;
+        let value = cookie.seal(&id, &record, &config.cookie_name)?;
+        let text = config.cookie_text(&value, &record, now);
+        if text.len() > crate::MAX_COOKIE_BYTES {
+            return Err(crate::CookieError::TooLarge {
+                size: text.len(),
+                limit: crate::MAX_COOKIE_BYTES,
+            }
+            .into());
+        }
+        #[cfg(feature = "metrics")]
+        crate::telemetry::count("pastry_sessions_saved_total", self.inner.store.kind());
+        // Base64url and validated settings only.
+        Ok(HeaderValue::try_from(text).ok())
     }
 
     /// Takes this request's work out of the shared state; `None` when the

@@ -8,7 +8,7 @@ use std::future::Future;
 use std::time::Instant;
 
 /// The `store` label of a store: `memory`, `file`, `sqlite`, `redis`,
-/// `postgres`, or `other` for a store of your own.
+/// `postgres`, `cookie`, or `other` for a store of your own.
 pub(crate) fn store_kind(store: &dyn Any) -> &'static str {
     #[cfg(feature = "memory")]
     if store.is::<crate::MemoryStore>() {
@@ -30,6 +30,10 @@ pub(crate) fn store_kind(store: &dyn Any) -> &'static str {
     if store.is::<crate::PostgresStore>() {
         return "postgres";
     }
+    #[cfg(feature = "cookie-store")]
+    if store.is::<crate::CookieStore>() {
+        return "cookie";
+    }
     #[allow(unreachable_patterns, clippy::match_single_binding)]
     match store.downcast_ref::<crate::AnyStore>() {
         #[cfg(feature = "memory")]
@@ -42,6 +46,8 @@ pub(crate) fn store_kind(store: &dyn Any) -> &'static str {
         Some(crate::AnyStore::Redis(store)) => store_kind(store),
         #[cfg(feature = "postgres")]
         Some(crate::AnyStore::Postgres(store)) => store_kind(store),
+        #[cfg(feature = "cookie-store")]
+        Some(crate::AnyStore::Cookie(store)) => store_kind(store),
         _ => "other",
     }
 }

@@ -65,6 +65,14 @@ pin_project! {
             flush: bool,
             trailers: Option<HeaderMap>,
         },
+        // A body that sent more than its exact size hint promised: what
+        // was buffered is compressed (`pending`), the rest streams.
+        Spilled {
+            inner: Pin<Box<B>>,
+            encoder: Option<StreamEncoder>,
+            pending: Option<Bytes>,
+            trailers: Option<HeaderMap>,
+        },
         Failed {
             error: Option<BoxError>,
         },
@@ -102,6 +110,17 @@ impl<B> GzipBody<B> {
         }
     }
 
+    pub(crate) fn spilled(inner: Pin<Box<B>>, encoder: StreamEncoder, pending: Bytes) -> Self {
+        GzipBody {
+            kind: Kind::Spilled {
+                inner,
+                encoder: Some(encoder),
+                pending: (!pending.is_empty()).then_some(pending),
+                trailers: None,
+            },
+        }
+    }
+
     pub(crate) fn failed(error: BoxError) -> Self {
         GzipBody {
             kind: Kind::Failed { error: Some(error) },
@@ -134,56 +153,22 @@ where
             KindProj::Empty => Poll::Ready(None),
             KindProj::Failed { error } => Poll::Ready(error.take().map(Err)),
             KindProj::Stream {
-                mut inner,
+                inner,
                 encoder,
                 flush,
                 trailers,
-            } => loop {
-                let Some(enc) = encoder.as_mut() else {
-                    return Poll::Ready(
-                        trailers
-                            .take()
-                            .map(|trailers| Ok(Frame::trailers(trailers))),
-                    );
-                };
-                let finished = match ready!(inner.as_mut().poll_frame(cx)) {
-                    Some(Ok(frame)) => match frame.into_data() {
-                        Ok(data) if data.is_empty() => continue,
-                        Ok(data) => {
-                            let encoded = enc.encode(&data, *flush);
-                            #[cfg(feature = "metrics")]
-                            crate::telemetry::compressed(enc.coding, data.len(), &encoded);
-                            match encoded {
-                                Ok(out) if out.is_empty() => continue,
-                                Ok(out) => return Poll::Ready(Some(Ok(Frame::data(out)))),
-                                Err(error) => {
-                                    *encoder = None;
-                                    return Poll::Ready(Some(Err(error.into())));
-                                }
-                            }
-                        }
-                        Err(frame) => match frame.into_trailers() {
-                            Ok(map) => {
-                                *trailers = Some(map);
-                                enc.finish()
-                            }
-                            // A frame kind this crate does not know: dropped.
-                            Err(_) => continue,
-                        },
-                    },
-                    Some(Err(error)) => {
-                        let error = error.into();
-                        tracing::debug!(target: "pastry_gzip", %error, "inner body failed mid-stream");
-                        *encoder = None;
-                        return Poll::Ready(Some(Err(error)));
-                    }
-                    None => enc.finish(),
-                };
-                #[cfg(feature = "metrics")]
-                crate::telemetry::compressed(enc.coding, 0, &finished);
-                *encoder = None;
-                return Poll::Ready(Some(finished.map(Frame::data).map_err(Into::into)));
-            },
+            } => poll_stream(inner, encoder, *flush, trailers, cx),
+            KindProj::Spilled {
+                inner,
+                encoder,
+                pending,
+                trailers,
+            } => {
+                if let Some(data) = pending.take() {
+                    return Poll::Ready(Some(Ok(Frame::data(data))));
+                }
+                poll_stream(inner.as_mut(), encoder, false, trailers, cx)
+            }
         }
     }
 
@@ -195,6 +180,12 @@ where
             Kind::Stream {
                 encoder, trailers, ..
             } => encoder.is_none() && trailers.is_none(),
+            Kind::Spilled {
+                encoder,
+                pending,
+                trailers,
+                ..
+            } => encoder.is_none() && pending.is_none() && trailers.is_none(),
             Kind::Failed { error } => error.is_none(),
         }
     }
@@ -208,8 +199,72 @@ where
             } => SizeHint::with_exact(data.as_ref().map_or(0, |data| data.len() as u64)),
             Kind::Empty => SizeHint::with_exact(0),
             // Trailers need chunked framing, so no exact size is promised.
-            Kind::Full { .. } | Kind::Stream { .. } | Kind::Failed { .. } => SizeHint::default(),
+            Kind::Full { .. }
+            | Kind::Stream { .. }
+            | Kind::Spilled { .. }
+            | Kind::Failed { .. } => SizeHint::default(),
         }
+    }
+}
+
+/// One step of a compressed stream: the next compressed frame of `inner`,
+/// its trailers, or the end.
+fn poll_stream<B>(
+    mut inner: Pin<&mut B>,
+    encoder: &mut Option<StreamEncoder>,
+    flush: bool,
+    trailers: &mut Option<HeaderMap>,
+    cx: &mut Context<'_>,
+) -> Poll<Option<Result<Frame<Bytes>, BoxError>>>
+where
+    B: Body<Data = Bytes>,
+    B::Error: Into<BoxError>,
+{
+    loop {
+        let Some(enc) = encoder.as_mut() else {
+            return Poll::Ready(
+                trailers
+                    .take()
+                    .map(|trailers| Ok(Frame::trailers(trailers))),
+            );
+        };
+        let finished = match ready!(inner.as_mut().poll_frame(cx)) {
+            Some(Ok(frame)) => match frame.into_data() {
+                Ok(data) if data.is_empty() => continue,
+                Ok(data) => {
+                    let encoded = enc.encode(&data, flush);
+                    #[cfg(feature = "metrics")]
+                    crate::telemetry::compressed(enc.coding, data.len(), &encoded);
+                    match encoded {
+                        Ok(out) if out.is_empty() => continue,
+                        Ok(out) => return Poll::Ready(Some(Ok(Frame::data(out)))),
+                        Err(error) => {
+                            *encoder = None;
+                            return Poll::Ready(Some(Err(error.into())));
+                        }
+                    }
+                }
+                Err(frame) => match frame.into_trailers() {
+                    Ok(map) => {
+                        *trailers = Some(map);
+                        enc.finish()
+                    }
+                    // A frame kind this crate does not know: dropped.
+                    Err(_) => continue,
+                },
+            },
+            Some(Err(error)) => {
+                let error = error.into();
+                tracing::debug!(target: "pastry_gzip", %error, "inner body failed mid-stream");
+                *encoder = None;
+                return Poll::Ready(Some(Err(error)));
+            }
+            None => enc.finish(),
+        };
+        #[cfg(feature = "metrics")]
+        crate::telemetry::compressed(enc.coding, 0, &finished);
+        *encoder = None;
+        return Poll::Ready(Some(finished.map(Frame::data).map_err(Into::into)));
     }
 }
 
@@ -220,6 +275,7 @@ impl<B> std::fmt::Debug for GzipBody<B> {
             Kind::Full { .. } => "full",
             Kind::Empty => "empty",
             Kind::Stream { .. } => "stream",
+            Kind::Spilled { .. } => "spilled",
             Kind::Failed { .. } => "failed",
         };
         f.debug_struct("GzipBody").field("kind", &kind).finish()

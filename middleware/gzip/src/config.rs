@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use http::{Request, response};
 
+use crate::cache::CompressionCache;
 use crate::coding::Codings;
 use crate::pool::Pools;
 
@@ -20,6 +21,7 @@ pub(crate) struct Config {
     /// The codings offered to clients.
     pub(crate) codings: Codings,
     pub(crate) pools: Arc<Pools>,
+    pub(crate) cache: Option<CompressionCache>,
 }
 
 impl fmt::Debug for Config {
@@ -30,6 +32,7 @@ impl fmt::Debug for Config {
             .field("min_size", &self.min_size)
             .field("buffer_limit", &self.buffer_limit)
             .field("predicate", &self.predicate.as_ref().map(|_| "custom"))
+            .field("cache", &self.cache)
             .finish()
     }
 }

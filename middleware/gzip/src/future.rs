@@ -18,6 +18,7 @@ use pastry_core::{BoxError, is_upgrade_response};
 use pin_project_lite::pin_project;
 
 use crate::body::GzipBody;
+use crate::cache::{CacheKey, CacheTarget};
 use crate::codec::{StreamEncoder, compress_oneshot};
 use crate::coding::{Coding, negotiate};
 use crate::config::Config;
@@ -36,6 +37,8 @@ pub(crate) struct RequestContext {
     pub(crate) connect: bool,
     /// A copy of the request head, kept only for a user predicate.
     pub(crate) request: Option<Request<()>>,
+    /// The request's part of a cache key, kept only with a cache.
+    pub(crate) cache_target: Option<CacheTarget>,
 }
 
 impl RequestContext {
@@ -53,6 +56,7 @@ impl RequestContext {
             head: req.method() == Method::HEAD,
             connect: req.method() == Method::CONNECT,
             request,
+            cache_target: config.cache.as_ref().map(|_| CacheTarget::of(req)),
         }
     }
 }
@@ -73,18 +77,21 @@ pin_project! {
 
 pin_project! {
     #[project = StateProj]
+    #[project_replace = StateOwn]
     enum State<F, B> {
         Inner {
             #[pin]
             future: F,
         },
         Collect {
-            #[pin]
-            body: B,
+            // Boxed so that a body longer than its size hint can move into
+            // the response body and stream from where collecting stopped.
+            body: Pin<Box<B>>,
             coding: Coding,
             parts: Option<response::Parts>,
             collected: Collected,
             trailers: Option<HeaderMap>,
+            cache_key: Option<CacheKey>,
         },
         Done,
     }
@@ -129,13 +136,15 @@ where
                             body,
                             len,
                             coding,
+                            cache_key,
                         } => {
                             this.state.set(State::Collect {
-                                body,
+                                body: Box::pin(body),
                                 coding,
                                 parts: Some(parts),
-                                collected: Collected::new(len),
+                                collected: Collected::new(len, this.config.buffer_limit),
                                 trailers: None,
+                                cache_key,
                             });
                             continue;
                         }
@@ -147,13 +156,33 @@ where
                     parts,
                     collected,
                     trailers,
+                    cache_key,
                 } => {
-                    let error = ready!(poll_collect(body, collected, trailers, cx));
+                    let end = ready!(poll_collect(body.as_mut(), collected, trailers, cx));
                     let Some(parts) = parts.take() else {
                         panic!("ResponseFuture polled after completion");
                     };
+                    let error = match end {
+                        CollectEnd::Complete(error) => error,
+                        CollectEnd::OverLimit => {
+                            let read = collected.take();
+                            let coding = *coding;
+                            let StateOwn::Collect { body, .. } =
+                                this.state.as_mut().project_replace(State::Done)
+                            else {
+                                unreachable!("in the collect state");
+                            };
+                            let res = spilled_response(parts, body, read, this.config, coding);
+                            return Poll::Ready(Ok(res));
+                        }
+                    };
                     let body =
                         compress_collected(collected.take(), error, &this.config.pools, *coding);
+                    if let (Ok(compressed), None, Some(cache), Some(key)) =
+                        (&body, &trailers, &this.config.cache, cache_key.take())
+                    {
+                        cache.insert(key, compressed);
+                    }
                     Ok(collected_response(parts, body, trailers.take()))
                 }
                 StateProj::Done => panic!("ResponseFuture polled after completion"),
@@ -177,6 +206,9 @@ enum Next<B, E> {
         body: B,
         len: u64,
         coding: Coding,
+        /// Where to store the result: the response is cacheable and was not
+        /// in the cache.
+        cache_key: Option<CacheKey>,
     },
 }
 
@@ -191,6 +223,14 @@ fn start<B: Body, E>(
         Ok(response) => response.into_parts(),
         Err(error) => return Next::Ready(Err(error)),
     };
+    // The app's validator and type, read before the plan weakens the ETag.
+    let cacheable = match (&config.cache, &ctx.cache_target) {
+        (Some(_), Some(_)) => parts.headers.get(ETAG).cloned().map(|etag| {
+            let content_type = parts.headers.get(CONTENT_TYPE).cloned();
+            (etag, content_type)
+        }),
+        _ => None,
+    };
     let body = match plan(&mut parts, &body, ctx, config) {
         Plan::Identity => GzipBody::identity(body),
         Plan::Empty => GzipBody::empty(),
@@ -203,25 +243,52 @@ fn start<B: Body, E>(
             }
         },
         Plan::Collect { len, coding } => {
+            let cache_key = cacheable.and_then(|(etag, content_type)| {
+                let target = ctx.cache_target.as_ref()?;
+                let level = config.pools.levels().of(coding);
+                CacheKey::new(target, &etag, content_type.as_ref(), coding, level)
+            });
+            if let (Some(cache), Some(key)) = (&config.cache, &cache_key)
+                && let Some(compressed) = cache.get(key)
+            {
+                // The app's body is dropped unread: the stored bytes are
+                // its compression.
+                parts
+                    .headers
+                    .insert(CONTENT_LENGTH, HeaderValue::from(compressed.len()));
+                return Next::Ready(Ok(Response::from_parts(
+                    parts,
+                    GzipBody::full(compressed, None),
+                )));
+            }
             return Next::Collect {
                 parts,
                 body,
                 len,
                 coding,
+                cache_key,
             };
         }
     };
     Next::Ready(Ok(Response::from_parts(parts, body)))
 }
 
+/// How collecting a body ended.
+enum CollectEnd {
+    /// At the body's end, or at its error.
+    Complete(Option<BoxError>),
+    /// More than the buffer limit arrived: the size hint was wrong.
+    OverLimit,
+}
+
 /// Reads the body to its end, keeping its data in `collected` and its
-/// trailers in `trailers`; ready with the body's error, if it failed.
+/// trailers in `trailers`, unless it grows past the collection's limit.
 fn poll_collect<B>(
     mut body: Pin<&mut B>,
     collected: &mut Collected,
     trailers: &mut Option<HeaderMap>,
     cx: &mut Context<'_>,
-) -> Poll<Option<BoxError>>
+) -> Poll<CollectEnd>
 where
     B: Body<Data = Bytes>,
     B::Error: Into<BoxError>,
@@ -229,17 +296,52 @@ where
     loop {
         match ready!(body.as_mut().poll_frame(cx)) {
             Some(Ok(frame)) => match frame.into_data() {
-                Ok(data) => collected.push(data),
+                Ok(data) => {
+                    collected.push(data);
+                    if collected.over_limit() {
+                        return Poll::Ready(CollectEnd::OverLimit);
+                    }
+                }
                 Err(frame) => {
                     if let Ok(map) = frame.into_trailers() {
                         *trailers = Some(map);
                     }
                 }
             },
-            Some(Err(error)) => return Poll::Ready(Some(error.into())),
-            None => return Poll::Ready(None),
+            Some(Err(error)) => return Poll::Ready(CollectEnd::Complete(Some(error.into()))),
+            None => return Poll::Ready(CollectEnd::Complete(None)),
         }
     }
+}
+
+/// The response for a body that sent more than its size hint promised:
+/// what was read is compressed first, the rest streams after it, with no
+/// `Content-Length`.
+fn spilled_response<B>(
+    mut parts: response::Parts,
+    body: Pin<Box<B>>,
+    read: Bytes,
+    config: &Config,
+    coding: Coding,
+) -> Response<GzipBody<B>> {
+    tracing::debug!(
+        target: "pastry_gzip",
+        read = read.len(),
+        limit = config.buffer_limit,
+        "body longer than its size hint, streaming the rest"
+    );
+    parts.headers.remove(CONTENT_LENGTH);
+    let started = StreamEncoder::new(&config.pools, coding).and_then(|mut encoder| {
+        let pending = encoder.encode(&read, false);
+        #[cfg(feature = "metrics")]
+        crate::telemetry::compressed(coding, read.len(), &pending);
+        Ok((encoder, pending?))
+    });
+    let body = match started {
+        Ok((encoder, pending)) => GzipBody::spilled(body, encoder, pending),
+        Err(error) => GzipBody::failed(error.into()),
+    };
+    Response::from_parts(parts, body)
 }
 
 /// The collected body compressed in one call, or the error that stopped it.
@@ -294,21 +396,32 @@ struct Collected {
     first: Option<Bytes>,
     rest: BytesMut,
     expected: usize,
+    /// Bytes pushed so far.
+    len: u64,
+    /// The most this collection holds before it is over its limit.
+    limit: u64,
 }
 
 impl Collected {
-    fn new(expected: u64) -> Self {
+    fn new(expected: u64, limit: u64) -> Self {
         Collected {
             first: None,
             rest: BytesMut::new(),
             expected: usize::try_from(expected).unwrap_or(0),
+            len: 0,
+            limit,
         }
+    }
+
+    fn over_limit(&self) -> bool {
+        self.len > self.limit
     }
 
     fn push(&mut self, data: Bytes) {
         if data.is_empty() {
             return;
         }
+        self.len += data.len() as u64;
         if self.first.is_none() && self.rest.is_empty() {
             self.first = Some(data);
             return;
@@ -372,6 +485,17 @@ fn plan<B: Body>(
         return Plan::Identity;
     }
     let exact = body.size_hint().exact();
+    if exact == Some(0) && !ctx.head {
+        // No body: nothing to compress, and nothing that could vary.
+        return Plan::Identity;
+    }
+    if is_encoded(&parts.headers) {
+        // Already encoded by the app (a precompressed file, say): sent as
+        // it is, but it is one of the resource's codings, chosen by
+        // Accept-Encoding, so it says so.
+        merge_vary(&mut parts.headers, &ACCEPT_ENCODING);
+        return Plan::Identity;
+    }
     if !eligible(parts, exact, ctx, config) {
         return Plan::Identity;
     }
@@ -442,6 +566,14 @@ fn eligible(
         }
 }
 
+/// Whether the response carries a content coding other than `identity`.
+fn is_encoded(headers: &HeaderMap) -> bool {
+    headers
+        .get_all(CONTENT_ENCODING)
+        .iter()
+        .any(|value| !value.as_bytes().eq_ignore_ascii_case(b"identity"))
+}
+
 /// The headers of a response about to be compressed: the coding, a weak
 /// ETag, and no `Accept-Ranges` (ranges of the compressed bytes are not
 /// offered).
@@ -482,6 +614,7 @@ mod tests {
             predicate: None,
             codings: crate::coding::Codings::all(),
             pools: Arc::new(Pools::new(crate::Level::DEFAULT)),
+            cache: None,
         }
     }
 
@@ -491,6 +624,7 @@ mod tests {
             head,
             connect: false,
             request: None,
+            cache_target: None,
         }
     }
 
@@ -618,10 +752,10 @@ mod tests {
     #[test]
     fn collected_single_frame_is_not_copied() {
         let data = Bytes::from(vec![1u8; 100]);
-        let mut collected = Collected::new(100);
+        let mut collected = Collected::new(100, 1024);
         collected.push(data.clone());
         assert_eq!(collected.take().as_ptr(), data.as_ptr());
-        let mut collected = Collected::new(6);
+        let mut collected = Collected::new(6, 1024);
         for part in ["ab", "", "cd", "ef"] {
             collected.push(Bytes::from(part));
         }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use http::{Request, response};
 use tower_layer::{Layer, Stack};
 
+use crate::cache::CompressionCache;
 use crate::coding::{Coding, Codings};
 use crate::config::{Config, Predicate};
 use crate::gunzip::GunzipRequestsLayer;
@@ -31,6 +32,7 @@ use crate::service::Gzip;
 /// | smallest body compressed | 256 bytes ([`DEFAULT_MIN_SIZE`]) | [`min_size`](Self::min_size) |
 /// | largest body compressed in one call | 8 MiB ([`DEFAULT_BUFFER_LIMIT`]) | [`buffer_limit`](Self::buffer_limit) |
 /// | what is compressible | [`compressible_content_type`](crate::compressible_content_type) | [`compress_when`](Self::compress_when) |
+/// | cache of compressed bodies | none | [`cache`](Self::cache) |
 ///
 /// The HTTP rules (no compression of 1xx, 204, 304, 206, `Content-Range`,
 /// already encoded or `no-transform` responses; `Vary`, `ETag`,
@@ -63,6 +65,7 @@ pub struct GzipLayer {
     buffer_limit: u64,
     predicate: Option<Arc<Predicate>>,
     pools: Arc<Pools>,
+    cache: Option<CompressionCache>,
 }
 
 impl fmt::Debug for GzipLayer {
@@ -73,6 +76,7 @@ impl fmt::Debug for GzipLayer {
             .field("min_size", &self.min_size)
             .field("buffer_limit", &self.buffer_limit)
             .field("predicate", &self.predicate.as_ref().map(|_| "custom"))
+            .field("cache", &self.cache)
             .finish()
     }
 }
@@ -84,7 +88,9 @@ pub const DEFAULT_MIN_SIZE: u64 = 256;
 
 /// Bodies whose exact size is known and at most this large are compressed in
 /// one call (libdeflate) and get an exact `Content-Length`: 8 MiB. Larger or
-/// unknown-size bodies are streamed (zlib-rs).
+/// unknown-size bodies are streamed (zlib-rs). It also caps what the layer
+/// holds of one body: a body that sends more than its exact size hint
+/// promised is buffered up to this limit and then streamed.
 pub const DEFAULT_BUFFER_LIMIT: u64 = 8 * 1024 * 1024;
 
 impl GzipLayer {
@@ -97,6 +103,7 @@ impl GzipLayer {
             buffer_limit: DEFAULT_BUFFER_LIMIT,
             predicate: None,
             pools: Arc::new(Pools::with_levels(Levels::default())),
+            cache: None,
         }
     }
 }
@@ -194,6 +201,11 @@ impl GzipLayer {
     /// compressed in one call with libdeflate, and sent with an exact
     /// `Content-Length`; others are streamed (default
     /// [`DEFAULT_BUFFER_LIMIT`]). `0` streams everything.
+    ///
+    /// It is also the most the layer buffers of one body: a body whose
+    /// exact size hint is wrong and that sends more than `bytes` is not
+    /// buffered further: what was read is compressed and the rest streamed
+    /// after it, without `Content-Length`.
     pub fn buffer_limit(mut self, bytes: u64) -> Self {
         self.buffer_limit = bytes;
         self
@@ -219,6 +231,36 @@ impl GzipLayer {
     {
         self.predicate = Some(Arc::new(predicate));
         self
+    }
+
+    /// Keeps compressed bodies in `cache`, keyed by strong `ETag`, coding,
+    /// level, `Content-Type`, `Host`, mount prefix and request target, so
+    /// that a response sent again is compressed once (off by default). Layers
+    /// given clones of one [`CompressionCache`] share its entries and its
+    /// bound. See [`CompressionCache`] for what is stored and why.
+    ///
+    /// ```
+    /// use pastry_gzip::{CompressionCache, GzipLayer};
+    ///
+    /// let cache = CompressionCache::new(16 * 1024 * 1024);
+    /// let pages = GzipLayer::new().cache(cache.clone());
+    /// let api = GzipLayer::new().cache(cache.clone());
+    /// assert!(pages.get_cache().is_some() && api.get_cache().is_some());
+    /// ```
+    pub fn cache(mut self, cache: CompressionCache) -> Self {
+        self.cache = Some(cache);
+        self
+    }
+
+    /// The cache set with [`cache`](Self::cache), if any.
+    ///
+    /// ```
+    /// use pastry_gzip::GzipLayer;
+    ///
+    /// assert!(GzipLayer::new().get_cache().is_none());
+    /// ```
+    pub fn get_cache(&self) -> Option<&CompressionCache> {
+        self.cache.as_ref()
     }
 
     /// This layer plus request-body decoding: a [`Gzip`] around a
@@ -279,6 +321,7 @@ impl GzipLayer {
             codings: self.codings,
             // Clones of a layer, and every service it makes, share one pool.
             pools: Arc::clone(&self.pools),
+            cache: self.cache.clone(),
         })
     }
 }

@@ -104,8 +104,73 @@
 //! with the same 413 and 400 answers. Its name stays: it is the layer
 //! existing stacks name, and it decodes whatever codings the build has.
 //!
+//! # Compressing once: the cache
+//!
+//! A response the app sends again and again (a page, a stylesheet, a JSON
+//! document with a strong `ETag`) is compressed each time unless the layer
+//! is given a [`CompressionCache`]: then the first response is compressed
+//! and stored, keyed by its strong ETag, the coding and level, its
+//! `Content-Type` and the request's `Host`, mount prefix and target, and
+//! later ones are sent from the cache with the same bytes and headers
+//! (the `gzip_cache` bench in `BENCHMARKS.md` measures the gain). The app
+//! still answers each request; on a hit its body is dropped unread. Weak
+//! or missing ETags,
+//! streamed bodies and bodies with trailers are never stored, and the
+//! cache is bounded in bytes (least recently used entries go first). See
+//! [`CompressionCache`] for the details.
+//!
+//! ```
+//! use pastry_gzip::{CompressionCache, GzipLayer};
+//!
+//! let cache = CompressionCache::new(32 * 1024 * 1024);
+//! let layer = GzipLayer::new().cache(cache.clone());
+//! # let _ = layer;
+//! ```
+//!
+//! # Precompressed static files
+//!
+//! Files compressed at build time (`site.css.gz`, `site.css.br`,
+//! `site.css.zst` next to `site.css`) are served as they are by
+//! tower-http's `ServeDir` with `precompressed_gzip()`,
+//! `precompressed_br()` and `precompressed_zstd()`: it picks the variant
+//! the client's `Accept-Encoding` prefers and sets `Content-Encoding`.
+//! Mounted inside a [`GzipLayer`], such a response passes through
+//! untouched (never compressed twice, whatever codings the layer offers);
+//! the layer adds the `Vary: accept-encoding` that `ServeDir` leaves out,
+//! so caches keep the variants apart. A file with no variant, or a client
+//! accepting none of them, gets the plain file, which the layer
+//! compresses as any other response. `tests/precompressed.rs` in the
+//! workspace runs this stack:
+//!
+//! ```ignore
+//! use pastry_gzip::GzipLayer;
+//! use tower::ServiceBuilder;
+//! use tower_http::services::ServeDir;
+//!
+//! let files = ServeDir::new("static")
+//!     .precompressed_gzip()
+//!     .precompressed_br()
+//!     .precompressed_zstd();
+//! let app = ServiceBuilder::new().layer(GzipLayer::new()).service(files);
+//! ```
+//!
 //! # Changes
 //!
+//! - **Compressing once, and precompressed files** (issue 21): an opt-in
+//!   [`CompressionCache`] ([`GzipLayer::cache`], [`GzipLayer::get_cache`],
+//!   [`DEFAULT_CACHE_BYTES`], [`CACHE_ENTRY_OVERHEAD`]) stores compressed
+//!   bodies by strong ETag. Three behaviour changes, with or without it:
+//!   a response already carrying a `Content-Encoding` (a precompressed
+//!   file) now gets `Vary: accept-encoding` added when it lacks it (its
+//!   body and other headers are untouched, as before); a body known to be
+//!   empty (exact size hint 0) passes through untouched even with
+//!   `min_size(0)` (before, it was compressed to a 20-byte gzip stream);
+//!   and a body that sends more than its exact size hint promised is
+//!   buffered only up to [`buffer_limit`](GzipLayer::buffer_limit), then
+//!   streamed after what was read, without `Content-Length` (before, it
+//!   was read to its end whatever its length). A 304 still carries the
+//!   `Vary` and the weakened ETag of the compressed 200 it stands for
+//!   (RFC 9110 §15.4.5).
 //! - **metrics feature** (issue 25, off by default): bytes into and out
 //!   of the compressor, by coding, counted through the `metrics` facade
 //!   (`pastry_gzip_bytes_in_total`, `pastry_gzip_bytes_out_total`: their
@@ -146,6 +211,7 @@
 //!   client accepting gzip gets it compressed.
 
 mod body;
+mod cache;
 mod codec;
 mod coding;
 mod config;
@@ -161,6 +227,7 @@ mod service;
 mod telemetry;
 
 pub use body::GzipBody;
+pub use cache::{CACHE_ENTRY_OVERHEAD, CompressionCache, DEFAULT_CACHE_BYTES};
 pub use coding::Coding;
 pub use error::GzipError;
 pub use future::ResponseFuture;

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use flate2::Compress;
 use libdeflater::Compressor;
 
+use crate::coding::Coding;
 #[cfg(feature = "br")]
 use crate::level::BrLevel;
 use crate::level::Level;
@@ -30,6 +31,19 @@ pub(crate) struct Levels {
     pub(crate) br: BrLevel,
     #[cfg(feature = "zstd")]
     pub(crate) zstd: ZstdLevel,
+}
+
+impl Levels {
+    /// The level number `coding` compresses at.
+    pub(crate) fn of(self, coding: Coding) -> u32 {
+        match coding {
+            Coding::Gzip => self.gzip.get(),
+            #[cfg(feature = "br")]
+            Coding::Br => self.br.get(),
+            #[cfg(feature = "zstd")]
+            Coding::Zstd => self.zstd.get(),
+        }
+    }
 }
 
 impl Default for Levels {

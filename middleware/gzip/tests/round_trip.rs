@@ -43,7 +43,9 @@ fn round_trip(data: Vec<u8>, frame: usize) {
         .get("/")
         .header("accept-encoding", "gzip")
         .send_blocking();
-    assert_eq!(res.header("content-encoding"), Some("gzip"));
+    // A body known to be empty has nothing to compress and passes as it is.
+    let expected = (!data.is_empty() || frame != 0).then_some("gzip");
+    assert_eq!(res.header("content-encoding"), expected);
     assert_eq!(res.bytes(), data);
 }
 

@@ -53,6 +53,29 @@ async fn already_encoded_responses_are_untouched() {
 }
 
 #[tokio::test]
+async fn already_encoded_responses_without_vary_get_it() {
+    // A precompressed file served as it is (tower-http's ServeDir sends
+    // no Vary): the body and every other header stay as the app made them.
+    let file = common::codecs::encode(pastry_gzip::Coding::Gzip, page().as_bytes());
+    for content_type in ["text/css", "application/octet-stream"] {
+        let answer = Answer::new(content_type, file.clone())
+            .header("content-encoding", "gzip")
+            .header("etag", "\"f\"");
+        let client = TestClient::new(GzipLayer::new().layer(app(answer)));
+        let res = client.get("/").header("accept-encoding", "gzip").await;
+        assert_eq!(res.header("content-encoding"), Some("gzip"));
+        assert_eq!(
+            res.header("vary"),
+            Some("accept-encoding"),
+            "{content_type}"
+        );
+        assert_eq!(res.header("etag"), Some("\"f\""));
+        assert_eq!(res.header("content-length"), None);
+        assert_eq!(res.raw_bytes(), file);
+    }
+}
+
+#[tokio::test]
 async fn partial_content_and_content_range_are_untouched() {
     let answer = Answer::new("text/plain", page()).status(206).header(
         "content-range",

@@ -7,6 +7,8 @@
 
 use std::time::SystemTime;
 
+#[cfg(feature = "cookie-store")]
+use crate::CookieStore;
 #[cfg(feature = "file")]
 use crate::FileStore;
 #[cfg(feature = "memory")]
@@ -31,6 +33,7 @@ use crate::{SqliteStore, Synchronous};
 /// | `sqlite:/var/lib/app/sessions.db` (also `sqlite:///…`; `?synchronous=full`, `?pool=4`) | [`SqliteStore`] |
 /// | `redis://[user:password@]host[:port][/db]` or `rediss://…` (`?prefix=app:session:`, `?timeout=2s`; feature `redis`, and `redis-tls` for `rediss://`) | `RedisStore` |
 /// | `postgres://[user[:password]@]host[:port]/db` or `postgresql://…` (`?schema=app`, `?table=sessions`, `?pool=16`, `?timeout=2s`, `?cleanup_batch=1000`, and libpq options such as `connect_timeout`; feature `postgres`) | `PostgresStore` |
+/// | `cookie:?key_env=PASTRY_SESSION_KEYS` or `cookie:?key_file=/etc/app/session-keys` (the keys from that variable or file, never from the URL; feature `cookie-store`) | `CookieStore` |
 ///
 /// `rediss://…` (TLS) needs the `redis-tls` feature. Passwords in a URL
 /// never reach an error message or a log: they show as `***` (see
@@ -64,13 +67,19 @@ pub enum AnyStore {
     /// A [`PostgresStore`].
     #[cfg(feature = "postgres")]
     Postgres(PostgresStore),
+    /// A [`CookieStore`]: the session sealed in its cookie.
+    #[cfg(feature = "cookie-store")]
+    Cookie(CookieStore),
 }
 
 impl AnyStore {
     /// Opens the store `url` names (creating its directory or database if
     /// missing). Touches the disk directly: call it at start-up. Server
     /// stores (Redis, PostgreSQL) only check the URL here and connect on
-    /// first use.
+    /// first use. A `cookie:` URL reads its keys from the variable or file
+    /// it names; one that carries anything else (a key pasted into it) is
+    /// [`CookieError::KeyInUrl`](crate::CookieError::KeyInUrl), and its
+    /// errors never repeat the URL.
     pub fn from_url(url: &str) -> Result<Self, SessionError> {
         let bad = |reason: &str| remote::bad_url(url, reason);
         let (scheme, rest) = url
@@ -81,6 +90,10 @@ impl AnyStore {
             "redis" | "rediss" => return redis_from_url(url).map(AnyStore::Redis),
             #[cfg(feature = "postgres")]
             "postgres" | "postgresql" => return postgres_from_url(url).map(AnyStore::Postgres),
+            // Read apart from the others: its errors must never echo the
+            // URL, which may hold a key pasted by mistake.
+            #[cfg(feature = "cookie-store")]
+            "cookie" => return crate::store::cookie::from_url(rest).map(AnyStore::Cookie),
             _ => {}
         }
         let (location, query) = rest.split_once('?').unwrap_or((rest, ""));
@@ -145,8 +158,9 @@ impl AnyStore {
                 Ok(AnyStore::Sqlite(builder.open(location)?))
             }
             _ => Err(bad(
-                "unknown or disabled store; use memory:, file:, sqlite:, redis: or postgres: \
-                 (redis: and postgres: need the crate features of the same name)",
+                "unknown or disabled store; use memory:, file:, sqlite:, redis:, postgres: or \
+                 cookie: (redis: and postgres: need the crate features of the same name, \
+                 cookie: the feature cookie-store)",
             )),
         }
     }
@@ -231,6 +245,8 @@ macro_rules! dispatch {
             AnyStore::Redis(ref $store) => $call,
             #[cfg(feature = "postgres")]
             AnyStore::Postgres(ref $store) => $call,
+            #[cfg(feature = "cookie-store")]
+            AnyStore::Cookie(ref $store) => $call,
         }
     };
 }

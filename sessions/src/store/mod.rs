@@ -8,6 +8,8 @@ use crate::{Record, SessionError, SessionKey};
 
 pub(crate) mod any;
 pub(crate) mod cleanup;
+#[cfg(feature = "cookie-store")]
+pub(crate) mod cookie;
 #[cfg(feature = "file")]
 pub(crate) mod file;
 #[cfg(feature = "memory")]

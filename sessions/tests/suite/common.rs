@@ -57,8 +57,11 @@ impl Env {
 /// when their features are on and `PASTRY_TEST_REDIS_URL` /
 /// `PASTRY_TEST_POSTGRES_URL` name a server (see `servers`).
 ///
-/// `store_suite!(except_redis: name, …)` leaves Redis out, for a behaviour
-/// its native TTL replaces (a record saved already expired is dropped by
+/// With feature `cookie-store`, also against the cookie store (see
+/// `cookie_stores!`); `store_suite!(except_cookie: name, …)` leaves it out.
+///
+/// `store_suite!(except_redis: name, …)` leaves Redis (and the cookie
+/// store) out, for a behaviour its native TTL replaces (a record saved already expired is dropped by
 /// the server at once, so no sweep ever counts it).
 #[macro_export]
 macro_rules! store_suite {
@@ -68,13 +71,55 @@ macro_rules! store_suite {
             $crate::postgres_stores!($name);
         }
     )*};
-    ($($name:ident),* $(,)?) => {$(
+    (except_cookie: $($name:ident),* $(,)?) => {$(
         mod $name {
             $crate::local_stores!($name);
             $crate::redis_stores!($name);
             $crate::postgres_stores!($name);
         }
     )*};
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            $crate::local_stores!($name);
+            $crate::cookie_stores!($name);
+            $crate::redis_stores!($name);
+            $crate::postgres_stores!($name);
+        }
+    )*};
+}
+
+/// The cookie-store half of `store_suite!` (feature `cookie-store`): a
+/// `CookieStore` directly and from a `cookie:?key_file=` URL. Behaviours a
+/// cookie store cannot have are listed with `store_suite!(except_cookie:
+/// …)` (and `except_redis:`, whose one behaviour saves to the store
+/// directly), each file saying why.
+#[macro_export]
+macro_rules! cookie_stores {
+    ($name:ident) => {
+        #[cfg(feature = "cookie-store")]
+        #[tokio::test]
+        async fn cookie() {
+            let keys = pastry_sessions::CookieKeys::parse(&pastry_sessions::CookieKeys::generate())
+                .expect("keys");
+            super::$name(
+                pastry_sessions::CookieStore::new(keys),
+                $crate::common::Env::new(),
+            )
+            .await;
+        }
+
+        #[cfg(feature = "cookie-store")]
+        #[tokio::test]
+        async fn any_cookie() {
+            let env = $crate::common::Env::new();
+            // Outside the env's dir, which some behaviours list.
+            let file = tempfile::NamedTempFile::new().expect("key file");
+            std::fs::write(file.path(), pastry_sessions::CookieKeys::generate()).expect("key");
+            let url = format!("cookie:?key_file={}", file.path().display());
+            let store = pastry_sessions::AnyStore::from_url(&url).expect("cookie url");
+            super::$name(store, env).await;
+        }
+    };
 }
 
 /// The Redis half of `store_suite!`: each test gets its own key prefix,

@@ -4,7 +4,11 @@ use pastry_sessions::SessionStore;
 
 use crate::common::{Counting, Env, client, set_id, url};
 
+// Not the cookie store: there is no record to delete (a copy of the
+// cookie stays valid until it expires), and its cookie carries the sealed
+// record, not the id. Logout through the layer is in tests/cookie_store.rs.
 crate::store_suite!(
+    except_cookie:
     destroy_deletes_the_record_and_expires_the_cookie,
     values_after_destroy_go_to_a_new_session
 );

@@ -4,7 +4,12 @@ use pastry_sessions::SessionStore;
 
 use crate::common::{Env, client, set_id, url};
 
+// Not the cookie store: its cookie carries the sealed record, not a
+// 32-digit id, and a cookie from before `cycle_id` stays valid until it
+// expires (nothing on the server to retire). Forged and altered cookies
+// are refused in tests/cookie_store.rs.
 crate::store_suite!(
+    except_cookie:
     unknown_session_id_gets_fresh_id,
     malformed_session_id_gets_fresh_id,
     after_cycle_id_the_old_id_loads_nothing,

@@ -1,6 +1,7 @@
 //! The behaviour suite of pastry-sessions: every behaviour is written once
 //! and run against the memory, file and SQLite stores, directly and through
-//! `AnyStore::from_url`.
+//! `AnyStore::from_url` (and the cookie store with feature `cookie-store`,
+//! except the behaviours a cookie store cannot have, each file saying why).
 
 mod common;
 

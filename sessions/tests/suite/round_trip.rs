@@ -4,11 +4,10 @@ use pastry_sessions::SessionStore;
 
 use crate::common::{Env, client, url};
 
-crate::store_suite!(
-    values_round_trip_between_requests,
-    remove_take_clear_and_keys_work,
-    typed_values_round_trip
-);
+crate::store_suite!(values_round_trip_between_requests, typed_values_round_trip);
+// Not the cookie store: this one checks that `clear` keeps the cookie's
+// value, and a cookie store's value is the sealed record, which changes.
+crate::store_suite!(except_cookie: remove_take_clear_and_keys_work);
 
 async fn values_round_trip_between_requests<S: SessionStore + Clone>(store: S, env: Env) {
     let client = client(env.layer(store));

@@ -5,10 +5,12 @@ use pastry_sessions::SessionStore;
 use crate::common::{Counting, Env, client, url};
 
 crate::store_suite!(
-    server_error_response_saves_nothing,
     cycle_id_then_server_error_keeps_the_session,
     setting_only_the_expiry_saves_it
 );
+// Not the cookie store: this one counts saves through a wrapper store,
+// which the layer does not recognise as a cookie store.
+crate::store_suite!(except_cookie: server_error_response_saves_nothing);
 
 async fn server_error_response_saves_nothing<S: SessionStore + Clone>(store: S, env: Env) {
     let store = Counting::new(store);
