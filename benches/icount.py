@@ -120,6 +120,8 @@ def main():
 
 
 def fmt_time(ns):
+    if ns >= 1_000_000:
+        return f"{ns / 1_000_000:.2f} ms"
     return f"{ns / 1000:.2f} µs" if ns >= 1000 else f"{ns:.0f} ns"
 
 
