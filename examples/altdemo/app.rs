@@ -710,7 +710,13 @@ where
             let map = UrlMap::builder()
                 .mount(
                     Mount::at("/static").rewrite_location(true),
-                    metered(&config, ServeDir::new(&config.static_dir)),
+                    metered(
+                        &config,
+                        ServeDir::new(&config.static_dir)
+                            .precompressed_gzip()
+                            .precompressed_br()
+                            .precompressed_zstd(),
+                    ),
                 )
                 .mount("/admin", metered(&config, admin))
                 .mount("/blog", metered(&config, hello_app::<$body>("blog")))
