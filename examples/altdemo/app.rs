@@ -100,6 +100,19 @@ pub struct Options {
     /// `--rate-limit-prefix PREFIX` / `PASTRY_RATE_LIMIT_PREFIX`: what the
     /// Redis keys start with (default `altdemo:ratelimit:`).
     pub rate_limit_prefix: String,
+    /// `--oidc-issuer URL` / `PASTRY_OIDC_ISSUER`: an OpenID provider the
+    /// login page offers ("Sign in with the provider"; feature `oidc`).
+    pub oidc_issuer: Option<String>,
+    /// `--oidc-client-id ID` / `PASTRY_OIDC_CLIENT_ID`: the demo's client
+    /// id at that provider.
+    pub oidc_client_id: Option<String>,
+    /// The client secret: `PASTRY_OIDC_CLIENT_SECRET`, or the first line of
+    /// the file named by `--oidc-client-secret-file PATH`.
+    pub oidc_client_secret: Option<String>,
+    /// `--oidc-redirect-url URL` / `PASTRY_OIDC_REDIRECT_URL`: the callback
+    /// as registered at the provider (default
+    /// `http://{addr}/auth/oidc/callback`).
+    pub oidc_redirect_url: Option<String>,
 }
 
 /// `10.0.0.0/8, ::1` as two ranges; the error names `what` and the value.
@@ -134,6 +147,10 @@ impl Options {
             rate_limit_store: env("PASTRY_RATE_LIMIT_STORE").unwrap_or_else(|| "memory:".into()),
             rate_limit_prefix: env("PASTRY_RATE_LIMIT_PREFIX")
                 .unwrap_or_else(|| "altdemo:ratelimit:".into()),
+            oidc_issuer: env("PASTRY_OIDC_ISSUER"),
+            oidc_client_id: env("PASTRY_OIDC_CLIENT_ID"),
+            oidc_client_secret: env("PASTRY_OIDC_CLIENT_SECRET"),
+            oidc_redirect_url: env("PASTRY_OIDC_REDIRECT_URL"),
         };
         // The flags replace the environment's list rather than add to it.
         let mut flag_proxies = None::<Vec<TrustedNet>>;
@@ -162,6 +179,15 @@ impl Options {
                 "--rate-limit" => options.rate_limit = Some(value()?),
                 "--rate-limit-store" => options.rate_limit_store = value()?,
                 "--rate-limit-prefix" => options.rate_limit_prefix = value()?,
+                "--oidc-issuer" => options.oidc_issuer = Some(value()?),
+                "--oidc-client-id" => options.oidc_client_id = Some(value()?),
+                "--oidc-redirect-url" => options.oidc_redirect_url = Some(value()?),
+                "--oidc-client-secret-file" => {
+                    let path = value()?;
+                    let text = std::fs::read_to_string(&path)
+                        .map_err(|error| format!("--oidc-client-secret-file {path}: {error}"))?;
+                    options.oidc_client_secret = text.lines().next().map(str::to_owned);
+                }
                 other => return Err(format!("unknown option {other}")),
             }
         }
@@ -263,6 +289,10 @@ pub struct Config {
     /// gzip and caught panics are counted there too. Feature `metrics`.
     #[cfg(feature = "metrics")]
     pub metrics: pastry::metrics::MetricsHandle,
+    /// Login through an OpenID provider, offered on the login page when
+    /// set (see [`oidc_layer`]). Feature `oidc`.
+    #[cfg(feature = "oidc")]
+    pub oidc: Option<pastry::oidc::OidcLayer>,
 }
 
 impl Config {
@@ -289,6 +319,8 @@ impl Config {
             hub: chat::Hub::default(),
             #[cfg(feature = "metrics")]
             metrics: pastry::metrics::MetricsHandle::new(),
+            #[cfg(feature = "oidc")]
+            oidc: None,
         }
     }
 }
@@ -550,7 +582,10 @@ where
         let hub = hub.clone();
         async move {
             let res = match (req.method(), req.path_info()) {
-                (_, "/login") => boxed(login.oneshot(req).await?),
+                (_, "/login") => {
+                    let offer = provider_link(&req);
+                    offer_provider(offer, boxed(login.oneshot(req).await?)).await?
+                }
                 (_, "/private") => boxed(private.oneshot(req).await?),
                 (&Method::GET | &Method::HEAD, "" | "/") => context_page(req).await?,
                 (_, "/logout") => boxed(logout.oneshot(req).await?),
@@ -650,6 +685,132 @@ fn api() -> axum::Router {
             "/echo/{word}",
             get(|axum::extract::Path(word): axum::extract::Path<String>| async move { word }),
         )
+}
+
+/// Marks requests of a demo that offers login through an OpenID provider.
+#[derive(Clone, Copy)]
+struct ProviderLogin;
+
+/// The "Sign in with the provider" link for the login page `req` asks
+/// for (keeping its `next`), when the demo offers one.
+fn provider_link<B>(req: &Request<B>) -> Option<String> {
+    req.extensions().get::<ProviderLogin>()?;
+    let next = form_urlencoded::parse(req.uri().query().unwrap_or("").as_bytes())
+        .find(|(key, _)| key == "next")
+        .map(|(_, value)| value.into_owned())
+        .unwrap_or_else(|| "/".to_owned());
+    let next: String = form_urlencoded::byte_serialize(next.as_bytes()).collect();
+    Some(format!(
+        "<p><a id=\"provider-login\" href=\"{}?next={next}\">Sign in with the provider</a></p>\n",
+        site_url(req, "/auth/oidc/login")
+    ))
+}
+
+/// The login page with `link` added after its form.
+async fn offer_provider(
+    link: Option<String>,
+    page: Response<DemoBody>,
+) -> Result<Response<DemoBody>, BoxError> {
+    let Some(link) = link else {
+        return Ok(page);
+    };
+    let (mut parts, body) = page.into_parts();
+    let html = String::from_utf8_lossy(&body.collect().await?.to_bytes()).into_owned();
+    let html = match html.find("</main>") {
+        Some(at) => format!("{}{link}{}", &html[..at], &html[at..]),
+        None => html + &link,
+    };
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Ok(boxed(Response::from_parts(
+        parts,
+        Full::new(Bytes::from(html)),
+    )))
+}
+
+/// The login through an OpenID provider that `options` ask for, or `None`:
+/// a provider user logs in as the demo user of the same name (their
+/// `preferred_username`, else the part of a verified email before the
+/// `@`) found in `users_file`, with that user's roles.
+#[cfg(feature = "oidc")]
+pub fn oidc_layer(
+    options: &Options,
+    users_file: &std::path::Path,
+) -> Result<Option<pastry::oidc::OidcLayer>, String> {
+    let Some(issuer) = options.oidc_issuer.clone() else {
+        return Ok(None);
+    };
+    let client_id = (options.oidc_client_id.clone())
+        .ok_or("--oidc-issuer needs --oidc-client-id (or PASTRY_OIDC_CLIENT_ID)")?;
+    let text = std::fs::read_to_string(users_file)
+        .map_err(|error| format!("{}: {error}", users_file.display()))?;
+    let (users, _) = pastry::auth::parse_users(&text);
+    let redirect = (options.oidc_redirect_url.clone())
+        .unwrap_or_else(|| format!("http://{}/auth/oidc/callback", options.addr));
+    let mut builder = pastry::oidc::OidcLayer::builder()
+        .issuer(issuer)
+        .client_id(client_id)
+        .redirect_url(redirect)
+        .map_user(move |claims| {
+            let name = match claims.preferred_username() {
+                Some(name) => name.to_owned(),
+                None if claims.email_verified() => claims.email()?.split('@').next()?.to_owned(),
+                None => return None,
+            };
+            users.iter().find(|user| user.name() == name).cloned()
+        });
+    if let Some(secret) = options.oidc_client_secret.clone() {
+        builder = builder.client_secret(secret);
+    }
+    builder.build().map(Some).map_err(|error| error.to_string())
+}
+
+/// Without feature `oidc`, asking for a provider is an error.
+#[cfg(not(feature = "oidc"))]
+pub fn oidc_layer(options: &Options, _users_file: &std::path::Path) -> Result<Option<()>, String> {
+    match options.oidc_issuer {
+        Some(_) => Err("--oidc-issuer needs the demo built with --features oidc".to_owned()),
+        None => Ok(None),
+    }
+}
+
+/// `app` behind the demo's OpenID login when one is configured.
+#[cfg(feature = "oidc")]
+fn with_oidc<S, B, R>(
+    config: &Config,
+    app: S,
+) -> impl Service<Request<B>, Response = Response<DemoBody>, Error = BoxError, Future: Send>
++ Clone
++ Send
++ 'static
++ use<S, B, R>
+where
+    S: Service<Request<B>, Response = Response<R>> + Clone + Send + 'static,
+    S::Future: Send,
+    S::Error: Into<BoxError>,
+    R: Body<Data = Bytes> + Send + 'static,
+    R::Error: Into<BoxError>,
+    B: Send + 'static,
+{
+    match config.oidc.clone() {
+        Some(oidc) => Either::Left(
+            ServiceBuilder::new()
+                .layer(oidc)
+                .map_request(|mut req: Request<B>| {
+                    req.extensions_mut().insert(ProviderLogin);
+                    req
+                })
+                .service(app)
+                .map_response(boxed)
+                .map_err(Into::<BoxError>::into),
+        ),
+        None => Either::Right(app.map_response(boxed).map_err(Into::<BoxError>::into)),
+    }
+}
+
+/// Without feature `oidc`: `app` itself.
+#[cfg(not(feature = "oidc"))]
+fn with_oidc<S>(_config: &Config, app: S) -> S {
+    app
 }
 
 /// The whole demo: cross-origin protection, catch, gzip, sessions, session
@@ -798,10 +959,14 @@ where
         Either::Right(
             outside
                 .layer(CsrfTokenLayer::new())
-                .service(site!(CheckedBody<B>))
+                .service(with_oidc(&config, site!(CheckedBody<B>)))
                 .map_response(boxed),
         )
     } else {
-        Either::Left(outside.service(site!(B)).map_response(boxed))
+        Either::Left(
+            outside
+                .service(with_oidc(&config, site!(B)))
+                .map_response(boxed),
+        )
     })
 }

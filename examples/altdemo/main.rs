@@ -56,6 +56,15 @@ OPTIONS:
     --rate-limit-prefix PREFIX
                         the Redis keys' prefix [env PASTRY_RATE_LIMIT_PREFIX]
                         (default altdemo:ratelimit:)
+    --oidc-issuer URL   offer 'Sign in with the provider' on the login page:
+                        an OpenID provider (plain http://, feature oidc)
+                        [env PASTRY_OIDC_ISSUER]; with --oidc-client-id ID
+                        [env PASTRY_OIDC_CLIENT_ID], the secret from env
+                        PASTRY_OIDC_CLIENT_SECRET or --oidc-client-secret-file
+                        PATH, and --oidc-redirect-url URL [env
+                        PASTRY_OIDC_REDIRECT_URL] (default
+                        http://ADDR/auth/oidc/callback). A provider user
+                        logs in as the demo user of the same name.
     -h, --help          this text
 
 /api accepts API tokens from examples/altdemo/tokens.txt (Authorization:
@@ -122,6 +131,13 @@ async fn run(options: app::Options) -> Result<(), String> {
     #[cfg(not(feature = "ratelimit"))]
     let _ = rate_limit;
     config.access_log = AccessLogLayer::new().format(Format::Detailed).stderr();
+    let oidc = app::oidc_layer(&options, &config.users_file)?;
+    #[cfg(feature = "oidc")]
+    {
+        config.oidc = oidc;
+    }
+    #[cfg(not(feature = "oidc"))]
+    let _ = oidc;
     // Sessions, logins, gzip and caught panics count into the registry
     // `/metrics` shows, beside each mount's requests.
     #[cfg(feature = "metrics")]
