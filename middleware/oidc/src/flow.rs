@@ -251,6 +251,14 @@ async fn try_callback(
             "the login was started longer ago than pending_ttl",
         ));
     }
+    // RFC 9207: a provider that names itself must be the one asked.
+    if query_param(query, "iss").is_some_and(|iss| iss != shared.provider.issuer()) {
+        return Err(reject(
+            StatusCode::BAD_REQUEST,
+            PROVIDER_REFUSED,
+            "the callback's iss names another provider",
+        ));
+    }
     if let Some(error) = query_param(query, "error") {
         let error: String = error.chars().take(64).collect();
         tracing::warn!(target: "pastry_oidc", status = 400, provider_error = %error, "login refused: the provider answered with an error");

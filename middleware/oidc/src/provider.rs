@@ -71,6 +71,11 @@ impl Provider {
         }
     }
 
+    /// The issuer URL as configured.
+    pub(crate) fn issuer(&self) -> &str {
+        self.issuer.as_str()
+    }
+
     fn lock(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }

@@ -207,6 +207,37 @@ async fn replayed_code_with_a_fresh_state_is_400() {
 }
 
 #[tokio::test]
+async fn callback_naming_another_issuer_is_400() {
+    let provider = FakeProvider::start().await;
+    let client = client(&provider);
+    let (state, code) = authorized(&client, &provider, "/").await;
+    let res = client
+        .get("/auth/oidc/callback")
+        .query(&[
+            ("state", state.as_str()),
+            ("code", code.as_str()),
+            ("iss", "http://evil.example"),
+        ])
+        .any_status()
+        .await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+    assert_eq!(who(&client).await, "GET /whoami user=- roles=");
+    // Its own issuer is accepted.
+    let (state, code) = authorized(&client, &provider, "/").await;
+    let issuer = provider.issuer();
+    let res = client
+        .get("/auth/oidc/callback")
+        .query(&[
+            ("state", state.as_str()),
+            ("code", code.as_str()),
+            ("iss", issuer.as_str()),
+        ])
+        .any_status()
+        .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+}
+
+#[tokio::test]
 async fn provider_error_answer_is_400() {
     let provider = FakeProvider::start().await;
     let client = client(&provider);
