@@ -39,12 +39,26 @@ pub struct Runner {
     pub catch: fn(n: u64) -> usize,
     /// A JSON response of the given length through the gzip layer.
     pub gzip: fn(len: usize, n: u64) -> usize,
+    /// A 10 MiB JSON response in 16 KiB frames (no size hint) through the
+    /// gzip layer.
+    pub gzip_streamed: fn(n: u64) -> usize,
     /// A logged-in page request through the whole stack, memory store.
     pub stack_memory: fn(n: u64) -> usize,
 }
 
 /// The scenarios, in the order the table shows them.
-pub const SCENARIOS: &[&str] = &["catch", "gzip-1k", "gzip-100k", "stack-memory"];
+pub const SCENARIOS: &[&str] = &[
+    "catch",
+    "gzip-1k",
+    "gzip-100k",
+    "gzip-10m-stream",
+    "stack-memory",
+];
+
+/// The length of the streamed gzip scenario's body.
+pub const STREAMED_LEN: usize = 10 << 20;
+/// The frame size of the streamed gzip scenario's body.
+pub const STREAMED_FRAME: usize = 16 << 10;
 
 /// A browser's request, as the catch bench sends it.
 pub fn browser_request() -> Req {
@@ -107,6 +121,52 @@ pub fn json_app(
         let data = data.clone();
         async move {
             let mut res = Response::new(Full::new(data));
+            res.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            Ok::<_, Infallible>(res)
+        }
+    })
+}
+
+/// A body of `data` in frames of `frame` bytes, with no size hint: a
+/// stream, as a template or a proxied upstream sends it.
+pub struct FramedBody {
+    data: Bytes,
+    frame: usize,
+}
+
+impl Body for FramedBody {
+    type Data = Bytes;
+    type Error = Infallible;
+
+    fn poll_frame(
+        mut self: std::pin::Pin<&mut Self>,
+        _cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<Bytes>, Infallible>>> {
+        if self.data.is_empty() {
+            return Poll::Ready(None);
+        }
+        let take = self.frame.min(self.data.len());
+        let chunk = self.data.split_to(take);
+        Poll::Ready(Some(Ok(http_body::Frame::data(chunk))))
+    }
+}
+
+/// The app of the streamed gzip scenario: [`json`] of [`STREAMED_LEN`]
+/// bytes in [`STREAMED_FRAME`]-byte frames, typed JSON.
+pub fn streamed_json_app()
+-> impl Service<Req, Response = Response<FramedBody>, Error = Infallible, Future = impl Send> + Clone
+{
+    let data = json(STREAMED_LEN);
+    service_fn(move |_req: Req| {
+        let body = FramedBody {
+            data: data.clone(),
+            frame: STREAMED_FRAME,
+        };
+        async move {
+            let mut res = Response::new(body);
             res.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("application/json"),
@@ -198,6 +258,7 @@ pub fn main(side: &str, runner: &Runner) -> ExitCode {
         "catch" => (runner.catch)(n),
         "gzip-1k" => (runner.gzip)(1024, n),
         "gzip-100k" => (runner.gzip)(100 * 1024, n),
+        "gzip-10m-stream" => (runner.gzip_streamed)(n),
         "stack-memory" => (runner.stack_memory)(n),
         _ => {
             eprintln!("{side}: unknown scenario {scenario}");

@@ -10,6 +10,7 @@ use std::process::ExitCode;
 use pastry_peer_benches::peer;
 use pastry_peer_benches::scenarios::{
     self, Runner, browser_request, drive_stack, gzip_request, hello_app, json_app, repeat,
+    streamed_json_app,
 };
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -28,6 +29,11 @@ fn gzip(len: usize, n: u64) -> usize {
     repeat(&layer.layer(json_app(len)), n, gzip_request)
 }
 
+fn gzip_streamed(n: u64) -> usize {
+    let layer = CompressionLayer::new().quality(CompressionLevel::Precise(6));
+    repeat(&layer.layer(streamed_json_app()), n, gzip_request)
+}
+
 fn stack_memory(n: u64) -> usize {
     drive_stack(peer::memory_stack(), n)
 }
@@ -38,6 +44,7 @@ fn main() -> ExitCode {
         &Runner {
             catch,
             gzip,
+            gzip_streamed,
             stack_memory,
         },
     )

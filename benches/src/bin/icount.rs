@@ -9,6 +9,7 @@ use std::process::ExitCode;
 use pastry_benches::ours;
 use pastry_benches::scenarios::{
     self, Runner, browser_request, drive_stack, gzip_request, hello_app, json_app, repeat,
+    streamed_json_app,
 };
 use pastry_catch::CatchLayer;
 use pastry_gzip::GzipLayer;
@@ -22,6 +23,14 @@ fn gzip(len: usize, n: u64) -> usize {
     repeat(&GzipLayer::new().layer(json_app(len)), n, gzip_request)
 }
 
+fn gzip_streamed(n: u64) -> usize {
+    repeat(
+        &GzipLayer::new().layer(streamed_json_app()),
+        n,
+        gzip_request,
+    )
+}
+
 fn stack_memory(n: u64) -> usize {
     drive_stack(ours::stack(pastry_sessions::MemoryStore::new()), n)
 }
@@ -32,6 +41,7 @@ fn main() -> ExitCode {
         &Runner {
             catch,
             gzip,
+            gzip_streamed,
             stack_memory,
         },
     )
