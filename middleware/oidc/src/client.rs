@@ -1,5 +1,7 @@
-//! The HTTP client that talks to the provider: hyper over plain HTTP, with
-//! a deadline per call and a cap on the bytes read from each answer.
+//! The HTTP client that talks to the provider: hyper over plain HTTP, or
+//! over TLS with feature `https` (native-tls: the system's roots plus the
+//! builder's extra ones), with a deadline per call and a cap on the bytes
+//! read from each answer.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -10,6 +12,8 @@ use http_body_util::{BodyExt, Full, LengthLimitError, Limited};
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
+
+use crate::OidcError;
 
 /// Why a call to the provider failed before it gave a usable answer.
 #[derive(Debug, thiserror::Error)]
@@ -24,27 +28,42 @@ pub(crate) enum CallError {
     Read(String),
 }
 
+#[cfg(feature = "https")]
+type Connector = hyper_tls::HttpsConnector<HttpConnector>;
+#[cfg(not(feature = "https"))]
+type Connector = HttpConnector;
+
 #[derive(Clone, Debug)]
 pub(crate) struct ProviderClient {
-    client: Client<HttpConnector, Full<Bytes>>,
+    client: Client<Connector, Full<Bytes>>,
     timeout: Duration,
     max_body: usize,
 }
 
 impl ProviderClient {
-    pub(crate) fn new(timeout: Duration, max_body: usize) -> Self {
+    /// `roots` are extra trusted root certificates, PEM (feature `https`).
+    pub(crate) fn new(
+        timeout: Duration,
+        max_body: usize,
+        #[cfg(feature = "https")] roots: &[Vec<u8>],
+    ) -> Result<Self, OidcError> {
         let mut connector = HttpConnector::new();
         connector.set_connect_timeout(Some(timeout));
         connector.set_nodelay(true);
+        #[cfg(feature = "https")]
+        let connector = {
+            connector.enforce_http(false);
+            hyper_tls::HttpsConnector::from((connector, tls_connector(roots)?.into()))
+        };
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(30))
             .pool_max_idle_per_host(4)
             .build(connector);
-        Self {
+        Ok(Self {
             client,
             timeout,
             max_body,
-        }
+        })
     }
 
     async fn send(
@@ -88,6 +107,50 @@ impl ProviderClient {
     }
 }
 
+/// The TLS side of the client: the system's roots and each certificate of
+/// each PEM in `roots`.
+#[cfg(feature = "https")]
+fn tls_connector(roots: &[Vec<u8>]) -> Result<native_tls::TlsConnector, OidcError> {
+    let mut builder = native_tls::TlsConnector::builder();
+    for pem in roots {
+        let blocks = pem_certificates(pem);
+        if blocks.is_empty() {
+            return Err(OidcError::InvalidRootCertificate(
+                "no -----BEGIN CERTIFICATE----- block".to_owned(),
+            ));
+        }
+        for block in blocks {
+            let cert = native_tls::Certificate::from_pem(block)
+                .map_err(|err| OidcError::InvalidRootCertificate(error_chain(&err)))?;
+            builder.add_root_certificate(cert);
+        }
+    }
+    builder
+        .build()
+        .map_err(|err| OidcError::TlsUnavailable(error_chain(&err)))
+}
+
+/// The `CERTIFICATE` blocks of a PEM text, each with its armour lines.
+#[cfg(feature = "https")]
+fn pem_certificates(pem: &[u8]) -> Vec<&[u8]> {
+    const BEGIN: &[u8] = b"-----BEGIN CERTIFICATE-----";
+    const END: &[u8] = b"-----END CERTIFICATE-----";
+    let find = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).position(|w| w == needle);
+    let mut blocks = Vec::new();
+    let mut rest = pem;
+    while let Some(start) = find(rest, BEGIN) {
+        let Some(len) = find(&rest[start..], END) else {
+            // An unterminated block: handed on whole, so parsing names it.
+            blocks.push(&rest[start..]);
+            break;
+        };
+        let end = start + len + END.len();
+        blocks.push(&rest[start..end]);
+        rest = &rest[end..];
+    }
+    blocks
+}
+
 fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
     let mut text = err.to_string();
     let mut source = err.source();
@@ -108,5 +171,35 @@ impl<'c> openidconnect::AsyncHttpClient<'c> for ProviderClient {
 
     fn call(&'c self, request: openidconnect::HttpRequest) -> Self::Future {
         Box::pin(self.send(request))
+    }
+}
+
+#[cfg(all(test, feature = "https"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pem_certificates_splits_a_bundle_and_skips_other_text() {
+        let pem = b"comment\n-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n\
+            -----BEGIN CERTIFICATE-----\nBBBB\n-----END CERTIFICATE-----\n";
+        let blocks = pem_certificates(pem);
+        assert_eq!(blocks.len(), 2);
+        assert!(blocks[0].starts_with(b"-----BEGIN CERTIFICATE-----\nAAAA"));
+        assert!(blocks[1].ends_with(b"BBBB\n-----END CERTIFICATE-----"));
+        assert!(pem_certificates(b"not a certificate").is_empty());
+    }
+
+    #[test]
+    fn a_bad_root_certificate_is_refused() {
+        let bad = b"-----BEGIN CERTIFICATE-----\nnot base64!\n-----END CERTIFICATE-----\n".to_vec();
+        assert!(matches!(
+            tls_connector(&[bad]),
+            Err(OidcError::InvalidRootCertificate(_))
+        ));
+        assert!(matches!(
+            tls_connector(&[b"hello".to_vec()]),
+            Err(OidcError::InvalidRootCertificate(_))
+        ));
+        assert!(tls_connector(&[]).is_ok());
     }
 }

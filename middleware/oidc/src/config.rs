@@ -44,6 +44,8 @@ pub(crate) struct Config {
     pub(crate) key_refresh_interval: Duration,
     pub(crate) metadata_ttl: Duration,
     pub(crate) clock: Arc<dyn Clock>,
+    #[cfg(feature = "https")]
+    pub(crate) root_certificates: Vec<Vec<u8>>,
 }
 
 impl Default for Config {
@@ -66,6 +68,8 @@ impl Default for Config {
             key_refresh_interval: DEFAULT_KEY_REFRESH_INTERVAL,
             metadata_ttl: DEFAULT_METADATA_TTL,
             clock: Arc::new(SystemClock),
+            #[cfg(feature = "https")]
+            root_certificates: Vec::new(),
         }
     }
 }

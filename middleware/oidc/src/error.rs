@@ -29,13 +29,21 @@ pub enum OidcError {
         /// The value given.
         value: String,
     },
-    /// The provider is reached over `https://`, which this build cannot
-    /// speak: the crate's HTTP client is plain HTTP on hyper (a provider
-    /// on loopback or behind a local TLS-terminating proxy).
+    /// The provider is reached over `https://`, but this build has no TLS
+    /// client: pastry-oidc was built without its feature `https` (on by
+    /// default).
     #[error(
-        "OidcLayer `{0}` uses https://, but pastry-oidc's HTTP client speaks plain HTTP only; reach the provider through a local TLS-terminating proxy"
+        "OidcLayer `{0}` uses https://, but pastry-oidc was built without its `https` feature; turn it on, or reach the provider over http://"
     )]
     HttpsUnsupported(&'static str),
+    /// A [`root_certificate_pem`](crate::OidcLayerBuilder::root_certificate_pem)
+    /// holds no certificate, or one that does not parse; the text says why.
+    #[error("OidcLayer `root_certificate_pem` is not a PEM certificate: {0}")]
+    InvalidRootCertificate(String),
+    /// The TLS library could not set up a client (feature `https`); the
+    /// text is its error.
+    #[error("OidcLayer could not set up its TLS client: {0}")]
+    TlsUnavailable(String),
     /// A mount path does not start with `/`, or both paths are the same.
     #[error(
         "OidcLayer `{setting}` must be a path starting with `/` and differ from the other path, got {value:?}"

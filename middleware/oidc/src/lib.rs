@@ -64,9 +64,12 @@
 //!
 //! The session cookie must reach the callback, a top-level navigation
 //! from the provider's site: keep `SameSite=Lax` (the `SessionLayer`
-//! default), not `Strict`. The HTTP client is plain HTTP on hyper (a
-//! provider on loopback, or reached through a local TLS-terminating
-//! proxy); an `https://` issuer is refused when the layer is built.
+//! default), not `Strict`. The HTTP client is hyper: `https://` with
+//! feature `https` (on by default; native-tls, the system's trusted roots
+//! plus any given to
+//! [`root_certificate_pem`](OidcLayerBuilder::root_certificate_pem)), and
+//! plain `http://`. Without the feature an `https://` issuer is refused
+//! when the layer is built ([`OidcError::HttpsUnsupported`]).
 
 mod claims;
 mod client;

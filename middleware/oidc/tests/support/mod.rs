@@ -1,6 +1,7 @@
 //! An in-process OpenID provider on 127.0.0.1:0 for the rejection tests:
 //! discovery, keys and a token endpoint that checks PKCE and signs ID
-//! tokens with test RSA keys, with knobs to make it misbehave.
+//! tokens with test RSA keys, with knobs to make it misbehave; over plain
+//! HTTP, or over TLS with a certificate the test made.
 
 #![allow(dead_code)]
 
@@ -86,6 +87,7 @@ struct State {
 #[derive(Clone)]
 pub struct FakeProvider {
     pub addr: SocketAddr,
+    scheme: &'static str,
     state: Arc<Mutex<State>>,
     pub key_fetches: Arc<AtomicUsize>,
     pub discovery_fetches: Arc<AtomicUsize>,
@@ -93,10 +95,21 @@ pub struct FakeProvider {
 
 impl FakeProvider {
     pub async fn start() -> Self {
+        Self::start_with(None).await
+    }
+
+    /// The provider over TLS (`https://127.0.0.1:port`), presenting the
+    /// acceptor's certificate.
+    pub async fn start_tls(acceptor: tokio_native_tls::TlsAcceptor) -> Self {
+        Self::start_with(Some(acceptor)).await
+    }
+
+    async fn start_with(tls: Option<tokio_native_tls::TlsAcceptor>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let provider = Self {
             addr,
+            scheme: if tls.is_some() { "https" } else { "http" },
             state: Arc::new(Mutex::new(State {
                 mode: Mode::Normal,
                 signing: ("first".into(), "k1".into()),
@@ -115,22 +128,38 @@ impl FakeProvider {
                     return;
                 };
                 let provider = serving.clone();
+                let tls = tls.clone();
                 tokio::spawn(async move {
-                    let service = hyper::service::service_fn(move |req| {
-                        let provider = provider.clone();
-                        async move { Ok::<_, Infallible>(provider.answer(req).await) }
-                    });
-                    let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                        .serve_connection(TokioIo::new(stream), service)
-                        .await;
+                    match tls {
+                        None => provider.serve(stream).await,
+                        // A client that refuses the certificate ends here.
+                        Some(tls) => {
+                            if let Ok(stream) = tls.accept(stream).await {
+                                provider.serve(stream).await;
+                            }
+                        }
+                    }
                 });
             }
         });
         provider
     }
 
+    async fn serve<IO>(self, stream: IO)
+    where
+        IO: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+    {
+        let service = hyper::service::service_fn(move |req| {
+            let provider = self.clone();
+            async move { Ok::<_, Infallible>(provider.answer(req).await) }
+        });
+        let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+            .serve_connection(TokioIo::new(stream), service)
+            .await;
+    }
+
     pub fn issuer(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     pub fn set_mode(&self, mode: Mode) {
