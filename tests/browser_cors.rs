@@ -1,5 +1,5 @@
 //! CORS in headless Chromium (issue 25, part 2), driven over WebDriver
-//! (chromedriver) with fantoccini, on the harness of `browser_login.rs`:
+//! (chromedriver) with fantoccini, on the harness in `support/browser.rs`:
 //! an API on one loopback port behind a `CorsLayer` that allows origin A
 //! with credentials, a page on origin A (another port) and one on origin B
 //! (a third port). Each page `fetch`es the API with credentials (a
@@ -14,98 +14,24 @@
 
 #![cfg(feature = "cors")]
 
+#[path = "support/browser.rs"]
+mod browser;
+
 use std::convert::Infallible;
 use std::future::IntoFuture;
-use std::net::{SocketAddr, TcpStream};
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use browser::{Browser, STEP};
 use bytes::Bytes;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use http::{Method, Request, Response, StatusCode};
 use http_body_util::Full;
 use pastry::cors::CorsLayer;
 use tokio::net::TcpListener;
 use tower::ServiceBuilder;
-
-/// How long any one step may take in the browser before the test fails.
-const STEP: Duration = Duration::from_secs(20);
-
-/// The Chromium flags: headless, and nothing that reaches the network
-/// (this machine's network is closed) or outlives the test.
-const CHROMIUM_ARGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1024,768",
-];
-
-/// `name` found on `PATH`.
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|path| path.is_file())
-}
-
-/// Chromium and chromedriver, or why they cannot be used.
-fn browser() -> Result<(PathBuf, PathBuf), String> {
-    let chromium = on_path("chromium").ok_or("chromium is not installed")?;
-    let driver = on_path("chromedriver").ok_or("chromedriver is not installed")?;
-    Ok((chromium, driver))
-}
-
-/// A chromedriver child, killed with its browsers (its process group)
-/// when dropped, even when the test fails.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start(path: &Path) -> Driver {
-        use std::os::unix::process::CommandExt;
-        let port = {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            probe.local_addr().unwrap().port()
-        };
-        let child = Command::new(path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("chromedriver starts");
-        let driver = Driver { child, port };
-        let deadline = Instant::now() + STEP;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on port {port} within {STEP:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        driver
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        if let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32) {
-            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn text(status: StatusCode, body: String) -> Response<Full<Bytes>> {
     let mut res = Response::new(Full::new(Bytes::from(body)));
@@ -220,16 +146,6 @@ async fn outcome(client: &Client, css: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn credentialed_fetch_from_allowed_origin_reads_and_other_origin_is_blocked_in_chromium() {
-    let (chromium, driver_path) = match browser() {
-        Ok(found) => found,
-        Err(why) if std::env::var_os("PASTRY_REQUIRE_BROWSER").is_none() => {
-            println!(
-                "browser test skipped: {why} (run .ci/install-browser; set PASTRY_REQUIRE_BROWSER=1 to make this a failure)"
-            );
-            return;
-        }
-        Err(why) => panic!("PASTRY_REQUIRE_BROWSER is set but {why}: run .ci/install-browser"),
-    };
     let (listener_a, a) = bind_page().await;
     let (listener_b, b) = bind_page().await;
     let seen = Arc::new(AtomicUsize::new(0));
@@ -237,20 +153,10 @@ async fn credentialed_fetch_from_allowed_origin_reads_and_other_origin_is_blocke
     serve_page(listener_a, api);
     serve_page(listener_b, api);
 
-    let driver = Driver::start(&driver_path);
-    let profile = tempfile::tempdir().unwrap();
-    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
-    args.push(format!("--user-data-dir={}", profile.path().display()));
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({ "binary": chromium, "args": args }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("a WebDriver session with headless Chromium");
+    let Some(browser) = Browser::start_or_skip("credentialed_fetch_in_chromium").await else {
+        return;
+    };
+    let client = browser.client.clone();
 
     // The user logs in to the API: its cookie is now in the browser.
     client.goto(&format!("http://{api}/login")).await.unwrap();
@@ -285,6 +191,5 @@ async fn credentialed_fetch_from_allowed_origin_reads_and_other_origin_is_blocke
         "only B's simple GET reached the app, never its PUT"
     );
 
-    client.close().await.unwrap();
-    drop(driver);
+    browser.close().await;
 }

@@ -13,96 +13,21 @@
 #[path = "../examples/altdemo/app.rs"]
 #[allow(dead_code)]
 mod app;
+#[path = "support/browser.rs"]
+mod browser;
 
 use std::convert::Infallible;
 use std::future::IntoFuture;
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
+use browser::{Browser, STEP, wait_for_text, wait_for_url};
 use bytes::Bytes;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use http::{Request, Response};
 use http_body_util::Full;
 use pastry::sessions::AnyStore;
 use tokio::net::TcpListener;
-
-/// How long any one step may take in the browser before the test fails.
-const STEP: Duration = Duration::from_secs(20);
-
-/// The Chromium flags: headless, and nothing that reaches the network
-/// (this machine's network is closed) or outlives the test.
-const CHROMIUM_ARGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1024,768",
-];
-
-/// `name` found on `PATH`.
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|path| path.is_file())
-}
-
-/// Chromium and chromedriver, or why they cannot be used.
-fn browser() -> Result<(PathBuf, PathBuf), String> {
-    let chromium = on_path("chromium").ok_or("chromium is not installed")?;
-    let driver = on_path("chromedriver").ok_or("chromedriver is not installed")?;
-    Ok((chromium, driver))
-}
-
-/// A chromedriver child, killed with its browsers (its process group)
-/// when dropped, even when the test fails.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start(path: &Path) -> Driver {
-        use std::os::unix::process::CommandExt;
-        let port = {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            probe.local_addr().unwrap().port()
-        };
-        let child = Command::new(path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("chromedriver starts");
-        let driver = Driver { child, port };
-        let deadline = Instant::now() + STEP;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on port {port} within {STEP:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        driver
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        if let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32) {
-            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Serves the demo on 127.0.0.1:0, in this process.
 async fn serve_demo(csrf_tokens: bool) -> SocketAddr {
@@ -142,41 +67,6 @@ async fn serve_attacker(demo: SocketAddr) -> SocketAddr {
     addr
 }
 
-/// Waits until the browser is at a URL that satisfies `ok`.
-async fn wait_for_url(client: &Client, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + STEP;
-    loop {
-        let url = client.current_url().await.unwrap().to_string();
-        if ok(&url) {
-            return url;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the browser never got to {what}; it is at {url}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
-/// Waits until the element at `css` exists and its text is `text`.
-async fn wait_for_text(client: &Client, css: &str, text: &str) {
-    let deadline = Instant::now() + STEP;
-    loop {
-        let seen = match client.find(Locator::Css(css)).await {
-            Ok(element) => element.text().await.unwrap_or_default(),
-            Err(_) => String::new(),
-        };
-        if seen == text {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{css} never read {text:?}; it reads {seen:?}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
-
 async fn count(client: &Client, demo: SocketAddr) -> u64 {
     client
         .goto(&format!("http://{demo}/counter"))
@@ -211,33 +101,12 @@ async fn the_same_with_csrf_tokens_in_chromium() {
 }
 
 async fn run(screenshot: &str, csrf_tokens: bool) {
-    let (chromium, driver_path) = match browser() {
-        Ok(found) => found,
-        Err(why) if std::env::var_os("PASTRY_REQUIRE_BROWSER").is_none() => {
-            println!(
-                "browser test skipped: {why} (run .ci/install-browser; set PASTRY_REQUIRE_BROWSER=1 to make this a failure)"
-            );
-            return;
-        }
-        Err(why) => panic!("PASTRY_REQUIRE_BROWSER is set but {why}: run .ci/install-browser"),
+    let Some(browser) = Browser::start_or_skip(screenshot).await else {
+        return;
     };
+    let client = browser.client.clone();
     let demo = serve_demo(csrf_tokens).await;
     let attacker = serve_attacker(demo).await;
-    let driver = Driver::start(&driver_path);
-    let profile = tempfile::tempdir().unwrap();
-
-    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
-    args.push(format!("--user-data-dir={}", profile.path().display()));
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({ "binary": chromium, "args": args }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("a WebDriver session with headless Chromium");
 
     // Log in through the form.
     client.goto(&format!("http://{demo}/login")).await.unwrap();
@@ -385,6 +254,5 @@ async fn run(screenshot: &str, csrf_tokens: bool) {
     )
     .await;
 
-    client.close().await.unwrap();
-    drop(driver);
+    browser.close().await;
 }

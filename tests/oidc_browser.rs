@@ -15,117 +15,24 @@
 #[path = "../examples/altdemo/app.rs"]
 #[allow(dead_code)]
 mod app;
+#[path = "support/browser.rs"]
+mod browser;
 mod oidc_support;
 
 use std::future::IntoFuture;
-use std::net::TcpStream;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use browser::{Browser, STEP, wait_for_url};
+use fantoccini::Locator;
 use pastry::sessions::AnyStore;
 use tokio::net::TcpListener;
-
-/// How long any one step may take in the browser before the test fails.
-const STEP: Duration = Duration::from_secs(20);
-
-const CHROMIUM_ARGS: &[&str] = &[
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--disable-dev-shm-usage",
-    "--window-size=1024,768",
-];
-
-fn on_path(name: &str) -> Option<PathBuf> {
-    std::env::split_paths(&std::env::var_os("PATH")?)
-        .map(|dir| dir.join(name))
-        .find(|path| path.is_file())
-}
-
-/// A chromedriver child, killed with its browsers (its process group)
-/// when dropped.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start(path: &Path) -> Driver {
-        use std::os::unix::process::CommandExt;
-        let port = {
-            let probe = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
-            probe.local_addr().unwrap().port()
-        };
-        let child = Command::new(path)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .process_group(0)
-            .spawn()
-            .expect("chromedriver starts");
-        let driver = Driver { child, port };
-        let deadline = Instant::now() + STEP;
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "chromedriver did not listen on port {port} within {STEP:?}"
-            );
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        driver
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        if let Some(pid) = rustix::process::Pid::from_raw(self.child.id() as i32) {
-            let _ = rustix::process::kill_process_group(pid, rustix::process::Signal::KILL);
-        }
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Waits until the browser is at a URL that satisfies `ok`.
-async fn wait_for_url(client: &Client, what: &str, ok: impl Fn(&str) -> bool) -> String {
-    let deadline = Instant::now() + STEP;
-    loop {
-        let url = client.current_url().await.unwrap().to_string();
-        if ok(&url) {
-            return url;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the browser never got to {what}; it is at {url}"
-        );
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sign_in_with_the_provider_in_chromium_reaches_the_private_page() {
     const TEST: &str = "sign_in_with_the_provider_in_chromium_reaches_the_private_page";
-    let (chromium, driver_path) = match (on_path("chromium"), on_path("chromedriver")) {
-        (Some(chromium), Some(driver)) => (chromium, driver),
-        _ if std::env::var_os("PASTRY_REQUIRE_BROWSER").is_some() => {
-            panic!(
-                "{TEST}: PASTRY_REQUIRE_BROWSER is set but chromium or chromedriver is missing: run .ci/install-browser"
-            )
-        }
-        _ => {
-            eprintln!(
-                "{TEST} skipped: chromium or chromedriver is not installed (.ci/install-browser)"
-            );
-            return;
-        }
+    let Some(browser) = Browser::start_or_skip(TEST).await else {
+        return;
     };
+    let client = browser.client.clone();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let demo = listener.local_addr().unwrap();
     let redirect = format!("http://{demo}/auth/oidc/callback");
@@ -152,21 +59,6 @@ async fn sign_in_with_the_provider_in_chromium_reaches_the_private_page() {
     assert!(config.oidc.is_some());
     let stack = app::stack(config).unwrap();
     tokio::spawn(pastry::serve(listener, stack).quiet(true).into_future());
-
-    let driver = Driver::start(&driver_path);
-    let profile = tempfile::tempdir().unwrap();
-    let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
-    args.push(format!("--user-data-dir={}", profile.path().display()));
-    let mut caps = serde_json::Map::new();
-    caps.insert(
-        "goog:chromeOptions".to_owned(),
-        serde_json::json!({ "binary": chromium, "args": args }),
-    );
-    let client = ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-        .capabilities(caps)
-        .connect(&format!("http://127.0.0.1:{}", driver.port))
-        .await
-        .expect("a WebDriver session with headless Chromium");
 
     // The private page sends the browser to the login page, which offers
     // the provider.
@@ -227,7 +119,6 @@ async fn sign_in_with_the_provider_in_chromium_reaches_the_private_page() {
         .await
         .unwrap();
     assert_eq!(user.text().await.unwrap(), "alice");
-    client.close().await.unwrap();
-    drop(driver);
+    browser.close().await;
     drop(provider);
 }
