@@ -1,7 +1,8 @@
 //! Shared fixtures for the Pastry benches: the page the whole-stack benches
 //! serve, the two stacks they compare (ours in [`ours`], the peers' in
 //! [`peer`]), the in-process client both are driven with, and the
-//! per-request scenarios of the `icount` runner.
+//! per-request scenarios of the `icount` runner, and the session benches'
+//! load + modify + save loop ([`session_loop`]).
 
 mod fixtures;
 pub mod ours;
@@ -9,6 +10,7 @@ mod peer_sqlite;
 #[path = "peer.rs"]
 mod peer_stack;
 pub mod scenarios;
+pub mod session_loop;
 
 pub use fixtures::*;
 
