@@ -42,6 +42,9 @@ pub struct Runner {
     /// A 10 MiB JSON response in 16 KiB frames (no size hint) through the
     /// gzip layer.
     pub gzip_streamed: fn(n: u64) -> usize,
+    /// A JSON response of the given length compressed with the coding
+    /// (`br` or `zstd`) at each side's default level.
+    pub other_coding: fn(coding: &'static str, len: usize, n: u64) -> usize,
     /// A logged-in page request through the whole stack, memory store.
     pub stack_memory: fn(n: u64) -> usize,
 }
@@ -52,6 +55,10 @@ pub const SCENARIOS: &[&str] = &[
     "gzip-1k",
     "gzip-100k",
     "gzip-10m-stream",
+    "br-1k",
+    "br-100k",
+    "zstd-1k",
+    "zstd-100k",
     "stack-memory",
 ];
 
@@ -76,6 +83,14 @@ pub fn browser_request() -> Req {
 pub fn gzip_request() -> Req {
     Request::get("/data.json")
         .header(header::ACCEPT_ENCODING, "gzip")
+        .body(Empty::new())
+        .expect("static request parts")
+}
+
+/// A GET accepting only `coding`.
+pub fn coding_request(coding: &'static str) -> Req {
+    Request::get("/data.json")
+        .header(header::ACCEPT_ENCODING, coding)
         .body(Empty::new())
         .expect("static request parts")
 }
@@ -259,6 +274,10 @@ pub fn main(side: &str, runner: &Runner) -> ExitCode {
         "gzip-1k" => (runner.gzip)(1024, n),
         "gzip-100k" => (runner.gzip)(100 * 1024, n),
         "gzip-10m-stream" => (runner.gzip_streamed)(n),
+        "br-1k" => (runner.other_coding)("br", 1024, n),
+        "br-100k" => (runner.other_coding)("br", 100 * 1024, n),
+        "zstd-1k" => (runner.other_coding)("zstd", 1024, n),
+        "zstd-100k" => (runner.other_coding)("zstd", 100 * 1024, n),
         "stack-memory" => (runner.stack_memory)(n),
         _ => {
             eprintln!("{side}: unknown scenario {scenario}");

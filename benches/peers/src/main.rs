@@ -9,8 +9,8 @@ use std::process::ExitCode;
 
 use pastry_peer_benches::peer;
 use pastry_peer_benches::scenarios::{
-    self, Runner, browser_request, drive_stack, gzip_request, hello_app, json_app, repeat,
-    streamed_json_app,
+    self, Runner, browser_request, coding_request, drive_stack, gzip_request, hello_app, json_app,
+    repeat, streamed_json_app,
 };
 use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
@@ -34,6 +34,11 @@ fn gzip_streamed(n: u64) -> usize {
     repeat(&layer.layer(streamed_json_app()), n, gzip_request)
 }
 
+fn other_coding(coding: &'static str, len: usize, n: u64) -> usize {
+    let layer = CompressionLayer::new();
+    repeat(&layer.layer(json_app(len)), n, || coding_request(coding))
+}
+
 fn stack_memory(n: u64) -> usize {
     drive_stack(peer::memory_stack(), n)
 }
@@ -45,6 +50,7 @@ fn main() -> ExitCode {
             catch,
             gzip,
             gzip_streamed,
+            other_coding,
             stack_memory,
         },
     )

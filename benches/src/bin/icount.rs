@@ -8,8 +8,8 @@ use std::process::ExitCode;
 
 use pastry_benches::ours;
 use pastry_benches::scenarios::{
-    self, Runner, browser_request, drive_stack, gzip_request, hello_app, json_app, repeat,
-    streamed_json_app,
+    self, Runner, browser_request, coding_request, drive_stack, gzip_request, hello_app, json_app,
+    repeat, streamed_json_app,
 };
 use pastry_catch::CatchLayer;
 use pastry_gzip::GzipLayer;
@@ -31,6 +31,11 @@ fn gzip_streamed(n: u64) -> usize {
     )
 }
 
+fn other_coding(coding: &'static str, len: usize, n: u64) -> usize {
+    let layer = GzipLayer::new().br(true).zstd(true);
+    repeat(&layer.layer(json_app(len)), n, || coding_request(coding))
+}
+
 fn stack_memory(n: u64) -> usize {
     drive_stack(ours::stack(pastry_sessions::MemoryStore::new()), n)
 }
@@ -42,6 +47,7 @@ fn main() -> ExitCode {
             catch,
             gzip,
             gzip_streamed,
+            other_coding,
             stack_memory,
         },
     )
