@@ -31,6 +31,7 @@ mod body;
 mod clock;
 mod environ;
 mod error;
+mod future;
 mod head;
 pub mod header;
 pub mod host;
@@ -46,6 +47,7 @@ pub use environ::{
     ClientAddr, EmptyPathInfo, Environ, OriginalUri, RemoteUser, ScriptName, UrlScheme,
 };
 pub use error::{BoxError, HttpError};
+pub use future::LayerFuture;
 pub use head::RequestHead;
 pub use html::html_escape;
 pub use origin::{

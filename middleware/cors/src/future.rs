@@ -7,6 +7,7 @@ use std::task::{Context, Poll, ready};
 
 use bytes::Bytes;
 use http::{HeaderValue, Response};
+use pastry_core::LayerFuture;
 use pin_project_lite::pin_project;
 
 use crate::body::CorsBody;
@@ -15,41 +16,29 @@ use crate::config::Policy;
 pin_project! {
     /// The future of [`Cors`](crate::Cors): the layer's answer to a
     /// preflight, or the wrapped app's answer with the CORS headers added.
+    /// It is [`pastry_core::LayerFuture`], the future every Pastry layer
+    /// that answers on its own uses, plus those headers.
     pub struct ResponseFuture<F> {
         #[pin]
-        state: State<F>,
-    }
-}
-
-pin_project! {
-    #[project = StateProj]
-    enum State<F> {
-        Answered { response: Option<Response<Bytes>> },
-        Inner {
-            #[pin]
-            future: F,
-            policy: Arc<Policy>,
-            origin: Option<HeaderValue>,
-        },
+        future: LayerFuture<F>,
+        // The policy and the request's `Origin`, for the app's answer only:
+        // the layer's own answer to a preflight carries its headers already.
+        decorate: Option<(Arc<Policy>, Option<HeaderValue>)>,
     }
 }
 
 impl<F> ResponseFuture<F> {
     pub(crate) fn answered(response: Response<Bytes>) -> Self {
         Self {
-            state: State::Answered {
-                response: Some(response),
-            },
+            future: LayerFuture::own(response),
+            decorate: None,
         }
     }
 
     pub(crate) fn inner(future: F, policy: Arc<Policy>, origin: Option<HeaderValue>) -> Self {
         Self {
-            state: State::Inner {
-                future,
-                policy,
-                origin,
-            },
+            future: LayerFuture::inner(future),
+            decorate: Some((policy, origin)),
         }
     }
 }
@@ -67,21 +56,11 @@ where
     type Output = Result<Response<CorsBody<R>>, E>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        match self.project().state.project() {
-            StateProj::Answered { response } => {
-                // Polled again after Ready: an empty answer rather than a panic.
-                let response = response.take().unwrap_or_default();
-                Poll::Ready(Ok(response.map(CorsBody::own)))
-            }
-            StateProj::Inner {
-                future,
-                policy,
-                origin,
-            } => {
-                let mut response = ready!(future.poll(cx))?;
-                policy.decorate(response.headers_mut(), origin.take());
-                Poll::Ready(Ok(response.map(CorsBody::inner)))
-            }
+        let this = self.project();
+        let mut response = ready!(this.future.poll(cx))?;
+        if let Some((policy, origin)) = this.decorate.take() {
+            policy.decorate(response.headers_mut(), origin);
         }
+        Poll::Ready(Ok(response))
     }
 }

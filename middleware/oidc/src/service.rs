@@ -78,7 +78,7 @@ where
             let mut res = text_response::<Bytes>(StatusCode::METHOD_NOT_ALLOWED, ONLY_GET);
             res.headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static("GET, HEAD"));
-            return ResponseFuture::own(Box::pin(std::future::ready(res)));
+            return ResponseFuture::own(res);
         }
         let Some(session) = req.session().cloned() else {
             tracing::error!(
@@ -88,19 +88,19 @@ where
                 fix = "ServiceBuilder::new().layer(SessionLayer::new(store)).layer(oidc_layer)",
                 "OidcLayer found no session on the request: it needs SessionLayer outside it; add SessionLayer to the ServiceBuilder before OidcLayer"
             );
-            return ResponseFuture::own(Box::pin(std::future::ready(text_response(
+            return ResponseFuture::own(text_response(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 MISSING_SESSION,
-            ))));
+            ));
         };
         let shared = Arc::clone(&self.shared);
         let query = req.uri().query().map(str::to_owned);
         match route {
             Route::Login => {
-                ResponseFuture::own(Box::pin(flow::start_login(shared, session, query)))
+                ResponseFuture::own_later(Box::pin(flow::start_login(shared, session, query)))
             }
             Route::Callback => {
-                ResponseFuture::own(Box::pin(flow::callback(shared, session, query)))
+                ResponseFuture::own_later(Box::pin(flow::callback(shared, session, query)))
             }
         }
     }

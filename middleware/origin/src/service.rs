@@ -43,7 +43,7 @@ where
 
     fn call(&mut self, mut req: Request<B>) -> Self::Future {
         if let Err(why) = self.policy.check(req.method(), req.uri(), req.headers()) {
-            return ResponseFuture::refused(refusal(&req, why));
+            return ResponseFuture::own(refusal(&req, why));
         }
         req.extensions_mut().insert(CrossOriginChecked);
         ResponseFuture::inner(self.inner.call(req))
@@ -69,13 +69,9 @@ fn refusal<B>(req: &Request<B>, why: CrossOrigin) -> Response<Bytes> {
             "403 Forbidden: cross-origin upgrade (WebSocket) refused\n",
         )
     } else {
-        forbidden()
+        text_response(
+            StatusCode::FORBIDDEN,
+            "403 Forbidden: cross-origin request refused\n",
+        )
     }
-}
-
-pub(crate) fn forbidden() -> Response<Bytes> {
-    text_response(
-        StatusCode::FORBIDDEN,
-        "403 Forbidden: cross-origin request refused\n",
-    )
 }
