@@ -69,6 +69,8 @@
 //!   closed after [`DEFAULT_UPGRADED_IDLE_TIMEOUT`] without data.
 
 mod app;
+#[cfg(feature = "config")]
+pub mod config;
 mod serve;
 
 pub use app::{BoxApp, BoxAppLayer, BoxBody};

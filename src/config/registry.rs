@@ -1,0 +1,257 @@
+//! The names a `pastry.toml` can use: the program's apps and middleware,
+//! beside Pastry's own.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::sync::Arc;
+#[cfg(feature = "auth")]
+use std::{
+    cell::RefCell,
+    collections::HashMap,
+    path::{Path, PathBuf},
+};
+
+use crate::{BoxApp, BoxError};
+
+use super::settings::Settings;
+
+type AppFactory = Arc<dyn Fn(&Context<'_>) -> Result<BoxApp, BoxError> + Send + Sync>;
+type LayerFactory = Arc<dyn Fn(&Context<'_>, BoxApp) -> Result<BoxApp, BoxError> + Send + Sync>;
+
+/// The apps and custom middleware a program offers to its `pastry.toml`,
+/// each under a name.
+///
+/// Rust programs are compiled, so a config file cannot name code that is
+/// not in the binary: the program registers a factory for each app (and
+/// any middleware of its own), and the file picks, mounts and wraps them.
+/// Pastry's own middleware (`gzip`, `sessions`, …) and the built-in apps
+/// (`static`, `text`, `redirect`, `metrics`) are always there; a program's
+/// name may not shadow them.
+///
+/// ```
+/// use std::convert::Infallible;
+/// use http::{Request, Response, StatusCode};
+/// use pastry::config::{Registry, load_str};
+/// use pastry::{BoxApp, BoxBody, Environ, text_response};
+/// use tower::ServiceExt;
+///
+/// let registry = Registry::new()
+///     .app("hello", |_ctx| {
+///         Ok(BoxApp::new(tower::service_fn(|req: Request<BoxBody>| async move {
+///             let body = format!("hello from {}\n", req.script_name());
+///             Ok::<_, Infallible>(text_response(StatusCode::OK, body))
+///         })))
+///     });
+/// let stack = load_str(
+///     r#"
+///     [[layer]]
+///     use = "catch"
+///
+///     [[mount]]
+///     path = "/hello"
+///     app = "hello"
+///     "#,
+///     "pastry.toml",
+///     &registry,
+/// )?;
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let res = stack.app().oneshot(Request::get("/hello/x").body(String::new())?).await?;
+/// assert_eq!(res.status(), 200);
+/// # Ok::<_, pastry::BoxError>(())
+/// # })?;
+/// # Ok::<_, pastry::BoxError>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct Registry {
+    pub(crate) apps: BTreeMap<String, AppFactory>,
+    pub(crate) layers: BTreeMap<String, LayerFactory>,
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("apps", &self.apps.keys().collect::<Vec<_>>())
+            .field("layers", &self.layers.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+impl Registry {
+    /// A registry with only Pastry's own layers and apps.
+    pub fn new() -> Self {
+        Registry::default()
+    }
+
+    /// Registers an app under `name`: `factory` builds it from its
+    /// mount's `settings` table (read through [`Context::settings`]).
+    /// A later registration of the same name replaces the earlier one.
+    ///
+    /// # Panics
+    ///
+    /// When `name` is a built-in app's (`static`, `text`, `redirect`,
+    /// `metrics`): a mistake in the program, found on its first run.
+    pub fn app<F>(mut self, name: impl Into<String>, factory: F) -> Self
+    where
+        F: Fn(&Context<'_>) -> Result<BoxApp, BoxError> + Send + Sync + 'static,
+    {
+        let name = name.into();
+        assert!(
+            !super::apps::BUILT_IN.contains(&name.as_str()),
+            "`{name}` is a built-in app of pastry::config; register yours under another name"
+        );
+        self.apps.insert(name, Arc::new(factory));
+        self
+    }
+
+    /// Registers a middleware under `name`: `factory` wraps the app below
+    /// it, reading the rest of its `[[layer]]` table through
+    /// [`Context::settings`].
+    ///
+    /// ```
+    /// use http::{HeaderValue, Request};
+    /// use pastry::config::Registry;
+    /// use pastry::{BoxApp, BoxBody};
+    /// use tower::ServiceBuilder;
+    ///
+    /// // `use = "server_header"` with `value = "…"`.
+    /// let registry = Registry::new().layer("server_header", |ctx, inner| {
+    ///     let value: HeaderValue = ctx.settings().required("value", |s, k| s.string(k))?.try_into()?;
+    ///     Ok(BoxApp::new(
+    ///         ServiceBuilder::new()
+    ///             .map_response(move |mut res: http::Response<BoxBody>| {
+    ///                 res.headers_mut().insert(http::header::SERVER, value.clone());
+    ///                 res
+    ///             })
+    ///             .service(inner),
+    ///     ))
+    /// });
+    /// # let _ = registry;
+    /// ```
+    ///
+    /// # Panics
+    ///
+    /// When `name` is one of Pastry's own layers.
+    pub fn layer<F>(mut self, name: impl Into<String>, factory: F) -> Self
+    where
+        F: Fn(&Context<'_>, BoxApp) -> Result<BoxApp, BoxError> + Send + Sync + 'static,
+    {
+        let name = name.into();
+        assert!(
+            super::layers::built_in(&name).is_none(),
+            "`{name}` is one of Pastry's layers; register yours under another name"
+        );
+        self.layers.insert(name, Arc::new(factory));
+        self
+    }
+
+    pub(crate) fn app_names(&self) -> impl Iterator<Item = &str> {
+        (super::apps::BUILT_IN.iter().copied()).chain(self.apps.keys().map(String::as_str))
+    }
+
+    pub(crate) fn layer_names(&self) -> impl Iterator<Item = &str> {
+        (super::layers::BUILT_IN.iter().map(|layer| layer.name))
+            .chain(self.layers.keys().map(String::as_str))
+    }
+}
+
+/// What an app or layer factory is given: its settings, where it is
+/// mounted, and what the whole stack shares.
+pub struct Context<'a> {
+    pub(crate) settings: Settings<'a>,
+    pub(crate) mount: &'a str,
+    pub(crate) shared: &'a Shared,
+}
+
+impl fmt::Debug for Context<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Context")
+            .field("settings", &self.settings)
+            .field("mount", &self.mount)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Context<'a> {
+    /// The app's `settings` table, or the layer's own keys.
+    pub fn settings(&self) -> &Settings<'a> {
+        &self.settings
+    }
+
+    /// The path the app (or the layer's app) is mounted at; `""` for the
+    /// layers around the whole site.
+    pub fn mount_path(&self) -> &str {
+        self.mount
+    }
+
+    /// The authenticator for a users file (htpasswd style, with roles),
+    /// one per file for the whole stack: a login form in an app and a
+    /// `basic_auth` layer on the same file share their throttle and
+    /// lockouts.
+    #[cfg(feature = "auth")]
+    pub fn authenticator(
+        &self,
+        users: &Path,
+    ) -> Result<crate::auth::Authenticator<crate::auth::FileUserStore>, BoxError> {
+        self.shared.authenticator(users)
+    }
+
+    /// The metrics registry every `metrics` layer and the `metrics` app of
+    /// this stack share.
+    #[cfg(feature = "metrics")]
+    pub fn metrics(&self) -> crate::metrics::MetricsHandle {
+        self.shared.metrics()
+    }
+}
+
+/// What the layers and apps of one stack share.
+#[derive(Default)]
+pub(crate) struct Shared {
+    #[cfg(feature = "auth")]
+    authenticators:
+        RefCell<HashMap<PathBuf, crate::auth::Authenticator<crate::auth::FileUserStore>>>,
+    #[cfg(feature = "auth")]
+    tokens: RefCell<HashMap<PathBuf, crate::auth::FileTokenStore>>,
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics: std::cell::OnceCell<crate::metrics::MetricsHandle>,
+    #[cfg(feature = "sessions")]
+    pub(crate) stores: std::cell::RefCell<Vec<(crate::sessions::AnyStore, std::time::Duration)>>,
+}
+
+impl Shared {
+    #[cfg(feature = "auth")]
+    pub(crate) fn authenticator(
+        &self,
+        users: &Path,
+    ) -> Result<crate::auth::Authenticator<crate::auth::FileUserStore>, BoxError> {
+        if let Some(found) = self.authenticators.borrow().get(users) {
+            return Ok(found.clone());
+        }
+        let store = crate::auth::FileUserStore::open(users)
+            .map_err(|error| format!("{}: {error}", users.display()))?;
+        let authenticator = crate::auth::Authenticator::new(store);
+        self.authenticators
+            .borrow_mut()
+            .insert(users.to_owned(), authenticator.clone());
+        Ok(authenticator)
+    }
+
+    #[cfg(feature = "auth")]
+    pub(crate) fn tokens(&self, file: &Path) -> Result<crate::auth::FileTokenStore, BoxError> {
+        if let Some(found) = self.tokens.borrow().get(file) {
+            return Ok(found.clone());
+        }
+        let store = crate::auth::FileTokenStore::open(file)
+            .map_err(|error| format!("{}: {error}", file.display()))?;
+        self.tokens
+            .borrow_mut()
+            .insert(file.to_owned(), store.clone());
+        Ok(store)
+    }
+
+    #[cfg(feature = "metrics")]
+    pub(crate) fn metrics(&self) -> crate::metrics::MetricsHandle {
+        self.metrics
+            .get_or_init(crate::metrics::MetricsHandle::new)
+            .clone()
+    }
+}
