@@ -113,6 +113,9 @@ pub struct Options {
     /// as registered at the provider (default
     /// `http://{addr}/auth/oidc/callback`).
     pub oidc_redirect_url: Option<String>,
+    /// `--config PATH` / `PASTRY_CONFIG`: build the whole stack from a
+    /// `pastry.toml` instead of these flags (feature `config`).
+    pub config: Option<PathBuf>,
 }
 
 /// `10.0.0.0/8, ::1` as two ranges; the error names `what` and the value.
@@ -151,7 +154,9 @@ impl Options {
             oidc_client_id: env("PASTRY_OIDC_CLIENT_ID"),
             oidc_client_secret: env("PASTRY_OIDC_CLIENT_SECRET"),
             oidc_redirect_url: env("PASTRY_OIDC_REDIRECT_URL"),
+            config: env("PASTRY_CONFIG").map(PathBuf::from),
         };
+        let mut stack_flag = None::<String>;
         // The flags replace the environment's list rather than add to it.
         let mut flag_proxies = None::<Vec<TrustedNet>>;
         let mut args = args.into_iter();
@@ -166,8 +171,12 @@ impl Options {
                     .or_else(|| args.next())
                     .ok_or_else(|| format!("{flag} needs a value"))
             };
+            if !matches!(flag.as_str(), "-h" | "--help" | "--addr" | "--config") {
+                stack_flag.get_or_insert_with(|| flag.clone());
+            }
             match flag.as_str() {
                 "-h" | "--help" => return Ok(None),
+                "--config" => options.config = Some(PathBuf::from(value()?)),
                 "--addr" => options.addr = value()?,
                 "--sessions" => options.sessions = value()?,
                 "--debug" => options.debug = true,
@@ -193,6 +202,11 @@ impl Options {
         }
         if let Some(nets) = flag_proxies {
             options.trusted_proxies = nets;
+        }
+        if let (Some(_), Some(flag)) = (&options.config, stack_flag) {
+            return Err(format!(
+                "{flag} and --config: the file describes the whole stack; set it there"
+            ));
         }
         Ok(Some(options))
     }
@@ -969,4 +983,62 @@ where
                 .map_response(boxed),
         )
     })
+}
+
+/// The demo's apps and middleware by name, for a `pastry.toml`
+/// (`--config`, feature `config`): the file composes them with Pastry's
+/// layers. `examples/altdemo/pastry.toml` builds the same stack as
+/// [`stack`] with the default flags.
+///
+/// Apps: `altdemo` (the pages at `/`, with the login form; settings:
+/// `users`, the users file), `admin`, `blog`, `forum` and `api`. Layers:
+/// `site_root` (remembers the prefix a trusted proxy gave, so pages under
+/// a mount link to the site's own URLs) and `provider_login` (offers "Sign
+/// in with the provider" on the login page; put it inside an `oidc`
+/// layer).
+#[cfg(feature = "config")]
+pub fn registry(hub: chat::Hub) -> pastry::config::Registry {
+    use pastry::config::Registry;
+    use pastry::{BoxApp, BoxBody};
+    let limits = SessionLimits {
+        idle_timeout: IDLE_TIMEOUT,
+        absolute_lifetime: ABSOLUTE_LIFETIME,
+    };
+    Registry::new()
+        .app("altdemo", move |ctx| {
+            let users = ctx.settings().required("users", |s, key| s.path(key))?;
+            let authenticator = ctx.authenticator(&users)?;
+            Ok(BoxApp::new(altdemo_app::<BoxBody>(
+                authenticator,
+                limits,
+                hub.clone(),
+            )))
+        })
+        .app("admin", |_| {
+            Ok(BoxApp::new(service_fn(admin_page::<BoxBody>)))
+        })
+        .app("blog", |_| Ok(BoxApp::new(hello_app::<BoxBody>("blog"))))
+        .app("forum", |_| Ok(BoxApp::new(hello_app::<BoxBody>("forum"))))
+        .app("api", |_| Ok(BoxApp::new(api())))
+        .layer("site_root", |_, inner| {
+            Ok(BoxApp::new(
+                ServiceBuilder::new()
+                    .map_request(|mut req: Request<BoxBody>| {
+                        let root = SiteRoot(req.script_name().to_owned());
+                        req.extensions_mut().insert(root);
+                        req
+                    })
+                    .service(inner),
+            ))
+        })
+        .layer("provider_login", |_, inner| {
+            Ok(BoxApp::new(
+                ServiceBuilder::new()
+                    .map_request(|mut req: Request<BoxBody>| {
+                        req.extensions_mut().insert(ProviderLogin);
+                        req
+                    })
+                    .service(inner),
+            ))
+        })
 }

@@ -65,6 +65,11 @@ OPTIONS:
                         PASTRY_OIDC_REDIRECT_URL] (default
                         http://ADDR/auth/oidc/callback). A provider user
                         logs in as the demo user of the same name.
+    --config PATH       build the whole stack from a pastry.toml instead of
+                        these flags (feature config) [env PASTRY_CONFIG]:
+                        examples/altdemo/pastry.toml is the stack of the
+                        default flags. Only --addr may go with it; the
+                        PASTRY_* variables above override the file's keys.
     -h, --help          this text
 
 /api accepts API tokens from examples/altdemo/tokens.txt (Authorization:
@@ -115,6 +120,9 @@ fn main() -> ExitCode {
 }
 
 async fn run(options: app::Options) -> Result<(), String> {
+    if let Some(path) = &options.config {
+        return run_from_file(path, &options).await;
+    }
     // The error names the URL with its password redacted.
     let store =
         AnyStore::from_url(&options.sessions).map_err(|error| format!("--sessions: {error}"))?;
@@ -157,4 +165,40 @@ async fn run(options: app::Options) -> Result<(), String> {
     pastry::serve(listener, stack)
         .await
         .map_err(|error| error.to_string())
+}
+
+/// The stack `path` describes, with the demo's apps and layers.
+#[cfg(feature = "config")]
+async fn run_from_file(path: &std::path::Path, options: &app::Options) -> Result<(), String> {
+    // `--addr` wins over the file, as PASTRY_ADDR does.
+    let addr = options.addr.clone();
+    let flag_addr = std::env::args().any(|arg| arg == "--addr" || arg.starts_with("--addr="));
+    let stack = pastry::config::Loader::new(&app::registry(app::chat::Hub::default()))
+        .env(move |name| match name {
+            "PASTRY_ADDR" if flag_addr => Some(addr.clone()),
+            _ => std::env::var(name).ok(),
+        })
+        .load(path)
+        .map_err(|error| format!("{}\n{error}", path.display()))?;
+    #[cfg(feature = "metrics")]
+    if let Some(metrics) = stack.metrics() {
+        metrics.install().map_err(|error| error.to_string())?;
+    }
+    let _cleanup = stack.spawn_cleanup();
+    let listener = TcpListener::bind(&stack.server().addr)
+        .await
+        .map_err(|error| format!("cannot listen on {}: {error}", stack.server().addr))?;
+    let addr = listener.local_addr().map_err(|error| error.to_string())?;
+    println!("Pastry altdemo on http://{addr}/ (from {})", path.display());
+    stack
+        .server()
+        .apply(pastry::serve(listener, stack.app()))
+        .await
+        .map_err(|error| error.to_string())
+}
+
+/// Without feature `config`, `--config` is an error.
+#[cfg(not(feature = "config"))]
+async fn run_from_file(_path: &std::path::Path, _options: &app::Options) -> Result<(), String> {
+    Err("--config needs the demo built with --features config".to_owned())
 }
