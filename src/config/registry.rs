@@ -30,16 +30,16 @@ type LayerFactory = Arc<dyn Fn(&Context<'_>, BoxApp) -> Result<BoxApp, BoxError>
 ///
 /// ```
 /// use std::convert::Infallible;
-/// use http::{Request, Response, StatusCode};
+/// use http::Request;
 /// use pastry::config::{Registry, load_str};
-/// use pastry::{BoxApp, BoxBody, Environ, text_response};
+/// use pastry::{BoxApp, BoxBody, Environ};
 /// use tower::ServiceExt;
 ///
 /// let registry = Registry::new()
 ///     .app("hello", |_ctx| {
 ///         Ok(BoxApp::new(tower::service_fn(|req: Request<BoxBody>| async move {
 ///             let body = format!("hello from {}\n", req.script_name());
-///             Ok::<_, Infallible>(text_response(StatusCode::OK, body))
+///             Ok::<_, Infallible>(http::Response::new(body))
 ///         })))
 ///     });
 /// let stack = load_str(

@@ -47,14 +47,13 @@ impl Source<'_> {
 ///
 /// ```
 /// use pastry::config::{Registry, load_str};
-/// use pastry::{BoxApp, text_response};
-/// use http::StatusCode;
+/// use pastry::BoxApp;
 ///
 /// let registry = Registry::new().app("hello", |ctx| {
 ///     let greeting = ctx.settings().string("greeting")?.unwrap_or("hello".into());
 ///     Ok(BoxApp::new(tower::service_fn(move |_req| {
 ///         let body = greeting.clone();
-///         async move { Ok::<_, std::convert::Infallible>(text_response(StatusCode::OK, body)) }
+///         async move { Ok::<_, std::convert::Infallible>(http::Response::new(body)) }
 ///     })))
 /// });
 /// let toml = "[[mount]]\npath = \"/\"\napp = \"hello\"\nsettings = { greting = \"hi\" }\n";
