@@ -8,7 +8,9 @@
 //! which reads bounded bodies to hash them into ETags), `metrics`
 //! (opt-in: Prometheus metrics, and the other crates' own counters),
 //! `ratelimit` (opt-in: per-client rate limits, a policy the app picks),
-//! `oidc` (opt-in: OpenID Connect login through a provider, which it needs) and
+//! `oidc` (opt-in: OpenID Connect login through a provider, which it needs),
+//! `config` (opt-in: a whole stack from a `pastry.toml`, see [`config`];
+//! `cli` adds the `pastry` command that checks and serves one) and
 //! `testkit`
 //! (opt-in: a test tool, so enable it in `[dev-dependencies]`). Feature
 //! `axum` adds the session and user
@@ -67,6 +69,9 @@
 //!   closes them before returning (it used to return at once and leave
 //!   them running); an upgraded connection counts toward the cap and is
 //!   closed after [`DEFAULT_UPGRADED_IDLE_TIMEOUT`] without data.
+//! - New feature `config`: `pastry::config` builds a stack from a
+//!   `pastry.toml` (`load`, `Registry`, `Stack`); feature `cli`: the
+//!   `pastry` command (`pastry check FILE`, `pastry serve FILE`).
 
 mod app;
 #[cfg(feature = "config")]
