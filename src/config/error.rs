@@ -181,7 +181,9 @@ pub(crate) fn closest<'a>(
         .map(|(_, candidate)| candidate)
 }
 
-/// Levenshtein distance over characters, with `_` and `-` the same.
+/// Edit distance over characters (insertions, deletions, substitutions
+/// and swaps of neighbours, so `levle` is one edit from `level`), with `_`
+/// and `-` the same.
 fn edit_distance(a: &str, b: &str) -> usize {
     let norm = |c: char| {
         if c == '-' {
@@ -192,21 +194,27 @@ fn edit_distance(a: &str, b: &str) -> usize {
     };
     let a: Vec<char> = a.chars().map(norm).collect();
     let b: Vec<char> = b.chars().map(norm).collect();
-    let mut row: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.iter().enumerate() {
-        let mut diagonal = row[0];
-        row[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let above = row[j + 1];
-            row[j + 1] = if ca == cb {
-                diagonal
-            } else {
-                1 + diagonal.min(above).min(row[j])
-            };
-            diagonal = above;
+    // d[i][j]: the distance between a[..i] and b[..j].
+    let mut d = vec![vec![0; b.len() + 1]; a.len() + 1];
+    for (i, row) in d.iter_mut().enumerate() {
+        row[0] = i;
+    }
+    for (j, cell) in d[0].iter_mut().enumerate() {
+        *cell = j;
+    }
+    for i in 1..=a.len() {
+        for j in 1..=b.len() {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            let mut best = (d[i - 1][j] + 1)
+                .min(d[i][j - 1] + 1)
+                .min(d[i - 1][j - 1] + cost);
+            if i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] {
+                best = best.min(d[i - 2][j - 2] + 1);
+            }
+            d[i][j] = best;
         }
     }
-    row[b.len()]
+    d[a.len()][b.len()]
 }
 
 #[cfg(test)]
@@ -219,6 +227,9 @@ mod tests {
         assert_eq!(closest("min-size", ["level", "min_size"]), Some("min_size"));
         assert_eq!(closest("gzp", ["gzip", "catch"]), Some("gzip"));
         assert_eq!(closest("color", ["level", "min_size"]), None);
+        assert_eq!(edit_distance("levle", "level"), 1);
+        assert_eq!(edit_distance("gzp", "gzip"), 1);
+        assert_eq!(edit_distance("kitten", "sitting"), 3);
     }
 
     #[test]

@@ -231,10 +231,10 @@ pub(crate) fn apply(name: &str, ctx: &Context<'_>, inner: BoxApp) -> Result<BoxA
             if let Some(on) = s.bool("headers")? {
                 builder = builder.headers(on);
             }
-            builder = builder.name(
-                s.string("name")?
-                    .unwrap_or_else(|| ctx.mount_path().to_owned()),
-            );
+            builder = builder.name(s.string("name")?.unwrap_or_else(|| match ctx.mount_path() {
+                "" => "site".to_owned(),
+                path => path.to_owned(),
+            }));
             if let Some(n) = s.usize("max_keys")? {
                 builder = builder.max_keys(n);
             }
