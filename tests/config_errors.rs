@@ -269,7 +269,7 @@ fn custom_names_are_suggested() {
     assert_eq!(error.kind(), ConfigErrorKind::UnknownName);
     assert_eq!(error.help_text(), Some("did you mean `greeter`?"));
     let stack = load_in(
-        &format!("[[layer]]\nuse = \"server_header\"\nvalue = \"pastry\"\n[[mount]]\napp = \"greeter\"\nsettings = {{ greeting = \"hello\" }}\n"),
+        "[[layer]]\nuse = \"server_header\"\nvalue = \"pastry\"\n[[mount]]\napp = \"greeter\"\nsettings = { greeting = \"hello\" }\n",
         Path::new("."),
         &custom_registry(),
         |_| None,

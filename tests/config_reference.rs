@@ -625,3 +625,69 @@ fn root_certificate_that_is_not_a_pem_is_a_build_error_at_the_layer() {
     assert_eq!(error.line_column(), Some((7, 20)), "{error}");
     assert!(error.message().contains("cannot read"), "{error}");
 }
+
+const MOD_RS: &str = include_str!("../src/config/mod.rs");
+
+/// The keys src/config/ reads through a getter (`s.duration("idle_timeout")`).
+fn keys_read() -> BTreeSet<&'static str> {
+    const GETTERS: &[&str] = &[
+        "string(",
+        "string_redacted(",
+        "string_or_env(",
+        "string_or_env_redacted(",
+        "bool(",
+        "bool_or_env(",
+        "u64(",
+        "u32(",
+        "usize(",
+        "duration(",
+        "strings(",
+        "strings_or_env(",
+        "path(",
+        "required(",
+        "value(",
+        "status(ctx, ",
+        // The proxy's header counts, read in a loop.
+        "(",
+    ];
+    let mut keys = BTreeSet::new();
+    for source in [LAYERS_RS, APPS_RS, MOD_RS] {
+        for getter in GETTERS {
+            for (i, _) in source.match_indices(&format!("{getter}\"")) {
+                let rest = &source[i + getter.len() + 1..];
+                let end = rest
+                    .find(|c: char| !(c.is_ascii_lowercase() || c == '_'))
+                    .unwrap_or(rest.len());
+                let key = &rest[..end];
+                // `("x_for", ProxyLayerBuilder::x_for)` and the like; other
+                // `("…"` are messages.
+                if *getter == "(" && !(key.starts_with("x_") && rest[end..].starts_with("\", ")) {
+                    continue;
+                }
+                if !key.is_empty() && rest[end..].starts_with('"') {
+                    keys.insert(key);
+                }
+            }
+        }
+    }
+    keys
+}
+
+#[test]
+fn every_key_src_config_reads_is_in_the_table() {
+    let rows = rows();
+    let documented: BTreeSet<&str> = rows.iter().map(|r| r.key.as_str()).collect();
+    let read = keys_read();
+    assert!(read.len() >= 90, "{} keys read: {read:?}", read.len());
+    let undocumented: Vec<&str> = read
+        .iter()
+        .copied()
+        .filter(|key| !documented.contains(key))
+        // The names of layers (`use`) and the `[server]` table itself.
+        .filter(|key| !["use", "server"].contains(key))
+        .collect();
+    assert!(
+        undocumented.is_empty(),
+        "keys read but not in the table: {undocumented:?}"
+    );
+}
