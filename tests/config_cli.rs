@@ -156,12 +156,12 @@ async fn serve_answers_through_the_stack() {
     site(dir.path());
     let mut child = pastry(dir.path())
         .args(["serve", "pastry.toml"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
         .spawn()
         .expect("spawn pastry serve");
-    // The log (with the `listening` line) goes to stdout.
-    let stdout = child.stdout.take().expect("stdout");
+    // The log (with the `listening` line) goes to stderr.
+    let stdout = child.stderr.take().expect("stderr");
     let child = Killed(child);
     let (tx, rx) = mpsc::channel();
     std::thread::spawn(move || {

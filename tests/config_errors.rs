@@ -14,7 +14,8 @@ use bytes::Bytes;
 use http::HeaderValue;
 use http_body_util::Full;
 use pastry::BoxApp;
-use pastry::config::{ConfigError, ConfigErrorKind, Loader, Registry, Stack};
+use pastry::config::{AppLayer, ConfigError, ConfigErrorKind, Loader, Registry, Stack};
+use tower::util::MapResponseLayer;
 
 const TEXT_MOUNT: &str = "[[mount]]\napp = \"text\"\nsettings = { body = \"hi\" }\n";
 
@@ -204,16 +205,21 @@ fn custom_registry() -> Registry {
             })))
         })
         .app("broken", |_ctx| Err("the database is down".into()))
-        .layer("server_header", |ctx, inner| {
+        .layer("server_header", |ctx| {
             let value = ctx.settings().required("value", |s, k| s.string(k))?;
             let value = HeaderValue::try_from(value).map_err(|_| {
                 ctx.settings()
                     .error("value", "`value` is not a header value")
             })?;
-            let _ = value;
-            Ok(inner)
+            Ok(AppLayer::new(MapResponseLayer::new(
+                move |mut res: http::Response<pastry::BoxBody>| {
+                    res.headers_mut()
+                        .insert(http::header::SERVER, value.clone());
+                    res
+                },
+            )))
         })
-        .layer("flaky", |_ctx, _inner| Err("no more layers today".into()))
+        .layer("flaky", |_ctx| Err("no more layers today".into()))
 }
 
 fn custom_error_of(text: &str) -> ConfigError {
@@ -339,4 +345,16 @@ fn store_passwords_are_redacted_in_the_tree() {
         tree,
         "pastry.toml\n├─ server\n├─ sessions  store = \"redis://:***@127.0.0.1:1/0\"\n├─ rate_limit  rate = \"5/s\", store = \"redis://app:***@127.0.0.1:1/0\"\n└─ url map\n   └─ / → text  body = \"hi\"\n"
     );
+}
+
+#[test]
+fn the_first_mistake_in_the_file_is_the_one_reported() {
+    // The layers are built outermost first, so the typo in the first
+    // layer is reported, not the bad level in the one below it.
+    let error = error_of(&format!(
+        "[[layer]]\nuse = \"catch\"\ndebgu = true\n\n[[layer]]\nuse = \"gzip\"\nlevel = 12\n\n{TEXT_MOUNT}"
+    ));
+    assert_eq!(error.kind(), ConfigErrorKind::UnknownKey);
+    assert_eq!(error.line_column(), Some((3, 1)));
+    assert_eq!(error.help_text(), Some("did you mean `debug`?"));
 }

@@ -998,8 +998,9 @@ where
 /// layer).
 #[cfg(feature = "config")]
 pub fn registry(hub: chat::Hub) -> pastry::config::Registry {
-    use pastry::config::Registry;
+    use pastry::config::{AppLayer, Registry};
     use pastry::{BoxApp, BoxBody};
+    use tower::util::MapRequestLayer;
     let limits = SessionLimits {
         idle_timeout: IDLE_TIMEOUT,
         absolute_lifetime: ABSOLUTE_LIFETIME,
@@ -1020,25 +1021,21 @@ pub fn registry(hub: chat::Hub) -> pastry::config::Registry {
         .app("blog", |_| Ok(BoxApp::new(hello_app::<BoxBody>("blog"))))
         .app("forum", |_| Ok(BoxApp::new(hello_app::<BoxBody>("forum"))))
         .app("api", |_| Ok(BoxApp::new(api())))
-        .layer("site_root", |_, inner| {
-            Ok(BoxApp::new(
-                ServiceBuilder::new()
-                    .map_request(|mut req: Request<BoxBody>| {
-                        let root = SiteRoot(req.script_name().to_owned());
-                        req.extensions_mut().insert(root);
-                        req
-                    })
-                    .service(inner),
-            ))
+        .layer("site_root", |_| {
+            Ok(AppLayer::new(MapRequestLayer::new(
+                |mut req: Request<BoxBody>| {
+                    let root = SiteRoot(req.script_name().to_owned());
+                    req.extensions_mut().insert(root);
+                    req
+                },
+            )))
         })
-        .layer("provider_login", |_, inner| {
-            Ok(BoxApp::new(
-                ServiceBuilder::new()
-                    .map_request(|mut req: Request<BoxBody>| {
-                        req.extensions_mut().insert(ProviderLogin);
-                        req
-                    })
-                    .service(inner),
-            ))
+        .layer("provider_login", |_| {
+            Ok(AppLayer::new(MapRequestLayer::new(
+                |mut req: Request<BoxBody>| {
+                    req.extensions_mut().insert(ProviderLogin);
+                    req
+                },
+            )))
         })
 }

@@ -4,7 +4,7 @@ use tower::Layer;
 
 use crate::{BoxApp, BoxError};
 
-use super::registry::Context;
+use super::registry::{AppLayer, Context};
 
 /// A layer `use = "…"` takes without registering it.
 pub(crate) struct BuiltIn {
@@ -109,18 +109,18 @@ pub(crate) fn built_in(name: &str) -> Option<&'static BuiltIn> {
     BUILT_IN.iter().find(|layer| layer.name == name)
 }
 
-fn boxed<L>(layer: L, inner: BoxApp) -> Result<BoxApp, BoxError>
+fn boxed<L>(layer: L) -> Result<AppLayer, BoxError>
 where
-    L: Layer<BoxApp>,
+    L: Layer<BoxApp> + Send + Sync + 'static,
     L::Service: crate::App<crate::BoxBody, ResBody: Send + 'static> + Clone + Send + Sync + 'static,
     <L::Service as tower::Service<http::Request<crate::BoxBody>>>::Future: Send + 'static,
 {
-    Ok(BoxApp::new(layer.layer(inner)))
+    Ok(AppLayer::new(layer))
 }
 
-/// Wraps `inner` in the built-in layer `name`, configured from `ctx`.
-/// Only called for names available in this build.
-pub(crate) fn apply(name: &str, ctx: &Context<'_>, inner: BoxApp) -> Result<BoxApp, BoxError> {
+/// The built-in layer `name`, configured from `ctx`. Only called for
+/// names available in this build.
+pub(crate) fn build(name: &str, ctx: &Context<'_>) -> Result<AppLayer, BoxError> {
     let s = ctx.settings();
     match name {
         #[cfg(feature = "proxy")]
@@ -169,7 +169,7 @@ pub(crate) fn apply(name: &str, ctx: &Context<'_>, inner: BoxApp) -> Result<BoxA
             if let Some(n) = s.usize("max_header_len")? {
                 builder = builder.max_header_len(n);
             }
-            boxed(builder.build()?, inner)
+            boxed(builder.build()?)
         }
         #[cfg(feature = "accesslog")]
         "access_log" => {
@@ -209,7 +209,7 @@ pub(crate) fn apply(name: &str, ctx: &Context<'_>, inner: BoxApp) -> Result<BoxA
             if let Some(n) = s.usize("max_field_len")? {
                 layer = layer.max_field_len(n);
             }
-            boxed(layer, inner)
+            boxed(layer)
         }
         #[cfg(feature = "ratelimit")]
         "rate_limit" => {
@@ -266,7 +266,7 @@ pub(crate) fn apply(name: &str, ctx: &Context<'_>, inner: BoxApp) -> Result<BoxA
                         .into());
                 }
             }
-            boxed(builder.build()?, inner)
+            boxed(builder.build()?)
         }
         #[cfg(feature = "origin")]
         "cross_origin" => {
@@ -284,10 +284,10 @@ pub(crate) fn apply(name: &str, ctx: &Context<'_>, inner: BoxApp) -> Result<BoxA
             if let Some(on) = s.bool("allow_same_site")? {
                 builder = builder.allow_same_site(on);
             }
-            boxed(builder.build()?, inner)
+            boxed(builder.build()?)
         }
         #[cfg(feature = "origin")]
-        "csrf_tokens" => boxed(crate::origin::CsrfTokenLayer::new(), inner),
+        "csrf_tokens" => boxed(crate::origin::CsrfTokenLayer::new()),
         #[cfg(feature = "cors")]
         "cors" => {
             use crate::cors::CorsLayer;
@@ -319,15 +319,15 @@ pub(crate) fn apply(name: &str, ctx: &Context<'_>, inner: BoxApp) -> Result<BoxA
             if let Some(on) = s.bool("mirror_request_headers")? {
                 builder = builder.mirror_request_headers(on);
             }
-            boxed(builder.build()?, inner)
+            boxed(builder.build()?)
         }
         #[cfg(feature = "catch")]
         "catch" => {
             let debug = s.bool_or_env("debug", "PASTRY_DEBUG")?.unwrap_or(false);
-            boxed(crate::catch::CatchLayer::new().debug(debug), inner)
+            boxed(crate::catch::CatchLayer::new().debug(debug))
         }
         #[cfg(feature = "gzip")]
-        "gzip" => gzip(ctx, inner),
+        "gzip" => gzip(ctx),
         #[cfg(feature = "conditional")]
         "conditional" => {
             let mut builder = crate::conditional::ConditionalLayer::builder();
@@ -337,18 +337,15 @@ pub(crate) fn apply(name: &str, ctx: &Context<'_>, inner: BoxApp) -> Result<BoxA
             if let Some(on) = s.bool("compute_etags")? {
                 builder = builder.compute_etags(on);
             }
-            boxed(builder.build()?, inner)
+            boxed(builder.build()?)
         }
         #[cfg(feature = "sessions")]
-        "sessions" => sessions(ctx, inner),
+        "sessions" => sessions(ctx),
         #[cfg(all(feature = "auth", feature = "sessions"))]
         "session_auth" => {
             let users = s.required("users", |s, k| s.path(k))?;
             let auth = ctx.authenticator(&users)?;
-            boxed(
-                crate::auth::SessionAuthLayer::new(auth.users().clone()),
-                inner,
-            )
+            boxed(crate::auth::SessionAuthLayer::new(auth.users().clone()))
         }
         #[cfg(all(feature = "auth", feature = "sessions"))]
         "basic_auth" => {
@@ -357,7 +354,7 @@ pub(crate) fn apply(name: &str, ctx: &Context<'_>, inner: BoxApp) -> Result<BoxA
             if let Some(realm) = s.string("realm")? {
                 builder = builder.realm(realm);
             }
-            boxed(builder.build()?, inner)
+            boxed(builder.build()?)
         }
         #[cfg(all(feature = "auth", feature = "sessions"))]
         "bearer_auth" => {
@@ -366,32 +363,29 @@ pub(crate) fn apply(name: &str, ctx: &Context<'_>, inner: BoxApp) -> Result<BoxA
             if let Some(users) = s.path("users")? {
                 layer = layer.share_throttle(&ctx.authenticator(&users)?);
             }
-            boxed(layer, inner)
+            boxed(layer)
         }
         #[cfg(all(feature = "auth", feature = "sessions"))]
         "require_login" => {
             let login = s
                 .string("login_path")?
                 .unwrap_or_else(|| "/login".to_owned());
-            boxed(crate::auth::RequireLoginLayer::new(&login)?, inner)
+            boxed(crate::auth::RequireLoginLayer::new(&login)?)
         }
         #[cfg(all(feature = "auth", feature = "sessions"))]
         "require_role" => {
             let role = s.required("role", |s, k| s.string(k))?;
-            boxed(crate::auth::RequireRoleLayer::new(role), inner)
+            boxed(crate::auth::RequireRoleLayer::new(role))
         }
         #[cfg(feature = "oidc")]
-        "oidc" => oidc(ctx, inner),
+        "oidc" => oidc(ctx),
         #[cfg(feature = "metrics")]
         "metrics" => {
             let name = s.string("name")?.unwrap_or_else(|| match ctx.mount_path() {
                 "" => "site".to_owned(),
                 path => path.to_owned(),
             });
-            boxed(
-                crate::metrics::MetricsLayer::new(&ctx.metrics()).mount(name),
-                inner,
-            )
+            boxed(crate::metrics::MetricsLayer::new(&ctx.metrics()).mount(name))
         }
         other => unreachable!("layer `{other}` is not available in this build"),
     }
@@ -412,7 +406,7 @@ pub(crate) fn redact_url(url: &str) -> String {
 }
 
 #[cfg(feature = "gzip")]
-fn gzip(ctx: &Context<'_>, inner: BoxApp) -> Result<BoxApp, BoxError> {
+fn gzip(ctx: &Context<'_>) -> Result<AppLayer, BoxError> {
     use crate::gzip::{CompressionCache, GzipLayer, Level};
     let s = ctx.settings();
     let mut layer = GzipLayer::new();
@@ -462,7 +456,7 @@ fn gzip(ctx: &Context<'_>, inner: BoxApp) -> Result<BoxApp, BoxError> {
     if zstd || zstd_level.is_some() {
         return Err(s.error("zstd", "zstd needs pastry's `zstd` feature").into());
     }
-    boxed(layer, inner)
+    boxed(layer)
 }
 
 /// How often a `sessions` layer's store is swept of expired sessions
@@ -472,7 +466,7 @@ pub(crate) const DEFAULT_CLEANUP_EVERY: std::time::Duration =
     std::time::Duration::from_secs(5 * 60);
 
 #[cfg(feature = "sessions")]
-fn sessions(ctx: &Context<'_>, inner: BoxApp) -> Result<BoxApp, BoxError> {
+fn sessions(ctx: &Context<'_>) -> Result<AppLayer, BoxError> {
     use crate::sessions::{AnyStore, SameSite, SessionLayer};
     let s = ctx.settings();
     let url = (s.string_or_env_redacted("store", "PASTRY_SESSIONS", AnyStore::redact)?)
@@ -538,11 +532,11 @@ fn sessions(ctx: &Context<'_>, inner: BoxApp) -> Result<BoxApp, BoxError> {
     if !cleanup.is_zero() {
         ctx.shared.stores.borrow_mut().push((store, cleanup));
     }
-    boxed(layer, inner)
+    boxed(layer)
 }
 
 #[cfg(feature = "oidc")]
-fn oidc(ctx: &Context<'_>, inner: BoxApp) -> Result<BoxApp, BoxError> {
+fn oidc(ctx: &Context<'_>) -> Result<AppLayer, BoxError> {
     let s = ctx.settings();
     let mut builder = crate::oidc::OidcLayer::builder()
         .issuer(s.required("issuer", |s, k| s.string(k))?)
@@ -612,7 +606,7 @@ fn oidc(ctx: &Context<'_>, inner: BoxApp) -> Result<BoxApp, BoxError> {
         })?;
         builder = builder.root_certificate_pem(pem);
     }
-    boxed(builder.build()?, inner)
+    boxed(builder.build()?)
 }
 
 #[cfg(test)]

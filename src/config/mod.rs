@@ -121,7 +121,7 @@ use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
 pub use error::{ConfigError, ConfigErrorKind};
-pub use registry::{Context, Registry};
+pub use registry::{AppLayer, Context, Registry};
 pub use settings::Settings;
 
 use crate::urlmap::{Mount, UrlMap};
@@ -395,8 +395,12 @@ impl ServerSettings {
                     format!("$PASTRY_MAX_CONNECTIONS should be a whole number, not {value:?}"),
                 )
             })?)
-            .inspect(|_| {
+            .inspect(|n| {
                 let _ = s.value("max_connections");
+                s.show(
+                    "max_connections",
+                    format!("{n} (from $PASTRY_MAX_CONNECTIONS)"),
+                );
             }),
             None => s.usize("max_connections")?,
         };
@@ -479,6 +483,7 @@ impl<'a> Builder<'a> {
         let mut root_node = Node::new(self.source.file.clone());
         root_node.push(Node::with_settings("server", &server.shown()));
 
+        let (site_layers, layer_nodes) = self.layers(&layers, "")?;
         let mut map = UrlMap::<BoxBody>::builder();
         let mut map_node = Node::new("url map".to_owned());
         let mut seen = HashSet::new();
@@ -493,7 +498,7 @@ impl<'a> Builder<'a> {
         let map = map.build().map_err(|error| {
             ConfigError::new(ConfigErrorKind::Build, &self.source.file, error.to_string())
         })?;
-        let (app, layer_nodes) = self.wrap(&layers, BoxApp::new(map), "")?;
+        let app = wrap(site_layers, BoxApp::new(map));
         layer_nodes
             .into_iter()
             .for_each(|node| root_node.push(node));
@@ -616,13 +621,17 @@ impl<'a> Builder<'a> {
             app_name_value.span(),
             &format!("app `{app_name}`"),
         )?;
-        let (app, layer_nodes) = self.wrap(&layers, app, &path)?;
+        let (mount_layers, layer_nodes) = self.layers(&layers, &path)?;
+        let app = wrap(mount_layers, app);
 
         let place = match &host {
             Some(host) => format!("{host}{path}"),
             None => path.clone(),
         };
-        let mut node = Node::with_settings(&format!("{place} → {app_name}"), &ctx.settings.shown());
+        let mut shown = m.shown();
+        shown.retain(|(key, _)| key == "rewrite_location");
+        shown.extend(ctx.settings.shown());
+        let mut node = Node::with_settings(&format!("{place} → {app_name}"), &shown);
         layer_nodes.into_iter().for_each(|layer| node.push(layer));
         let mount = if path == "/" && host.is_none() {
             None
@@ -639,15 +648,16 @@ impl<'a> Builder<'a> {
         Ok((mount, app, node))
     }
 
-    /// `app` inside `layers` (the first outermost), with their branches.
-    fn wrap(
+    /// The middleware `layers` describe, the first outermost, each built
+    /// (and its errors reported) in the file's order, with their branches.
+    fn layers(
         &self,
         layers: &[(&'a DeTable<'a>, Range<usize>)],
-        mut app: BoxApp,
         mount: &str,
-    ) -> Result<(BoxApp, Vec<Node>), ConfigError> {
+    ) -> Result<(Vec<AppLayer>, Vec<Node>), ConfigError> {
+        let mut built = Vec::with_capacity(layers.len());
         let mut nodes = Vec::with_capacity(layers.len());
-        for (table, span) in layers.iter().rev() {
+        for (table, span) in layers {
             let settings = Settings::from_table(self.source, table, span.clone(), "[[layer]]");
             let Some(name_value) = settings.value("use") else {
                 return Err(self.source.error(
@@ -666,14 +676,13 @@ impl<'a> Builder<'a> {
                     ),
                 ));
             };
-            let settings = settings.renamed(format!("layer `{name}`"));
             let ctx = Context {
-                settings,
+                settings: settings.renamed(format!("layer `{name}`")),
                 mount,
                 shared: &self.shared,
             };
-            let built = if let Some(factory) = self.registry.layers.get(name) {
-                factory(&ctx, app)
+            let layer = if let Some(factory) = self.registry.layers.get(name) {
+                factory(&ctx)
             } else if let Some(built_in) = layers::built_in(name) {
                 if !built_in.available {
                     return Err(self.source.error(
@@ -685,7 +694,7 @@ impl<'a> Builder<'a> {
                         ),
                     ));
                 }
-                layers::apply(name, &ctx, app)
+                layers::build(name, &ctx)
             } else {
                 return Err(self
                     .source
@@ -696,26 +705,25 @@ impl<'a> Builder<'a> {
                     )
                     .help_maybe(error::closest(name, self.registry.layer_names())));
             };
-            app = self.built(built, &ctx, name_value.span(), &format!("layer `{name}`"))?;
+            built.push(self.built(layer, &ctx, name_value.span(), &format!("layer `{name}`"))?);
             nodes.push(Node::with_settings(name, &ctx.settings.shown()));
         }
-        nodes.reverse();
-        Ok((app, nodes))
+        Ok((built, nodes))
     }
 
     /// A factory's result, with its settings checked for unknown keys and
     /// a build error pointed at the name.
-    fn built(
+    fn built<T>(
         &self,
-        result: Result<BoxApp, BoxError>,
+        result: Result<T, BoxError>,
         ctx: &Context<'_>,
         name_span: Range<usize>,
         what: &str,
-    ) -> Result<BoxApp, ConfigError> {
+    ) -> Result<T, ConfigError> {
         match result {
-            Ok(app) => {
+            Ok(built) => {
                 ctx.settings.finish()?;
-                Ok(app)
+                Ok(built)
             }
             Err(error) => match error.downcast::<ConfigError>() {
                 Ok(config_error) => Err(*config_error),
@@ -730,4 +738,12 @@ impl<'a> Builder<'a> {
             },
         }
     }
+}
+
+/// `app` inside `layers`, the first outermost.
+fn wrap(layers: Vec<AppLayer>, app: BoxApp) -> BoxApp {
+    layers
+        .into_iter()
+        .rev()
+        .fold(app, |inner, layer| tower::Layer::layer(&layer, inner))
 }

@@ -11,12 +11,15 @@ use std::{
     path::{Path, PathBuf},
 };
 
-use crate::{BoxApp, BoxError};
+use http::Request;
+use tower::{Layer, Service};
+
+use crate::{App, BoxApp, BoxBody, BoxError};
 
 use super::settings::Settings;
 
 type AppFactory = Arc<dyn Fn(&Context<'_>) -> Result<BoxApp, BoxError> + Send + Sync>;
-type LayerFactory = Arc<dyn Fn(&Context<'_>, BoxApp) -> Result<BoxApp, BoxError> + Send + Sync>;
+type LayerFactory = Arc<dyn Fn(&Context<'_>) -> Result<AppLayer, BoxError> + Send + Sync>;
 
 /// The apps and custom middleware a program offers to its `pastry.toml`,
 /// each under a name.
@@ -103,27 +106,25 @@ impl Registry {
         self
     }
 
-    /// Registers a middleware under `name`: `factory` wraps the app below
-    /// it, reading the rest of its `[[layer]]` table through
-    /// [`Context::settings`].
+    /// Registers a middleware under `name`: `factory` reads the rest of
+    /// its `[[layer]]` table through [`Context::settings`] and returns the
+    /// layer, which the stack then puts around the app below it.
     ///
     /// ```
-    /// use http::{HeaderValue, Request};
-    /// use pastry::config::Registry;
-    /// use pastry::{BoxApp, BoxBody};
-    /// use tower::ServiceBuilder;
+    /// use http::{HeaderValue, Response};
+    /// use pastry::BoxBody;
+    /// use pastry::config::{AppLayer, Registry};
+    /// use tower::util::MapResponseLayer;
     ///
     /// // `use = "server_header"` with `value = "…"`.
-    /// let registry = Registry::new().layer("server_header", |ctx, inner| {
-    ///     let value: HeaderValue = ctx.settings().required("value", |s, k| s.string(k))?.try_into()?;
-    ///     Ok(BoxApp::new(
-    ///         ServiceBuilder::new()
-    ///             .map_response(move |mut res: http::Response<BoxBody>| {
-    ///                 res.headers_mut().insert(http::header::SERVER, value.clone());
-    ///                 res
-    ///             })
-    ///             .service(inner),
-    ///     ))
+    /// let registry = Registry::new().layer("server_header", |ctx| {
+    ///     let value = ctx.settings().required("value", |s, key| s.string(key))?;
+    ///     let value = HeaderValue::try_from(value)
+    ///         .map_err(|_| ctx.settings().error("value", "`value` is not a header value"))?;
+    ///     Ok(AppLayer::new(MapResponseLayer::new(move |mut res: Response<BoxBody>| {
+    ///         res.headers_mut().insert(http::header::SERVER, value.clone());
+    ///         res
+    ///     })))
     /// });
     /// # let _ = registry;
     /// ```
@@ -133,7 +134,7 @@ impl Registry {
     /// When `name` is one of Pastry's own layers.
     pub fn layer<F>(mut self, name: impl Into<String>, factory: F) -> Self
     where
-        F: Fn(&Context<'_>, BoxApp) -> Result<BoxApp, BoxError> + Send + Sync + 'static,
+        F: Fn(&Context<'_>) -> Result<AppLayer, BoxError> + Send + Sync + 'static,
     {
         let name = name.into();
         assert!(
@@ -151,6 +152,42 @@ impl Registry {
     pub(crate) fn layer_names(&self) -> impl Iterator<Item = &str> {
         (super::layers::BUILT_IN.iter().map(|layer| layer.name))
             .chain(self.layers.keys().map(String::as_str))
+    }
+}
+
+/// A middleware of a `pastry.toml`, built from its settings and ready to
+/// wrap the app below it: any tower [`Layer`] whose service is a
+/// conforming app over [`BoxBody`] requests, boxed.
+#[derive(Clone)]
+pub struct AppLayer {
+    wrap: Arc<dyn Fn(BoxApp) -> BoxApp + Send + Sync>,
+}
+
+impl AppLayer {
+    /// Boxes `layer`.
+    pub fn new<L>(layer: L) -> Self
+    where
+        L: Layer<BoxApp> + Send + Sync + 'static,
+        L::Service: App<BoxBody, ResBody: Send + 'static> + Clone + Send + Sync + 'static,
+        <L::Service as Service<Request<BoxBody>>>::Future: Send + 'static,
+    {
+        AppLayer {
+            wrap: Arc::new(move |inner| BoxApp::new(layer.layer(inner))),
+        }
+    }
+}
+
+impl Layer<BoxApp> for AppLayer {
+    type Service = BoxApp;
+
+    fn layer(&self, inner: BoxApp) -> BoxApp {
+        (self.wrap)(inner)
+    }
+}
+
+impl fmt::Debug for AppLayer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("AppLayer")
     }
 }
 

@@ -162,7 +162,7 @@ impl<'a> Settings<'a> {
         self
     }
 
-    fn show(&self, key: &str, value: String) {
+    pub(crate) fn show(&self, key: &str, value: String) {
         self.shown.borrow_mut().push((key.to_owned(), value));
     }
 
