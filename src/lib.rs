@@ -9,7 +9,7 @@
 //! (opt-in: Prometheus metrics, and the other crates' own counters),
 //! `ratelimit` (opt-in: per-client rate limits, a policy the app picks),
 //! `oidc` (opt-in: OpenID Connect login through a provider, which it needs),
-//! `config` (opt-in: a whole stack from a `pastry.toml`, see [`config`];
+//! `config` (opt-in: a whole stack from a `pastry.toml`, see `pastry::config`;
 //! `cli` adds the `pastry` command that checks and serves one) and
 //! `testkit`
 //! (opt-in: a test tool, so enable it in `[dev-dependencies]`). Feature
