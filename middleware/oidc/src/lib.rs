@@ -88,7 +88,7 @@ pub use config::{
     DEFAULT_PROVIDER_TIMEOUT,
 };
 pub use error::OidcError;
-pub use future::ResponseFuture;
+pub use future::{OwnAnswer, ResponseFuture};
 pub use layer::{OidcLayer, OidcLayerBuilder};
 pub use service::Oidc;
 
