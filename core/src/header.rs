@@ -238,6 +238,33 @@ pub fn merge_vary(headers: &mut HeaderMap, name: &HeaderName) {
     }
 }
 
+/// A `Content-Length` value for `len` bytes, in one exactly sized
+/// allocation (`HeaderValue::from(len)` makes two: a buffer, then the
+/// shared handle that freezing a partly filled buffer needs).
+///
+/// ```
+/// use pastry_core::header::content_length;
+///
+/// assert_eq!(content_length(0), "0");
+/// assert_eq!(content_length(2048), "2048");
+/// assert_eq!(content_length(1_000_001), "1000001");
+/// ```
+pub fn content_length(len: usize) -> HeaderValue {
+    let mut len = len as u64;
+    let mut digits = [0u8; 20];
+    let mut start = digits.len();
+    loop {
+        start -= 1;
+        digits[start] = b'0' + (len % 10) as u8;
+        len /= 10;
+        if len == 0 {
+            break;
+        }
+    }
+    HeaderValue::from_maybe_shared(bytes::Bytes::copy_from_slice(&digits[start..]))
+        .expect("ASCII digits are a valid header value")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -246,6 +273,13 @@ mod tests {
 
     fn hv(s: &'static str) -> HeaderValue {
         HeaderValue::from_static(s)
+    }
+
+    #[test]
+    fn content_length_writes_every_digit() {
+        for len in [0, 7, 10, 99, 100, 65_535, 1 << 40, usize::MAX] {
+            assert_eq!(content_length(len), HeaderValue::from(len));
+        }
     }
 
     #[test]

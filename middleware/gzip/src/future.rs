@@ -13,7 +13,7 @@ use http::header::{
 };
 use http::{Method, Request, Response, StatusCode, response};
 use http_body::Body;
-use pastry_core::header::merge_vary;
+use pastry_core::header::{content_length, merge_vary};
 use pastry_core::{BoxError, is_upgrade_response};
 use pin_project_lite::pin_project;
 
@@ -255,7 +255,7 @@ fn start<B: Body, E>(
                 // its compression.
                 parts
                     .headers
-                    .insert(CONTENT_LENGTH, HeaderValue::from(compressed.len()));
+                    .insert(CONTENT_LENGTH, content_length(compressed.len()));
                 return Next::Ready(Ok(Response::from_parts(
                     parts,
                     GzipBody::full(compressed, None),
@@ -373,7 +373,7 @@ fn collected_response<B>(
         Ok(gz) if trailers.is_none() => {
             parts
                 .headers
-                .insert(CONTENT_LENGTH, HeaderValue::from(gz.len()));
+                .insert(CONTENT_LENGTH, content_length(gz.len()));
             GzipBody::full(gz, None)
         }
         Ok(gz) => {
