@@ -14,27 +14,14 @@ use bytes::Bytes;
 use http::HeaderValue;
 use http_body_util::Full;
 use pastry::BoxApp;
-use pastry::config::{AppLayer, ConfigError, ConfigErrorKind, Loader, Registry, Stack};
+use pastry::config::{AppLayer, ConfigError, ConfigErrorKind, Loader, Registry};
 use tower::util::MapResponseLayer;
 
-const TEXT_MOUNT: &str = "[[mount]]\napp = \"text\"\nsettings = { body = \"hi\" }\n";
+#[path = "support/config.rs"]
+mod support;
+use support::load_in;
 
-fn load_in(
-    text: &str,
-    dir: &Path,
-    registry: &Registry,
-    env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
-) -> Result<Stack, ConfigError> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let _guard = runtime.enter();
-    Loader::new(registry)
-        .env(env)
-        .dir(dir)
-        .load_str(text, "pastry.toml")
-}
+const TEXT_MOUNT: &str = "[[mount]]\napp = \"text\"\nsettings = { body = \"hi\" }\n";
 
 fn error_of(text: &str) -> ConfigError {
     let dir = tempfile::tempdir().expect("tempdir");

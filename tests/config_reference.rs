@@ -23,7 +23,10 @@
 use std::collections::BTreeSet;
 use std::path::Path;
 
-use pastry::config::{ConfigError, ConfigErrorKind, Loader, Registry, Stack};
+use pastry::config::{ConfigError, ConfigErrorKind, Registry, Stack};
+
+#[path = "support/config.rs"]
+mod support;
 
 const REFERENCE: &str = include_str!("../src/config/reference.md");
 const LAYERS_RS: &str = include_str!("../src/config/layers.rs");
@@ -125,17 +128,7 @@ fn load_with(
     dir: &Path,
     env: impl Fn(&str) -> Option<String> + Send + Sync + 'static,
 ) -> Result<Stack, ConfigError> {
-    // Some stores and clients want a runtime as they are built.
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let _guard = runtime.enter();
-    let registry = Registry::new();
-    Loader::new(&registry)
-        .env(env)
-        .dir(dir)
-        .load_str(text, "pastry.toml")
+    support::load_in(text, dir, &Registry::new(), env)
 }
 
 /// The only variable an example names (`oidc`'s `client_secret`).

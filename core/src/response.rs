@@ -25,7 +25,10 @@ pub fn text_response<B: From<Bytes>>(status: StatusCode, text: &'static str) -> 
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/plain; charset=utf-8"),
     );
-    headers.insert(header::CONTENT_LENGTH, crate::header::content_length(text.len()));
+    headers.insert(
+        header::CONTENT_LENGTH,
+        crate::header::content_length(text.len()),
+    );
     res
 }
 
