@@ -28,12 +28,10 @@ if ! [[ "$duration" =~ ^[0-9]+$ ]] || ((duration < 1 || duration > 60)); then
 fi
 mkdir -p "$target"
 work="$(mktemp -d)"
-server_pid=""
+# shellcheck source=serve.sh
+source "$here/serve.sh"
 cleanup() {
-    if [[ -n "$server_pid" ]] && kill -0 "$server_pid" 2>/dev/null; then
-        kill -TERM "$server_pid" 2>/dev/null || true
-        wait "$server_pid" 2>/dev/null || true
-    fi
+    stop_server
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -55,43 +53,15 @@ echo "== bytes allocated per request"
 "$bin/stack-alloc" --requests 5000 --out "$work/alloc.json"
 cp "$work/alloc.json" "$target/alloc.json"
 
-# serve STACK STORE: starts stack-server, sets server_pid and server_addr.
-serve() {
-    local log="$work/server-$1-$2.out"
-    "$bin/stack-server" --stack "$1" --store "$2" --threads "$threads" >"$log" 2>&1 &
-    server_pid=$!
-    server_addr=""
-    for _ in $(seq 100); do
-        server_addr="$(sed -n 's/^listening on //p' "$log")"
-        [[ -n "$server_addr" ]] && return 0
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    echo "run.sh: stack-server $1 $2 did not start:" >&2
-    cat "$log" >&2
-    exit 1
-}
-
-stop() {
-    kill -TERM "$server_pid" 2>/dev/null || true
-    for _ in $(seq 100); do
-        kill -0 "$server_pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    kill -KILL "$server_pid" 2>/dev/null || true
-    wait "$server_pid" 2>/dev/null || true
-    server_pid=""
-}
-
 : >"$work/http.jsonl"
 for store in memory sqlite; do
     for stack in pastry peer; do
         echo "== over HTTP: $stack, $store store, $connections connections, ${duration}s"
-        serve "$stack" "$store"
+        start_server "$bin/stack-server" "$stack" "$store" "$threads"
         result="$("$bin/loadgen" --addr "$server_addr" --login /app9/login --path /app9/page \
             --connections "$connections" --seconds "$duration" --max-requests 5000000)"
-        hwm="$(awk '/^VmHWM:/ {print $2}' "/proc/$server_pid/status")"
-        stop
+        hwm="$(server_peak_rss_kib)"
+        stop_server
         echo "$result"
         echo "{\"stack\":\"$stack\",\"store\":\"$store\",\"hwm_kib\":$hwm,\"load\":$result}" >>"$work/http.jsonl"
     done
