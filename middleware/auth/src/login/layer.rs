@@ -155,50 +155,57 @@ where
 /// Who the session says is logged in: the request with the user admitted,
 /// or with the stale login keys removed; a logged 500 when the session or
 /// the user store fails.
-async fn session_login<U: UserStore, B>(
+///
+/// An `async` block rather than an `async fn`, which keeps its arguments
+/// twice in its state (rust-lang/rust#62958) and so makes the box every
+/// logged-in request allocates a third larger.
+#[expect(clippy::manual_async_fn, reason = "rust-lang/rust#62958, above")]
+fn session_login<U: UserStore, B: Send + 'static>(
     session: Session,
     users: Arc<U>,
     req: Request<B>,
-) -> Result<Request<B>, Response<Bytes>> {
-    let name: Option<String> = match session.get(USER_KEY).await {
-        Ok(name) => name,
-        Err(err) => {
-            tracing::error!(target: "pastry_auth", error = %err, "reading the session failed");
-            return Err(internal_error());
-        }
-    };
-    let Some(name) = name else {
-        return Ok(req);
-    };
-    let stored: Option<String> = session.get(FINGERPRINT_KEY).await.unwrap_or(None);
-    let user = match users.find(&name).await {
-        Ok(user) => user,
-        Err(err) => {
-            tracing::error!(target: "pastry_auth", error = %err, "user store failed");
-            return Err(internal_error());
-        }
-    };
-    let verdict = match (&user, stored.as_deref()) {
-        (None, _) => Err("user removed"),
-        (Some(_), None) => Err("no credential binding in the session"),
-        (Some(user), Some(stored)) => {
-            let current = binding(user);
-            if bool::from(stored.as_bytes().ct_eq(current.as_bytes())) {
-                Ok(())
-            } else {
-                Err(mismatch_reason(stored, user.credential_version().is_some()))
+) -> impl Future<Output = Result<Request<B>, Response<Bytes>>> + Send + 'static {
+    async move {
+        let name: Option<String> = match session.get(USER_KEY).await {
+            Ok(name) => name,
+            Err(err) => {
+                tracing::error!(target: "pastry_auth", error = %err, "reading the session failed");
+                return Err(internal_error());
             }
-        }
-    };
-    match (verdict, user) {
-        (Ok(()), Some(user)) => Ok(admit(req, &user)),
-        (verdict, _) => {
-            log_stale_login(&name, verdict.err().unwrap_or("user removed"));
-            let _ = session.remove(USER_KEY).await;
-            let _ = session.remove(FINGERPRINT_KEY).await;
-            Ok(req)
-        }
+        };
+        let Some(name) = name else {
+            return Ok(req);
+        };
+        let stored: Option<String> = session.get(FINGERPRINT_KEY).await.unwrap_or(None);
+        let user = match users.find(&name).await {
+            Ok(user) => user,
+            Err(err) => {
+                tracing::error!(target: "pastry_auth", error = %err, "user store failed");
+                return Err(internal_error());
+            }
+        };
+        let reason = match (user, stored.as_deref()) {
+            (None, _) => "user removed",
+            (Some(_), None) => "no credential binding in the session",
+            (Some(user), Some(stored)) => {
+                if bool::from(stored.as_bytes().ct_eq(binding(&user).as_bytes())) {
+                    return Ok(admit(req, &user));
+                }
+                mismatch_reason(stored, user.credential_version().is_some())
+            }
+        };
+        log_stale_login(&name, reason);
+        // Boxed: the removes' futures would otherwise size every request's
+        // check for a path few requests take.
+        Box::pin(forget_login(session)).await;
+        Ok(req)
     }
+}
+
+/// Removes a login that no longer counts from the session.
+async fn forget_login(session: Session) {
+    let _ = session.remove(USER_KEY).await;
+    let _ = session.remove(FINGERPRINT_KEY).await;
 }
 
 /// Logs why a session login stopped counting: at warn level, with the fix,
