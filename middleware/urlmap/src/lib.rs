@@ -43,6 +43,16 @@
 //! # }
 //! ```
 //!
+//! # Errors, and serving a map
+//!
+//! A mounted app's error leaves the map as a `BoxError` (apps mounted side
+//! by side fail with different types) for the layer outside to answer.
+//! With `pastry-catch`'s `CatchLayer` outermost, as in Pastry's standard
+//! stack, the whole stack's `Error` is `Infallible`: it goes to hyper,
+//! `pastry::serve`, or axum's `Router::fallback_service`, `route_service`
+//! and `nest_service` as it is, with no adapter (the facade's
+//! `tests/axum_serve.rs` serves one that way).
+//!
 //! # Changes
 //!
 //! Since 0.1.0:
