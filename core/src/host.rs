@@ -53,7 +53,7 @@ pub fn is_host_and_port(text: &[u8]) -> bool {
             return false;
         };
         let literal = &text[1..end];
-        if literal.is_empty() || !literal.iter().all(|&b| is_name_byte(b) || b == b':') {
+        if literal.is_empty() || !literal.iter().all(|&b| is_reg_name_byte(b) || b == b':') {
             return false;
         }
         match &text[end + 1..] {
@@ -94,7 +94,7 @@ fn is_reg_name(name: &[u8]) -> bool {
                 Some([h, l]) if h.is_ascii_hexdigit() && l.is_ascii_hexdigit() => i += 3,
                 _ => return false,
             }
-        } else if is_name_byte(b) {
+        } else if is_reg_name_byte(b) {
             i += 1;
         } else {
             return false;
@@ -103,10 +103,18 @@ fn is_reg_name(name: &[u8]) -> bool {
     true
 }
 
-/// Whether `b` may stand for itself in a registered name: unreserved or a
-/// sub-delim (RFC 3986 §2.2–2.3). A table, as every request's `Host` goes
-/// through it byte by byte, once in `pastry::serve` and once in a URL map.
-fn is_name_byte(b: u8) -> bool {
+/// Whether `b` may stand for itself in a registered name (RFC 3986
+/// §3.2.2): an unreserved character or a sub-delim; `%` starts an escape
+/// and is not one of them. A table lookup, as every request's `Host` goes
+/// through it byte by byte.
+///
+/// ```
+/// use pastry_core::host::is_reg_name_byte;
+///
+/// assert!(is_reg_name_byte(b'a') && is_reg_name_byte(b'-') && is_reg_name_byte(b'!'));
+/// assert!(!is_reg_name_byte(b'%') && !is_reg_name_byte(b'@') && !is_reg_name_byte(b':'));
+/// ```
+pub fn is_reg_name_byte(b: u8) -> bool {
     NAME_BYTES[usize::from(b)]
 }
 
@@ -147,7 +155,7 @@ mod tests {
         let listed = b"-._~!$&'()*+,;=";
         for b in 0..=u8::MAX {
             let expected = b.is_ascii_alphanumeric() || listed.contains(&b);
-            assert_eq!(is_name_byte(b), expected, "byte {b:#04x}");
+            assert_eq!(is_reg_name_byte(b), expected, "byte {b:#04x}");
         }
     }
 

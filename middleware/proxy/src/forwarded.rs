@@ -4,6 +4,7 @@
 use std::net::{IpAddr, SocketAddr};
 
 use pastry_core::UrlScheme;
+use pastry_core::host::is_reg_name_byte;
 
 /// A hop in a forwarding chain.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,28 +110,7 @@ pub(crate) fn parse_host(text: &str) -> Option<(&str, Option<u16>)> {
         }
     };
     if !host.starts_with('[')
-        && (host.is_empty()
-            || !host.bytes().all(|b| {
-                b.is_ascii_alphanumeric()
-                    || matches!(
-                        b,
-                        b'-' | b'.'
-                            | b'_'
-                            | b'~'
-                            | b'!'
-                            | b'$'
-                            | b'&'
-                            | b'\''
-                            | b'('
-                            | b')'
-                            | b'*'
-                            | b'+'
-                            | b','
-                            | b';'
-                            | b'='
-                            | b'%'
-                    )
-            }))
+        && (host.is_empty() || !host.bytes().all(|b| is_reg_name_byte(b) || b == b'%'))
     {
         return None;
     }
