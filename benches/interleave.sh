@@ -22,14 +22,10 @@ rounds="${ROUNDS:-5}"
 store="${STORE:-memory}"
 threads="${SERVER_THREADS:-1}"
 connections=64
-if ! [[ "$duration" =~ ^[0-9]+$ ]] || ((duration < 1 || duration > 60)); then
-    echo "interleave.sh: DURATION must be 1..60 seconds" >&2
-    exit 2
-fi
-if ! [[ "$rounds" =~ ^[0-9]+$ ]] || ((rounds < 1 || rounds > 20)); then
-    echo "interleave.sh: ROUNDS must be 1..20" >&2
-    exit 2
-fi
+# shellcheck source=serve.sh
+source "$here/serve.sh"
+require_within interleave.sh "DURATION (seconds)" "$duration" 1 60
+require_within interleave.sh ROUNDS "$rounds" 1 20
 if [[ "$store" != memory && "$store" != sqlite ]]; then
     echo "interleave.sh: STORE must be memory or sqlite" >&2
     exit 2
@@ -49,14 +45,6 @@ for c in "${contestants[@]}"; do
 done
 
 cargo build --quiet --manifest-path "$here/Cargo.toml" --profile bench --bin loadgen
-work="$(mktemp -d)"
-# shellcheck source=serve.sh
-source "$here/serve.sh"
-cleanup() {
-    stop_server
-    rm -rf "$work"
-}
-trap cleanup EXIT
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 results="$work/rounds.jsonl"

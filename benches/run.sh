@@ -22,19 +22,10 @@ out="$target/results.md"
 duration="${DURATION:-10}"
 connections=64
 threads="${SERVER_THREADS:-1}"
-if ! [[ "$duration" =~ ^[0-9]+$ ]] || ((duration < 1 || duration > 60)); then
-    echo "run.sh: DURATION must be 1..60 seconds" >&2
-    exit 2
-fi
-mkdir -p "$target"
-work="$(mktemp -d)"
 # shellcheck source=serve.sh
 source "$here/serve.sh"
-cleanup() {
-    stop_server
-    rm -rf "$work"
-}
-trap cleanup EXIT
+require_within run.sh "DURATION (seconds)" "$duration" 1 60
+mkdir -p "$target"
 
 load_before="$(cut -d' ' -f1-3 /proc/loadavg)"
 started="$(date -u '+%Y-%m-%d %H:%M UTC')"

@@ -1,8 +1,20 @@
 # Sourced by run.sh and interleave.sh: start and stop one stack-server.
-# The caller sets `work` (a scratch directory) and traps `stop_server` on exit.
+# Sourcing makes `work`, a scratch directory, and on exit stops any server
+# still running and removes `work`.
 
 server_pid=""
 server_addr=""
+work="$(mktemp -d)"
+trap 'stop_server; rm -rf "$work"' EXIT
+
+# require_within SCRIPT NAME VALUE LOW HIGH: exits 2 unless VALUE is an
+# integer in LOW..=HIGH.
+require_within() {
+    if ! [[ "$3" =~ ^[0-9]+$ ]] || (($3 < $4 || $3 > $5)); then
+        echo "$1: $2 must be $4..$5" >&2
+        exit 2
+    fi
+}
 
 # start_server BINARY STACK STORE THREADS: starts BINARY (a stack-server),
 # sets server_pid and server_addr; gives the server 10 s to say where it listens.
