@@ -9,7 +9,7 @@ use http_body_util::Full;
 
 use crate::{BoxApp, BoxBody, BoxError};
 
-use super::registry::Context;
+use super::context::Context;
 
 /// The built-in app names.
 pub(crate) const BUILT_IN: &[&str] = &["static", "text", "redirect", "metrics"];

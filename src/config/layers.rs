@@ -4,7 +4,7 @@ use tower::Layer;
 
 use crate::{BoxApp, BoxError};
 
-use super::registry::{AppLayer, Context};
+use super::context::{AppLayer, Context};
 
 /// A layer `use = "…"` takes without registering it.
 pub(crate) struct BuiltIn {

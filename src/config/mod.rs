@@ -105,6 +105,7 @@
 )]
 
 mod apps;
+mod context;
 mod error;
 mod layers;
 mod registry;
@@ -120,13 +121,14 @@ use std::time::Duration;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+pub use context::{AppLayer, Context};
 pub use error::{ConfigError, ConfigErrorKind};
-pub use registry::{AppLayer, Context, Registry};
+pub use registry::Registry;
 pub use settings::Settings;
 
 use crate::urlmap::{Mount, UrlMap};
 use crate::{BoxApp, BoxBody, BoxError, Listen, Serve};
-use registry::Shared;
+use context::Shared;
 use settings::{Source, type_name};
 use tree::Node;
 

@@ -11,7 +11,8 @@ use pin_project_lite::pin_project;
 use tower_service::Service;
 
 use crate::body::RateLimitBody;
-use crate::config::{Limiter, Outcome, Verdict};
+use crate::config::{Limiter, Outcome};
+use crate::gcra::Verdict;
 
 /// The store's answer for a request, when it comes over the network.
 pub(crate) type Check = Pin<Box<dyn Future<Output = Option<Verdict>> + Send>>;

@@ -90,6 +90,7 @@ mod body;
 mod config;
 mod error;
 mod future;
+mod gcra;
 mod key;
 mod layer;
 mod policy;

@@ -4,22 +4,10 @@ use std::sync::Arc;
 
 use tower_layer::Layer;
 
+use super::config::{DEFAULT_MAX_FORM, TokenConfig};
 use super::service::CsrfTokenCheck;
 use crate::OriginError;
 use crate::config::ExemptPaths;
-
-/// The largest form body [`CsrfTokenLayer`] reads to find the token, by
-/// default: 64 KiB. A larger form is a 413; send the token in the
-/// `X-CSRF-Token` header instead, or raise the limit with
-/// [`CsrfTokenLayerBuilder::max_form`].
-pub const DEFAULT_MAX_FORM: usize = 64 * 1024;
-
-/// The settings of the token check, shared by every clone of the service.
-#[derive(Debug)]
-pub(crate) struct TokenConfig {
-    pub(crate) max_form: usize,
-    pub(crate) exempt: ExemptPaths,
-}
 
 /// Requires a synchronizer token on unsafe requests, for apps that must
 /// protect clients that send neither `Sec-Fetch-Site` nor `Origin` (old

@@ -18,7 +18,7 @@ use rand::RngCore;
 use subtle::ConstantTimeEq;
 use tower_service::Service;
 
-use super::layer::TokenConfig;
+use super::config::TokenConfig;
 use crate::body::{CheckedBody, OriginBody};
 
 /// The service made by [`CsrfTokenLayer`](crate::CsrfTokenLayer): checks

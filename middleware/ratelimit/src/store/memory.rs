@@ -7,7 +7,7 @@ use std::sync::{Mutex, PoisonError};
 
 use hashlink::LruCache;
 
-use crate::config::{Gcra, Verdict};
+use crate::gcra::{Gcra, Verdict};
 use crate::key::Key;
 
 /// Shards of the map, each behind its own lock, so concurrent requests on

@@ -11,7 +11,7 @@ use redis::{Client, Script};
 use tokio::sync::OnceCell;
 
 use crate::RateLimitError;
-use crate::config::{Gcra, Verdict};
+use crate::gcra::{Gcra, Verdict};
 use crate::key::Key;
 
 /// The default per-call timeout.
