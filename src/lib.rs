@@ -20,7 +20,9 @@
 //! cookie; `br`
 //! and `zstd` add brotli and zstd to [`gzip`] (off by default). The environ types of
 //! [`pastry_core`] are at the top level, [`serve`] runs any conforming app
-//! on hyper, and [`BoxApp`] gives a whole stack one nameable type.
+//! on hyper (feature `serve`, on by default; without it the facade does
+//! not depend on hyper), and [`BoxApp`] gives a whole stack one nameable
+//! type.
 //!
 //! A conforming app is any `tower::Service<http::Request<B>>` answering
 //! `http::Response<R>`, with bodies implementing `http_body::Body<Data =
@@ -69,6 +71,9 @@
 //!   closes them before returning (it used to return at once and leave
 //!   them running); an upgraded connection counts toward the cap and is
 //!   closed after [`DEFAULT_UPGRADED_IDLE_TIMEOUT`] without data.
+//! - [`serve`], [`Serve`] and [`Listen`] are behind the feature `serve`
+//!   (on by default), so a program that serves its stack some other way
+//!   (axum, its own hyper loop) can leave hyper's server out.
 //! - New feature `config`: `pastry::config` builds a stack from a
 //!   `pastry.toml` (`load`, `Registry`, `Stack`); feature `cli`: the
 //!   `pastry` command (`pastry check FILE`, `pastry serve FILE`).
@@ -76,6 +81,7 @@
 mod app;
 #[cfg(feature = "config")]
 pub mod config;
+#[cfg(feature = "serve")]
 mod serve;
 
 pub use app::{BoxApp, BoxAppLayer, BoxBody};
@@ -87,6 +93,7 @@ pub use pastry_core::{
     UrlScheme, check_cross_origin, header, html_escape, inner_accessors, text_response,
     text_response_for,
 };
+#[cfg(feature = "serve")]
 pub use serve::{
     DEFAULT_BODY_READ_TIMEOUT, DEFAULT_HEADER_READ_TIMEOUT, DEFAULT_IDLE_TIMEOUT,
     DEFAULT_KEEP_ALIVE_INTERVAL, DEFAULT_KEEP_ALIVE_TIMEOUT, DEFAULT_SHUTDOWN_TIMEOUT,
