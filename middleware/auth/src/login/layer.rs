@@ -157,8 +157,8 @@ where
 /// the user store fails.
 ///
 /// An `async` block rather than an `async fn`, which keeps its arguments
-/// twice in its state (rust-lang/rust#62958) and so makes the box every
-/// logged-in request allocates a third larger.
+/// twice in its state (rust-lang/rust#62958) and would make the box this
+/// check lives in, one per request, a third larger.
 #[expect(clippy::manual_async_fn, reason = "rust-lang/rust#62958, above")]
 fn session_login<U: UserStore, B: Send + 'static>(
     session: Session,
