@@ -54,7 +54,7 @@
 //!
 //! # Changes
 //!
-//! - **cookie-store feature** (issue 26, off by default): `CookieStore`
+//! - **cookie-store feature** (off by default): `CookieStore`
 //!   keeps the session record in the cookie, sealed with
 //!   XChaCha20-Poly1305 under `CookieKeys` (32-byte keys as base64 or hex;
 //!   the first seals, all open, for rotation), with its expiry and
@@ -66,18 +66,18 @@
 //!   (revoke one session, merge concurrent requests) is on `CookieStore`.
 //!   New: `CookieStore`, `CookieKeys`, `CookieError`, `MAX_COOKIE_BYTES`,
 //!   `SessionError::Cookie`, `AnyStore::Cookie`.
-//! - **metrics feature** (issue 25, off by default): sessions found and
+//! - **metrics feature** (off by default): sessions found and
 //!   saved, compare-and-swap conflicts and replays, and each store
 //!   operation's time, counted through the `metrics` facade by store kind
 //!   (`pastry_sessions_*`; `pastry-metrics` renders them). Never a session
 //!   id in a label.
-//! - **One clock for every crate** (issue 19): [`Clock`], [`SystemClock`]
+//! - **One clock for every crate**: [`Clock`], [`SystemClock`]
 //!   and [`ManualClock`] are pastry-core's, re-exported here. A clock of
 //!   your own now implements `instant()` beside `now()`;
 //!   `ManualClock::new(start)` is `ManualClock::at(start)`
 //!   (`ManualClock::new()` starts at the current time), and
 //!   `ManualClock::set` is gone (use `advance`).
-//! - **Redis and PostgreSQL stores** (issue 17): with feature `redis`,
+//! - **Redis and PostgreSQL stores**: with feature `redis`,
 //!   `RedisStore` (hashed-id keys under a prefix, native TTL, server-side
 //!   compare-and-swap by a Lua script, one self-reconnecting multiplexed
 //!   connection); with `redis-tls`, `rediss://` URLs; with `postgres`,
@@ -90,12 +90,12 @@
 //!   [`AnyStore`] reads `redis://`, `rediss://`, `postgres://`,
 //!   `postgresql://`; new `AnyStore::redact`; [`SessionError::Url`] shows a
 //!   URL's password as `***`.
-//! - **Cross-origin WebSocket handshakes refused** (issue 24): an upgrade
+//! - **Cross-origin WebSocket handshakes refused**: an upgrade
 //!   request (HTTP/1.1 `Upgrade`, HTTP/2 extended `CONNECT`) from another
 //!   origin gets an empty 403 before the app runs, unless a cross-origin
 //!   layer outside already passed it; [`SessionLayer::handshake_origin`]
 //!   turns the check off.
-//! - **`__Host-` cookie name by default** (issue 16): without
+//! - **`__Host-` cookie name by default**: without
 //!   [`SessionLayer::cookie_name`], the cookie is `__Host-id` (was `id`)
 //!   when `Secure` with `Path=/` and no `Domain`, so a sibling subdomain
 //!   or a plain-http page cannot plant a session cookie the layer reads;
@@ -109,14 +109,14 @@
 //!   name arrive, the first of at most four well-formed ids, in the order
 //!   sent, that names a live session is used (documented on
 //!   [`SessionLayer::cookie_name`]).
-//! - **Absolute session lifetime by default** (issue 16): sessions end 7
+//! - **Absolute session lifetime by default**: sessions end 7
 //!   days after their first save however active, beside the idle timeout
 //!   (still a day); before, a session used every day never ended. Such a
 //!   session is treated as expired when loaded: the request gets a fresh
 //!   session and id. Change it with [`SessionLayer::absolute_lifetime`];
 //!   `Duration::MAX` turns the cap off (a lifetime past the end of time
 //!   now means no cap instead of a panic).
-//! - **Cache-safe responses by default** (issue 16): a response that sets
+//! - **Cache-safe responses by default**: a response that sets
 //!   or removes the session cookie gets `Cache-Control: private` unless
 //!   the app set a `Cache-Control` of its own (off with
 //!   [`SessionLayer::cache_control`]`(false)`), and a response whose
@@ -125,7 +125,7 @@
 //!   sent, so a shared cache could hand one visitor's `Set-Cookie` to the
 //!   next. New: [`SessionLayer::cache_control`],
 //!   [`SessionLayer::vary_cookie`].
-//! - **No 500s under concurrent requests on one session** (issue 16): a
+//! - **No 500s under concurrent requests on one session**: a
 //!   save that conflicts with a concurrent request's is replayed
 //!   atomically by the bundled stores ([`MemoryStore`] under the map's
 //!   lock, [`FileStore`] under its stripe lock from reload to write,
@@ -138,7 +138,7 @@
 //!   reloaded outside any lock and retried at once, and of 64 requests
 //!   sent 32 at a time on one session, 16 to 35 got a 500 from the file
 //!   and SQLite stores.
-//! - **No logout by a request in flight during a login** (issue 16): a
+//! - **No logout by a request in flight during a login**: a
 //!   request whose session a concurrent request destroyed or rotated (a
 //!   login's [`Session::cycle_id`]) drops its changes and sends no
 //!   `Set-Cookie`; before, it sent a removal cookie (`Max-Age=0`) that
@@ -150,7 +150,7 @@
 //!   `Set-Cookie`; before, a handler that stored anything started a fresh
 //!   session whose cookie replaced the login's. The layer remembers up to
 //!   4 096 rotated ids, per process.
-//! - **Own public types** (issue 19): [`SameSite`] is this crate's enum
+//! - **Own public types**: [`SameSite`] is this crate's enum
 //!   (same variants `Strict`, `Lax`, `None`, plus [`SameSite::as_str`] and
 //!   `Display`), no longer a re-export of `cookie::SameSite`; the `cookie`
 //!   crate is no longer a dependency. [`SessionError::Sqlite`] carries the
@@ -160,19 +160,19 @@
 //!   [`SessionError::Worker`] boxes the `tokio::task::JoinError` (no more
 //!   `From<JoinError>`) and the `source` of [`SessionError::Value`] boxes the
 //!   `serde_json::Error`.
-//! - **No panic in `Layer::layer`** (issue 19): applying a [`SessionLayer`]
+//! - **No panic in `Layer::layer`**: applying a [`SessionLayer`]
 //!   whose settings [`SessionLayer::validate`] rejects no longer panics;
 //!   the service logs the [`ConfigError`] and answers every request with an
 //!   empty 500, without calling the app or the store. Call
 //!   [`SessionLayer::validate`] at start-up to get the typed error there.
-//! - **Memory store bounded by default** (issue 15): [`MemoryStore::new`]
+//! - **Memory store bounded by default**: [`MemoryStore::new`]
 //!   and the `memory:` URL hold at most [`DEFAULT_MAX_ENTRIES`] (100 000)
 //!   sessions; before, they were unbounded. Change the cap with
 //!   [`MemoryStore::max_entries`] or `memory:?max_entries=N`
 //!   (`usize::MAX` for no cap). A full store evicts sessions whose client
 //!   never came back with the cookie first, then those closest to expiry.
 //!   New: [`DEFAULT_MAX_ENTRIES`].
-//! - **axum feature** (issue 27): with `features = ["axum"]`, [`Session`]
+//! - **axum feature**: with `features = ["axum"]`, [`Session`]
 //!   is an axum extractor (`FromRequestParts`; without a [`SessionLayer`]
 //!   the rejection `MissingSessionLayer` answers 500 and logs the fix) and
 //!   [`SessionError`] implements `IntoResponse` (500 with an `x-error-id`,

@@ -71,7 +71,7 @@
 //!
 //! # Changes
 //!
-//! - **[`Validate`] knows upgrades** (issue 24): the answer that switches
+//! - **[`Validate`] knows upgrades**: the answer that switches
 //!   protocols (a `101` to an `Upgrade` request, a 2xx to `CONNECT`, as
 //!   HTTP/2's extended `CONNECT` of RFC 8441) has no content, so no body
 //!   rule and no body time limit applies to it; before, a tunnel body that
@@ -79,7 +79,7 @@
 //!   [`Rule::ConnectFraming`] (`connect-framing`): a 2xx to `CONNECT`
 //!   carries neither `Content-Length` nor `Transfer-Encoding` (RFC 9110
 //!   §9.3.6). [`Rule::ALL`] now holds 18 rules.
-//! - **WebSockets and server-sent events** (issue 24): new
+//! - **WebSockets and server-sent events**: new
 //!   [`TestClient::websocket`] returns a [`WebSocketBuilder`] (`header`,
 //!   `query`, `protocol`, `client_addr`, `scheme`, `remote_user`,
 //!   `extension`, `basic_auth`, `bearer`, `timeout`; `.await` it or call
@@ -100,7 +100,7 @@
 //!   [`TestError::refused_status`]. New dependencies: `hyper` (client,
 //!   server, http1), `hyper-util` (tokio) and `tokio-tungstenite` 0.29
 //!   (the version axum 0.8's `ws` uses).
-//! - **Forms and links** (issue 20): new [`Form`], from
+//! - **Forms and links**: new [`Form`], from
 //!   [`TestResponse::forms`], [`TestResponse::form`] (by id or name) and
 //!   [`TestResponse::form_at`]; read it with [`Form::value`],
 //!   [`Form::fields`], [`Form::action`], [`Form::method`]; fill it in with
@@ -110,7 +110,7 @@
 //!   New [`TestResponse::links`], [`TestResponse::click`] and
 //!   [`TestResponse::click_selector`] follow links. HTML is parsed with
 //!   `scraper` (html5ever), a new dependency.
-//! - **RFC 6265 to the letter** (issue 20): the jar parses `Set-Cookie`
+//! - **RFC 6265 to the letter**: the jar parses `Set-Cookie`
 //!   itself, per section 5.2, instead of with the `cookie` crate: `Expires`
 //!   is read with the cookie-date algorithm of section 5.1.1 (any token
 //!   order, two-digit years, range checks; an unreadable date is ignored,
@@ -123,12 +123,12 @@
 //!   [`TestResponse::cookie_notes`].
 //!   [`Cookie::expires`] reads `Expires` with the same algorithm (it used
 //!   the `cookie` crate's fixed formats).
-//! - New assertions (issue 20): [`TestResponse::assert_header_contains`]
+//! - New assertions: [`TestResponse::assert_header_contains`]
 //!   and [`TestResponse::assert_redirect`]. A failed
 //!   [`TestResponse::assert_header`] now says what the header holds (or
 //!   that it is absent), and a failed [`TestResponse::assert_json`] cuts
 //!   the JSON it got to 200 characters (the body excerpt follows).
-//! - **Own cookie type** (issue 19): [`Cookie`], returned by
+//! - **Own cookie type**: [`Cookie`], returned by
 //!   [`TestResponse::cookie`] and [`TestResponse::cookies`], is this crate's
 //!   type instead of a re-export of `cookie::Cookie<'static>` (no lifetime
 //!   parameter now). It keeps `name`, `value`, `path`, `domain`, `secure`
@@ -137,7 +137,7 @@
 //!   `cookie::SameSite`, [`Cookie::max_age`] whole seconds instead of a
 //!   `time::Duration`, [`Cookie::expires`] a `SystemTime`; `Display` prints
 //!   the `Set-Cookie` value as before.
-//! - **`Secure` cookies on loopback** (issue 27): the jar treats `https` and
+//! - **`Secure` cookies on loopback**: the jar treats `https` and
 //!   plain `http` to `localhost`, `*.localhost`, `127.0.0.0/8` and `[::1]`
 //!   as secure contexts, like browsers: `Secure` cookies are kept from and
 //!   sent to them. A `Secure` cookie set over plain `http` by another host
@@ -149,7 +149,7 @@
 //!   later requests to the same host), with the reason; new
 //!   [`TestResponse::cookie_notes`] returns them. Cookies expired by the
 //!   clock stay in the jar (unsent) so they can be reported.
-//! - Failures point at the test (issue 27): `.await` on a request returns a
+//! - Failures point at the test: `.await` on a request returns a
 //!   [`TestFuture`] (was `Pin<Box<dyn Future>>`) whose `poll` is
 //!   `#[track_caller]`; [`RequestBuilder::stream`] (was an `async fn`),
 //!   [`TestStream::next_frame`] and [`TestStream::next_data`] return one

@@ -114,7 +114,7 @@
 //!
 //! Since 0.1.0:
 //!
-//! - **metrics feature** (issue 25, off by default): failed logins and
+//! - **metrics feature** (off by default): failed logins and
 //!   attempts refused during a lockout (by reason, `address` or
 //!   `account`) counted through the `metrics` facade
 //!   (`pastry_auth_failed_logins_total`, `pastry_auth_lockouts_total`).
@@ -122,12 +122,12 @@
 //! - **API tokens**: [`BearerAuthLayer`], [`ApiToken`], [`TokenStore`]
 //!   with [`MemoryTokenStore`] and [`FileTokenStore`], the
 //!   `pastry-passwd token` commands, and [`AuthError::TokenExists`].
-//! - **[`AuthBody`] is `pastry_core::LayerBody`** (issue 19), the one body
+//! - **[`AuthBody`] is `pastry_core::LayerBody`**, the one body
 //!   of every Pastry layer that answers on its own (the CORS and
 //!   cross-origin layers use it too): code that names `AuthBody<B>`
 //!   compiles as before; its `Debug` output now reads `LayerBody::…`.
-//! - **[`RequireLogin`] answers an anonymous upgrade request with 401**
-//!   (issue 24), not the 303 to the login page: a WebSocket handshake over
+//! - **[`RequireLogin`] answers an anonymous upgrade request with 401**,
+//!   not the 303 to the login page: a WebSocket handshake over
 //!   HTTP/1.1 or an HTTP/2 extended `CONNECT` cannot follow a redirect.
 //!   Other requests are answered as before (303, or the JSON 401).
 //! - **The response to a logged-in user's request carries their
@@ -139,7 +139,7 @@
 //!   put in the response stays; refusals and anonymous requests carry
 //!   none.
 //! - **Responses for a logged-in user default to `Cache-Control: private`**
-//!   (issue 16; OWASP "Web Content Caching", as Rails does): what
+//!   (OWASP "Web Content Caching", as Rails does): what
 //!   [`BasicAuth`] passes with valid credentials, what [`SessionAuth`]
 //!   passes for a logged-in session (anonymous requests are left alone),
 //!   and what [`RequireLogin`] and [`RequireRole`] let through, so a shared

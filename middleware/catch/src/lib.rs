@@ -43,9 +43,9 @@
 //!
 //! # Changes
 //!
-//! - **metrics feature** (issue 25, off by default): every caught panic
+//! - **metrics feature** (off by default): every caught panic
 //!   counted through the `metrics` facade (`pastry_catch_panics_total`).
-//! - **Own error id type** (issue 19): [`Failure::id`] and
+//! - **Own error id type**: [`Failure::id`] and
 //!   [`BodyAborted::id`] return an [`ErrorId`] instead of `uuid::Uuid`, and
 //!   the `Uuid` re-export is gone. An [`ErrorId`] prints (`Display`) the same
 //!   hyphenated v4 UUID as before, so `failure.id().to_string()` and

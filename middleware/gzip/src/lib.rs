@@ -156,7 +156,7 @@
 //!
 //! # Changes
 //!
-//! - **Compressing once, and precompressed files** (issue 21): an opt-in
+//! - **Compressing once, and precompressed files**: an opt-in
 //!   [`CompressionCache`] ([`GzipLayer::cache`], [`GzipLayer::get_cache`],
 //!   [`DEFAULT_CACHE_BYTES`], [`CACHE_ENTRY_OVERHEAD`]) stores compressed
 //!   bodies by strong ETag. Three behaviour changes, with or without it:
@@ -171,11 +171,11 @@
 //!   was read to its end whatever its length). A 304 still carries the
 //!   `Vary` and the weakened ETag of the compressed 200 it stands for
 //!   (RFC 9110 §15.4.5).
-//! - **metrics feature** (issue 25, off by default): bytes into and out
+//! - **metrics feature** (off by default): bytes into and out
 //!   of the compressor, by coding, counted through the `metrics` facade
 //!   (`pastry_gzip_bytes_in_total`, `pastry_gzip_bytes_out_total`: their
 //!   ratio is the compression ratio).
-//! - **brotli and zstd** (issue 21): features `br` and `zstd` add those
+//! - **brotli and zstd**: features `br` and `zstd` add those
 //!   codings to [`GzipLayer`], offered once switched on with `.br(true)`,
 //!   `.zstd(true)` (negotiated by weight, server preference zstd > br >
 //!   gzip, levels set with `br_level` and `zstd_level`; gzip can be
@@ -187,14 +187,14 @@
 //!   compressed request body", and a decoding error names the coding.
 //!   [`accepts_gzip`] still answers for gzip alone.
 //!
-//! - **Upgrades pass untouched** (issue 24): [`GzipLayer`] never
+//! - **Upgrades pass untouched**: [`GzipLayer`] never
 //!   compresses, nor adds `Vary` to, the answer to an upgrade (a `101`, or
 //!   a 2xx answering `CONNECT`, which HTTP/2 WebSockets use, RFC 8441);
 //!   before, a 2xx to `CONNECT` with a compressible type was compressed
 //!   and given a `Content-Length`, which makes hyper reset the HTTP/2
 //!   stream. [`GunzipRequestsLayer`] leaves the body of an upgrade request
 //!   as sent.
-//! - **Two layers for two jobs** (issue 19): request decompression is its
+//! - **Two layers for two jobs**: request decompression is its
 //!   own middleware, [`GunzipRequestsLayer`] / [`GunzipRequests`] (response
 //!   future [`GunzipFuture`], response body [`GunzipResponseBody`]); the app
 //!   still sees a [`DecompressBody`], with the same limit, 413 and 400.

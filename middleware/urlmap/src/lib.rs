@@ -60,7 +60,7 @@
 //! - An upgrade request (a WebSocket handshake, an HTTP/2 extended
 //!   `CONNECT`) for exactly a prefix mounted with
 //!   [`Mount::slash_redirect`] reaches the app with an empty path info
-//!   instead of a `308` its client could not follow (issue 24).
+//!   instead of a `308` its client could not follow.
 //! - A map starts with [`UrlMap::builder`] and ends with
 //!   [`UrlMapBuilder::build`] (or [`UrlMapBuilder::into_layer`]), the one
 //!   construction scheme of the crates; `UrlMap::new()` is its old name,
