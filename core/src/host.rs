@@ -122,29 +122,41 @@ const NAME_BYTES: [bool; 256] = {
     let mut table = [false; 256];
     let mut b = 0;
     while b < 256 {
-        let c = b as u8;
-        table[b] = c.is_ascii_alphanumeric()
-            || matches!(
-                c,
-                b'-' | b'.'
-                    | b'_'
-                    | b'~'
-                    | b'!'
-                    | b'$'
-                    | b'&'
-                    | b'\''
-                    | b'('
-                    | b')'
-                    | b'*'
-                    | b'+'
-                    | b','
-                    | b';'
-                    | b'='
-            );
+        table[b] = is_unreserved(b as u8) || is_sub_delim(b as u8);
         b += 1;
     }
     table
 };
+
+/// Whether `b` is an unreserved character (RFC 3986 §2.3): a letter, a
+/// digit, `-`, `.`, `_` or `~`. A `const fn`, for tables built at compile
+/// time.
+///
+/// ```
+/// use pastry_core::host::is_unreserved;
+///
+/// assert!(is_unreserved(b'a') && is_unreserved(b'~'));
+/// assert!(!is_unreserved(b'!') && !is_unreserved(b'/'));
+/// ```
+pub const fn is_unreserved(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~')
+}
+
+/// Whether `b` is a sub-delim (RFC 3986 §2.2): one of `!$&'()*+,;=`. A
+/// `const fn`, for tables built at compile time.
+///
+/// ```
+/// use pastry_core::host::is_sub_delim;
+///
+/// assert!(is_sub_delim(b'!') && is_sub_delim(b'='));
+/// assert!(!is_sub_delim(b':') && !is_sub_delim(b'a'));
+/// ```
+pub const fn is_sub_delim(b: u8) -> bool {
+    matches!(
+        b,
+        b'!' | b'$' | b'&' | b'\'' | b'(' | b')' | b'*' | b'+' | b',' | b';' | b'='
+    )
+}
 
 #[cfg(test)]
 mod tests {

@@ -137,24 +137,9 @@ const CLASSES: [u8; 256] = {
     let mut b = 0;
     while b < 256 {
         let c = b as u8;
-        if c.is_ascii_alphanumeric() || matches!(c, b'-' | b'.' | b'_' | b'~') {
+        if pastry_core::host::is_unreserved(c) {
             table[b] = UNRESERVED | PATH_CHAR | PLAIN;
-        } else if matches!(
-            c,
-            b'!' | b'$'
-                | b'&'
-                | b'\''
-                | b'('
-                | b')'
-                | b'*'
-                | b'+'
-                | b','
-                | b';'
-                | b'='
-                | b':'
-                | b'@'
-                | b'/'
-        ) {
+        } else if pastry_core::host::is_sub_delim(c) || matches!(c, b':' | b'@' | b'/') {
             table[b] = if c == b'/' {
                 PATH_CHAR
             } else {
